@@ -1,0 +1,277 @@
+/* Creates the JVM inside tritonserver and calls the Java backend through cached method IDs. */
+#include "jvm.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+#define JVM_ENTRY_CLASS "dev/javaonnxruntime/triton/BackendEntryPoints"
+#define JVM_MAX_OPTIONS 64
+
+typedef jint (*jvm_create_fn)(JavaVM**, void**, void*);
+typedef jint (*jvm_created_fn)(JavaVM**, jsize, jsize*);
+
+static const struct {
+  const char* name;
+  const char* signature;
+} jvm_entries[JVM_ENTRY_COUNT] = {
+    [JVM_INITIALIZE] = {"initialize", "(J)J"},
+    [JVM_FINALIZE] = {"finalizeBackend", "(J)J"},
+    [JVM_MODEL_INITIALIZE] = {"modelInitialize", "(J)J"},
+    [JVM_MODEL_FINALIZE] = {"modelFinalize", "(J)J"},
+    [JVM_INSTANCE_INITIALIZE] = {"instanceInitialize", "(J)J"},
+    [JVM_INSTANCE_FINALIZE] = {"instanceFinalize", "(J)J"},
+    [JVM_INSTANCE_EXECUTE] = {"instanceExecute", "(JJI)J"},
+};
+
+static JavaVM* jvm_vm;
+static jclass jvm_class;
+static jmethodID jvm_methods[JVM_ENTRY_COUNT];
+
+/* Copies the string value of "key" from the backend config JSON ({"cmdline":{"k":"v",...}},
+ * every value a string) into out. Returns 0 when the key is absent. */
+static int jvm_config_value(const char* json, const char* key, char* out, size_t out_size)
+{
+  char quoted[256];
+  snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+  const char* p = strstr(json, quoted);
+  if (p == NULL) {
+    return 0;
+  }
+  p = strchr(p + strlen(quoted), ':');
+  if (p == NULL || (p = strchr(p, '"')) == NULL) {
+    return 0;
+  }
+  size_t n = 0;
+  for (p++; *p != '\0' && *p != '"' && n + 1 < out_size; p++) {
+    if (*p == '\\' && p[1] != '\0') {
+      p++;
+    }
+    out[n++] = *p;
+  }
+  out[n] = '\0';
+  return 1;
+}
+
+static int jvm_compare_names(const void* a, const void* b)
+{
+  return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+/* "-Djava.class.path=" followed by every *.jar of dir, sorted so the order is reproducible. */
+static char* jvm_class_path(const char* dir)
+{
+  DIR* d = opendir(dir);
+  if (d == NULL) {
+    return NULL;
+  }
+  char* names[1024];
+  size_t count = 0, length = sizeof("-Djava.class.path=");
+  struct dirent* e;
+  while ((e = readdir(d)) != NULL && count < 1024) {
+    size_t n = strlen(e->d_name);
+    if (n > 4 && strcmp(e->d_name + n - 4, ".jar") == 0) {
+      names[count++] = strdup(e->d_name);
+      length += strlen(dir) + n + 2;
+    }
+  }
+  closedir(d);
+  qsort(names, count, sizeof(char*), jvm_compare_names);
+  char* cp = malloc(length);
+  if (cp != NULL) {
+    strcpy(cp, "-Djava.class.path=");
+    for (size_t i = 0; i < count; i++) {
+      strcat(strcat(strcat(cp, i == 0 ? "" : ":"), dir), "/");
+      strcat(cp, names[i]);
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    free(names[i]);
+  }
+  return cp;
+}
+
+/* Opens <java_home>/lib/server/libjvm.so; tried is appended to for the error message. */
+static void* jvm_open(const char* java_home, char* tried, size_t tried_size)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/lib/server/libjvm.so", java_home);
+  void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL) {
+    size_t used = strlen(tried);
+    snprintf(tried + used, tried_size - used, "%s%s (%s)", used ? ", " : "", path, dlerror());
+  }
+  return lib;
+}
+
+static TRITONSERVER_Error* jvm_cache_entries(JNIEnv* env, const char* class_path)
+{
+  jclass local = (*env)->FindClass(env, JVM_ENTRY_CLASS);
+  if (local == NULL) {
+    (*env)->ExceptionClear(env);
+    return errors_new(
+        TRITONSERVER_ERROR_NOT_FOUND, "class %s not found on the class path %s", JVM_ENTRY_CLASS,
+        class_path + strlen("-Djava.class.path="));
+  }
+  jvm_class = (jclass)(*env)->NewGlobalRef(env, local);
+  (*env)->DeleteLocalRef(env, local);
+  if (jvm_class == NULL) {
+    return errors_from_exception(env, "NewGlobalRef");
+  }
+  for (int i = 0; i < JVM_ENTRY_COUNT; i++) {
+    jvm_methods[i] = (*env)->GetStaticMethodID(
+        env, jvm_class, jvm_entries[i].name, jvm_entries[i].signature);
+    if (jvm_methods[i] == NULL) {
+      return errors_from_exception(env, jvm_entries[i].name);
+    }
+  }
+  return NULL;
+}
+
+TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
+{
+  TRITONSERVER_Error* err = NULL;
+  TRITONSERVER_Message* config = NULL;
+  const char* json = "";
+  size_t json_size = 0;
+  const char* dir = NULL;
+  TRITONBACKEND_ArtifactType type;
+  char java_home[PATH_MAX] = "", user_options[4096] = "", tried[4096] = "";
+  char* class_path = NULL;
+  void* lib = NULL;
+
+  if ((err = TRITONBACKEND_BackendArtifacts(backend, &type, &dir)) != NULL) {
+    return err;
+  }
+  /* The backend config message belongs to Triton: read it, never delete it. */
+  if ((err = TRITONBACKEND_BackendConfig(backend, &config)) != NULL ||
+      (err = TRITONSERVER_MessageSerializeToJson(config, &json, &json_size)) != NULL) {
+    return err;
+  }
+
+  if (jvm_config_value(json, "java-home", java_home, sizeof(java_home))) {
+    lib = jvm_open(java_home, tried, sizeof(tried));
+  } else {
+    char bundled[PATH_MAX];
+    snprintf(bundled, sizeof(bundled), "%s/jre", dir);
+    lib = jvm_open(bundled, tried, sizeof(tried));
+    const char* env_home = getenv("JAVA_HOME");
+    if (lib == NULL && env_home != NULL && env_home[0] != '\0') {
+      lib = jvm_open(env_home, tried, sizeof(tried));
+    }
+  }
+  if (lib == NULL) {
+    return errors_new(
+        TRITONSERVER_ERROR_NOT_FOUND,
+        "cannot start the JVM: libjvm.so not found; tried %s. Set --backend-config="
+        "java_onnxruntime,java-home=<JDK or JRE directory>, or JAVA_HOME",
+        tried);
+  }
+  jvm_create_fn create = (jvm_create_fn)dlsym(lib, "JNI_CreateJavaVM");
+  jvm_created_fn created = (jvm_created_fn)dlsym(lib, "JNI_GetCreatedJavaVMs");
+  if (create == NULL || created == NULL) {
+    return errors_new(TRITONSERVER_ERROR_NOT_FOUND, "libjvm.so lacks the JNI invocation API");
+  }
+
+  class_path = jvm_class_path(dir);
+  if (class_path == NULL) {
+    return errors_new(TRITONSERVER_ERROR_NOT_FOUND, "cannot list the jars in %s", dir);
+  }
+
+  JNIEnv* env = NULL;
+  jsize existing = 0;
+  if (created(&jvm_vm, 1, &existing) == JNI_OK && existing > 0) {
+    errors_log(TRITONSERVER_LOG_INFO, __LINE__, "joining the JVM that already runs in this process");
+    JavaVMAttachArgs args = {JNI_VERSION_10, "triton-backend-init", NULL};
+    if ((*jvm_vm)->AttachCurrentThreadAsDaemon(jvm_vm, (void**)&env, &args) != JNI_OK) {
+      err = errors_new(TRITONSERVER_ERROR_INTERNAL, "cannot attach to the existing JVM");
+      goto cleanup;
+    }
+  } else {
+    /* -Xrs: SIGINT/SIGTERM stay with tritonserver for its graceful shutdown. */
+    JavaVMOption options[JVM_MAX_OPTIONS];
+    char cache_dir[PATH_MAX + 64];
+    int n = 0;
+    options[n++].optionString = class_path;
+    options[n++].optionString = "-Xrs";
+    jvm_config_value(json, "jvm-options", user_options, sizeof(user_options));
+    if (strstr(user_options, "org.bytedeco.javacpp.cacheDir") == NULL) {
+      snprintf(cache_dir, sizeof(cache_dir), "-Dorg.bytedeco.javacpp.cacheDir=%s/javacpp-cache", dir);
+      options[n++].optionString = cache_dir;
+    }
+    for (char *save = NULL, *tok = strtok_r(user_options, " \t", &save);
+         tok != NULL && n < JVM_MAX_OPTIONS; tok = strtok_r(NULL, " \t", &save)) {
+      options[n++].optionString = tok;
+    }
+    JavaVMInitArgs init = {JNI_VERSION_10, n, options, JNI_FALSE};
+    jint rc = create(&jvm_vm, (void**)&env, &init);
+    if (rc != JNI_OK) {
+      err = errors_new(
+          TRITONSERVER_ERROR_INTERNAL,
+          "JNI_CreateJavaVM failed with %d (check jvm-options '%s' and the JVM's own message above)",
+          (int)rc, user_options);
+      jvm_vm = NULL;
+      goto cleanup;
+    }
+  }
+  err = jvm_cache_entries(env, class_path);
+
+cleanup:
+  free(class_path);
+  return err;
+}
+
+/* Attaching is a no-op for a thread already attached; Triton's threads live as long as the
+ * server, so they are attached as daemons and never detached. */
+static JNIEnv* jvm_env(void)
+{
+  JNIEnv* env = NULL;
+  if (jvm_vm == NULL) {
+    return NULL;
+  }
+  if ((*jvm_vm)->GetEnv(jvm_vm, (void**)&env, JNI_VERSION_10) == JNI_OK) {
+    return env;
+  }
+  JavaVMAttachArgs args = {JNI_VERSION_10, "triton-backend", NULL};
+  if ((*jvm_vm)->AttachCurrentThreadAsDaemon(jvm_vm, (void**)&env, &args) != JNI_OK) {
+    return NULL;
+  }
+  return env;
+}
+
+TRITONSERVER_Error* jvm_call(jvm_entry entry, jlong handle, jlong requests, jint request_count)
+{
+  JNIEnv* env = jvm_env();
+  if (env == NULL || jvm_class == NULL) {
+    return errors_new(
+        TRITONSERVER_ERROR_INTERNAL, "%s: the JVM is not running or this thread cannot attach",
+        jvm_entries[entry].name);
+  }
+  jlong result;
+  if (entry == JVM_INSTANCE_EXECUTE) {
+    result = (*env)->CallStaticLongMethod(
+        env, jvm_class, jvm_methods[entry], handle, requests, request_count);
+  } else {
+    result = (*env)->CallStaticLongMethod(env, jvm_class, jvm_methods[entry], handle);
+  }
+  if ((*env)->ExceptionCheck(env)) {
+    return errors_from_exception(env, jvm_entries[entry].name);
+  }
+  return (TRITONSERVER_Error*)(intptr_t)result;
+}
+
+void jvm_stop(void)
+{
+  JNIEnv* env = jvm_env();
+  if (env != NULL && jvm_class != NULL) {
+    (*env)->DeleteGlobalRef(env, jvm_class);
+  }
+  jvm_class = NULL;
+}

@@ -1,0 +1,184 @@
+package dev.javaonnxruntime.cache;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The bookkeeping of one {@link InputCache}: the map in least-recently-used order, the pin counts,
+ * and the byte budget. It decides what to evict and what to free but never touches device memory,
+ * so the cache can hold its lock only around these calls and free or allocate outside it.
+ *
+ * <p>Accounting: {@code usedBytes} counts every block the cache holds or is allocating: entries in
+ * the map, entries replaced or removed while still pinned ("detached"), and reservations of
+ * stores in progress. An entry leaves the count when it is handed back for freeing.
+ *
+ * <p>Not thread-safe: every method must be called under the owning cache's lock.
+ */
+final class EntryTable {
+  private final long budgetBytes;
+  private final LinkedHashMap<CacheKey, CacheEntry> map = new LinkedHashMap<>(64, 0.75f, true);
+  private final Set<CacheEntry> detached = Collections.newSetFromMap(new IdentityHashMap<>());
+  private long usedBytes;
+
+  EntryTable(long budgetBytes) {
+    this.budgetBytes = budgetBytes;
+  }
+
+  long budgetBytes() {
+    return budgetBytes;
+  }
+
+  long usedBytes() {
+    return usedBytes;
+  }
+
+  int size() {
+    return map.size();
+  }
+
+  /** The entry under {@code key}, pinned and made most recent; null when absent. */
+  CacheEntry pin(CacheKey key) {
+    CacheEntry entry = map.get(key);
+    if (entry != null) {
+      entry.pins++;
+    }
+    return entry;
+  }
+
+  /**
+   * Reserves {@code bytes}, evicting unpinned entries in LRU order until they fit in the budget.
+   * Returns the evicted entries (to free); returns null, reserving nothing, when even evicting
+   * every unpinned entry would not make room.
+   */
+  List<CacheEntry> reserve(long bytes) {
+    long evictable = 0;
+    for (CacheEntry entry : map.values()) {
+      if (entry.pins == 0) {
+        evictable += entry.byteSize;
+      }
+    }
+    long over = usedBytes + bytes - budgetBytes;
+    if (over > evictable) {
+      return null;
+    }
+    List<CacheEntry> victims = evictUnpinned(over);
+    usedBytes += bytes;
+    return victims;
+  }
+
+  /** Gives back a reservation whose allocation failed. */
+  void unreserve(long bytes) {
+    usedBytes -= bytes;
+  }
+
+  /**
+   * Evicts unpinned entries in LRU order until at least {@code bytes} are evicted or none is left;
+   * returns them (to free). Used when the device refuses an allocation the budget allowed.
+   */
+  List<CacheEntry> evictUnpinned(long bytes) {
+    List<CacheEntry> victims = new ArrayList<>();
+    long evicted = 0;
+    Iterator<CacheEntry> entries = map.values().iterator();
+    while (evicted < bytes && entries.hasNext()) {
+      CacheEntry entry = entries.next();
+      if (entry.pins == 0) {
+        entries.remove();
+        entry.inMap = false;
+        markFreed(entry);
+        victims.add(entry);
+        evicted += entry.byteSize;
+      }
+    }
+    return victims;
+  }
+
+  /**
+   * Publishes a freshly written entry, pinned once for its writer. Returns the entry the writer's
+   * lease must pin: the new one, or for a content key already present (a race between two stores)
+   * the existing one. {@code toFree} receives entries to free: the duplicate, or a replaced named
+   * entry that nobody pins.
+   */
+  CacheEntry publish(CacheEntry fresh, List<CacheEntry> toFree) {
+    CacheEntry existing = map.get(fresh.key);
+    if (existing != null && fresh.key instanceof CacheKey.Content) {
+      existing.pins++;
+      markFreed(fresh);
+      toFree.add(fresh);
+      return existing;
+    }
+    fresh.pins = 1;
+    fresh.inMap = true;
+    map.put(fresh.key, fresh);
+    if (existing != null) {
+      detach(existing, toFree);
+    }
+    return fresh;
+  }
+
+  /** Drops one pin; returns the entry when it must now be freed (detached and unpinned). */
+  CacheEntry unpin(CacheEntry entry) {
+    if (entry.freed) {
+      return null;
+    }
+    entry.pins--;
+    if (entry.pins == 0 && !entry.inMap) {
+      detached.remove(entry);
+      markFreed(entry);
+      return entry;
+    }
+    return null;
+  }
+
+  /** Removes the named entries of {@code group}; the unpinned ones go to {@code toFree}. */
+  int removeGroup(String group, List<CacheEntry> toFree) {
+    int removed = 0;
+    Iterator<CacheEntry> entries = map.values().iterator();
+    while (entries.hasNext()) {
+      CacheEntry entry = entries.next();
+      if (entry.key instanceof CacheKey.Named named && named.group().equals(group)) {
+        entries.remove();
+        detach(entry, toFree);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Empties the table; every entry goes to {@code toFree}; returns those still pinned. */
+  List<CacheEntry> drain(List<CacheEntry> toFree) {
+    List<CacheEntry> leaked = new ArrayList<>();
+    List<CacheEntry> all = new ArrayList<>(map.values());
+    all.addAll(detached);
+    map.clear();
+    detached.clear();
+    for (CacheEntry entry : all) {
+      if (entry.pins > 0) {
+        leaked.add(entry);
+      }
+      entry.inMap = false;
+      markFreed(entry);
+      toFree.add(entry);
+    }
+    return leaked;
+  }
+
+  private void detach(CacheEntry entry, List<CacheEntry> toFree) {
+    entry.inMap = false;
+    if (entry.pins == 0) {
+      markFreed(entry);
+      toFree.add(entry);
+    } else {
+      detached.add(entry);
+    }
+  }
+
+  private void markFreed(CacheEntry entry) {
+    entry.freed = true;
+    usedBytes -= entry.byteSize;
+  }
+}

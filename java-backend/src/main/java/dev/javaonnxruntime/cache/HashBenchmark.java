@@ -1,0 +1,57 @@
+package dev.javaonnxruntime.cache;
+
+import dev.javaonnxruntime.cuda.HostBuffer;
+import java.util.Random;
+
+/**
+ * Prints the hashing throughput in GB/s: native XXH3-128 on one thread at 600 KB and 12.6 MB
+ * (the input sizes that motivated the cache), and {@link ContentHasher} at 12.6 MB with the
+ * chunked parallel hash. A tool, not a test: timings vary by machine and are never asserted.
+ *
+ * <p>Run: {@code java -cp <classes and JavaCPP jars> dev.javaonnxruntime.cache.HashBenchmark
+ * [threads]}. Owns its buffers and hasher and closes them before returning.
+ */
+public final class HashBenchmark {
+  private HashBenchmark() {}
+
+  /** Runs the benchmark; the optional argument is the hasher's thread count (default 4). */
+  public static void main(String[] args) {
+    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+    System.out.println("XXH3 AVX2 path: " + Xxh3.usesAvx2());
+    long[] sizes = {600_000L, 12_600_000L};
+    try (HostBuffer buffer = new HostBuffer(sizes[1]);
+        ContentHasher hasher = new ContentHasher(threads)) {
+      byte[] random = new byte[(int) sizes[1]];
+      new Random(42).nextBytes(random);
+      buffer.put(0, random);
+      for (long size : sizes) {
+        long[] addresses = {buffer.address()};
+        long[] lengths = {size};
+        double gbps = measure(size, () -> Xxh3.hash128(addresses, lengths, 1, new long[2]));
+        System.out.printf("native XXH3-128, 1 thread, %,d bytes: %.1f GB/s%n", size, gbps);
+      }
+      HostBuffers large = HostBuffers.single(buffer.address(), sizes[1]);
+      double gbps = measure(sizes[1], () -> hasher.hash(large));
+      System.out.printf(
+          "ContentHasher, %d threads, %,d bytes (chunked): %.1f GB/s%n", threads, sizes[1], gbps);
+    }
+  }
+
+  /** Best of several timed rounds, after a warm-up, in GB/s (1e9 bytes per second). */
+  private static double measure(long bytes, Runnable hash) {
+    int reps = (int) Math.max(20, 2_000_000_000L / bytes);
+    for (int i = 0; i < reps; i++) {
+      hash.run();
+    }
+    double best = 0;
+    for (int round = 0; round < 5; round++) {
+      long start = System.nanoTime();
+      for (int i = 0; i < reps; i++) {
+        hash.run();
+      }
+      long nanos = System.nanoTime() - start;
+      best = Math.max(best, (double) bytes * reps / nanos);
+    }
+    return best;
+  }
+}

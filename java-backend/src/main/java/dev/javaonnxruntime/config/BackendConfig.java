@@ -1,0 +1,54 @@
+package dev.javaonnxruntime.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The backend-wide settings from {@code --backend-config=java_onnxruntime,<key>=<value>}, read once
+ * in {@code TRITONBACKEND_Initialize}. Triton passes every value as a string, and adds global
+ * settings of its own ({@code default-max-batch-size}, {@code auto-complete-config}).
+ */
+public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boolean autoComplete,
+    int hashThreads) {
+
+  /** Per GPU (and for the one host-memory cache of CPU instances): 1 GiB unless configured. */
+  public static final long DEFAULT_INPUT_CACHE_BYTES = 1L << 30;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Parses {@code {"cmdline":{...}}} from {@code TRITONBACKEND_BackendConfig}. */
+  public static BackendConfig parse(String json) throws ConfigException {
+    JsonNode cmdline;
+    try {
+      cmdline = JSON.readTree(json).path("cmdline");
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("backend configuration is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    long cacheBytes = number(cmdline, "input-cache-bytes", DEFAULT_INPUT_CACHE_BYTES);
+    if (cacheBytes < 0) {
+      throw new ConfigException("backend config input-cache-bytes must be >= 0, got " + cacheBytes);
+    }
+    long maxBatch = number(cmdline, "default-max-batch-size", 4);
+    long threads = number(cmdline, "input-cache-hash-threads",
+        Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
+    if (threads < 1 || threads > 256) {
+      throw new ConfigException("backend config input-cache-hash-threads must be 1..256, got " + threads);
+    }
+    return new BackendConfig(cacheBytes, (int) maxBatch,
+        !"false".equals(cmdline.path("auto-complete-config").asText("true")), (int) threads);
+  }
+
+  private static long number(JsonNode cmdline, String key, long fallback) throws ConfigException {
+    JsonNode v = cmdline.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(v.asText().trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(
+          "backend config " + key + " must be an integer, got \"" + v.asText() + "\"", e);
+    }
+  }
+}

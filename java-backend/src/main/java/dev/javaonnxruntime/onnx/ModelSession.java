@@ -1,0 +1,196 @@
+package dev.javaonnxruntime.onnx;
+
+import static org.bytedeco.onnxruntime.global.onnxruntime.*;
+
+import dev.javaonnxruntime.config.DataType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.onnxruntime.CUDAProviderOptions;
+import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.IoBinding;
+import org.bytedeco.onnxruntime.LongVector;
+import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.RunOptions;
+import org.bytedeco.onnxruntime.Session;
+import org.bytedeco.onnxruntime.SessionOptions;
+import org.bytedeco.onnxruntime.StringStringMap;
+import org.bytedeco.onnxruntime.StringVector;
+import org.bytedeco.onnxruntime.TensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.TypeInfo;
+import org.bytedeco.onnxruntime.Value;
+import org.bytedeco.onnxruntime.ValueVector;
+
+/**
+ * One ONNX Runtime session of one model instance, with its IoBinding. Owned by the instance and
+ * closed from instance finalize; used only from the instance's execute thread (Triton never calls
+ * Execute twice at once for one instance), so it is not thread-safe and takes no locks.
+ */
+public final class ModelSession implements AutoCloseable {
+  private final SessionOptions options;
+  private final CUDAProviderOptions cudaOptions;
+  private final Session session;
+  private final IoBinding binding;
+  private final RunOptions runOptions;
+  private final MemoryInfo cpuInfo;
+  private final MemoryInfo deviceInfo;
+  private final ExecutionTarget target;
+  private final List<TensorInfo> inputs;
+  private final List<TensorInfo> outputs;
+  private final Map<String, BytePointer> names = new HashMap<>();
+
+  private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target, int intraOpThreads) {
+    this.target = target;
+    options = new SessionOptions();
+    options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
+    if (intraOpThreads > 0) {
+      options.SetIntraOpNumThreads(intraOpThreads);
+    }
+    CUDAProviderOptions cuda = null;
+    try {
+      if (target.gpu()) {
+        cuda = new CUDAProviderOptions();
+        try (StringStringMap settings = new StringStringMap()) {
+          settings.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
+          cuda.Update(settings);
+        }
+        // ORT computes on the instance's own non-blocking stream, where all our copies run too.
+        cuda.UpdateWithValue("user_compute_stream", new Pointer() {
+          {
+            address = target.stream();
+          }
+        });
+        options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
+      }
+      session = new Session(runtime.env(), new BytePointer(file.toString()), options);
+    } catch (RuntimeException e) {
+      if (cuda != null) {
+        cuda.close();
+      }
+      options.close();
+      throw new OrtFailure("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
+    }
+    cudaOptions = cuda;
+    binding = new IoBinding(session);
+    runOptions = new RunOptions();
+    if (target.gpu()) {
+      // The instance synchronises its stream once per Execute, after its own output copies.
+      runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
+    }
+    cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    deviceInfo = target.gpu()
+        ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
+    inputs = describe(session.GetInputNames(), true);
+    outputs = describe(session.GetOutputNames(), false);
+  }
+
+  /** Opens a session on the given target; a CUDA target whose provider cannot load throws. */
+  public static ModelSession open(OrtRuntime runtime, Path file, ExecutionTarget target,
+      int intraOpThreads) {
+    return new ModelSession(runtime, file, target, intraOpThreads);
+  }
+
+  public ExecutionTarget target() {
+    return target;
+  }
+
+  public List<TensorInfo> inputs() {
+    return inputs;
+  }
+
+  public List<TensorInfo> outputs() {
+    return outputs;
+  }
+
+  /** Receives the outputs of a run while they are still valid. */
+  @FunctionalInterface
+  public interface OutputConsumer {
+    void accept(List<OutputTensor> outputs) throws Exception;
+  }
+
+  /**
+   * Binds the inputs (views of caller-owned memory), runs, and hands the requested outputs to the
+   * consumer. Every ORT object of the run is released when this returns, on every path.
+   */
+  public void run(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
+      throws Exception {
+    try (PointerScope scope = new PointerScope()) {
+      try {
+        for (InputTensor t : in) {
+          Pointer data = new Pointer() {
+            {
+              address = t.address();
+            }
+          };
+          Value value = Value.CreateTensor(
+              (t.onDevice() ? deviceInfo : cpuInfo).asOrtMemoryInfo(), data, t.byteSize(),
+              new LongPointer(t.shape()), t.shape().length, ElementTypes.toOnnx(t.dataType()));
+          binding.BindInput(name(t.name()), value);
+        }
+        MemoryInfo outInfo = deviceInfo != null ? deviceInfo : cpuInfo;
+        for (String n : outputNames) {
+          binding.BindOutput(name(n), outInfo.asOrtMemoryInfo());
+        }
+        session.Run(runOptions, binding);
+      } catch (RuntimeException e) {
+        throw new OrtFailure("ONNX Runtime failed to run: " + e.getMessage(), e);
+      }
+      ValueVector values = binding.GetOutputValues();
+      List<OutputTensor> result = new ArrayList<>(outputNames.size());
+      for (int i = 0; i < outputNames.size(); i++) {
+        Value v = values.get(i);
+        TensorTypeAndShapeInfo info = v.GetTensorTypeAndShapeInfo();
+        LongVector dims = info.GetShape();
+        result.add(new OutputTensor(outputNames.get(i), ElementTypes.fromOnnx(info.GetElementType()),
+            v.GetTensorMutableRawData().address(), v.GetTensorSizeInBytes(), dims.get(),
+            deviceInfo != null));
+      }
+      try {
+        consumer.accept(result);
+      } finally {
+        binding.ClearBoundInputs();
+        binding.ClearBoundOutputs();
+      }
+    }
+  }
+
+  private BytePointer name(String n) {
+    // Names live as long as the session, outside every run's scope.
+    return names.computeIfAbsent(n, BytePointer::new);
+  }
+
+  private List<TensorInfo> describe(StringVector list, boolean isInput) {
+    List<TensorInfo> out = new ArrayList<>();
+    for (long i = 0; i < list.size(); i++) {
+      try (TypeInfo type = isInput ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i)) {
+        ConstTensorTypeAndShapeInfo info = type.GetTensorTypeAndShapeInfo();
+        DataType dt = ElementTypes.fromOnnx(info.GetElementType());
+        out.add(new TensorInfo(list.get(i).getString(), dt, info.GetShape().get()));
+      }
+    }
+    list.close();
+    return List.copyOf(out);
+  }
+
+  @Override
+  public void close() {
+    binding.close();
+    runOptions.close();
+    session.close();
+    if (cudaOptions != null) {
+      cudaOptions.close();
+    }
+    options.close();
+    cpuInfo.close();
+    if (deviceInfo != null) {
+      deviceInfo.close();
+    }
+    names.values().forEach(BytePointer::close);
+  }
+}

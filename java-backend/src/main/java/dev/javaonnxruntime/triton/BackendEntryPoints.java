@@ -1,0 +1,107 @@
+package dev.javaonnxruntime.triton;
+
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Model;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
+
+/**
+ * What the C shim calls: one static method per {@code TRITONBACKEND_*} entry point, taking
+ * Triton's handles as addresses and returning the address of a {@code TRITONSERVER_Error} (0 for
+ * success, which Triton then owns). No exception leaves these methods: they map every failure in
+ * one place ({@link Errors}). Thread-safe: state is found through the {@link Registry}.
+ */
+public final class BackendEntryPoints {
+  private BackendEntryPoints() {}
+
+  /** {@code TRITONBACKEND_Initialize}: read the backend config, load ONNX Runtime. */
+  public static long initialize(long backend) {
+    try {
+      Registry.get().putBackend(backend,
+          BackendState.create(new TRITONBACKEND_Backend(Handles.at(backend))));
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /** {@code TRITONBACKEND_Finalize}: free what the backend holds. */
+  public static long finalizeBackend(long backend) {
+    try {
+      BackendState state = Registry.get().removeBackend(backend);
+      if (state != null) {
+        state.close();
+      }
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /** {@code TRITONBACKEND_ModelInitialize}: parse and check the config (auto-complete it). */
+  public static long modelInitialize(long model) {
+    try {
+      ModelState state = ModelState.create(Registry.get().anyBackend(),
+          new TRITONBACKEND_Model(Handles.at(model)));
+      Registry.get().putModel(model, state);
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /** {@code TRITONBACKEND_ModelFinalize}. */
+  public static long modelFinalize(long model) {
+    try {
+      ModelState state = Registry.get().removeModel(model);
+      if (state != null) {
+        state.backend.modelUnloaded(state);
+      }
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /** {@code TRITONBACKEND_ModelInstanceInitialize}: session, device, stream. */
+  public static long instanceInitialize(long instance) {
+    try {
+      TRITONBACKEND_ModelInstance handle = new TRITONBACKEND_ModelInstance(Handles.at(instance));
+      ModelState model = Registry.get().model(TritonCalls.instanceModel(handle));
+      Registry.get().putInstance(instance, InstanceState.create(model, handle));
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /** {@code TRITONBACKEND_ModelInstanceFinalize}. */
+  public static long instanceFinalize(long instance) {
+    try {
+      InstanceState state = Registry.get().removeInstance(instance);
+      if (state != null) {
+        state.close();
+      }
+      return 0;
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+  }
+
+  /**
+   * {@code TRITONBACKEND_ModelInstanceExecute}. An unknown instance is reported before any request
+   * is touched, so Triton still owns them; otherwise every request is answered and released.
+   */
+  public static long instanceExecute(long instance, long requests, int count) {
+    InstanceState state;
+    try {
+      state = Registry.get().instance(instance);
+      if (state == null) {
+        throw new TritonException(TritonException.INTERNAL, "unknown model instance " + instance);
+      }
+    } catch (Throwable t) {
+      return Errors.toAddress(t);
+    }
+    state.execute(requests, count);
+    return 0;
+  }
+}

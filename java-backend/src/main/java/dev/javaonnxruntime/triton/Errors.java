@@ -1,0 +1,69 @@
+package dev.javaonnxruntime.triton;
+
+import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
+
+import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.onnx.OrtFailure;
+import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
+
+/**
+ * The one place where exceptions become Triton error codes, and Triton errors become exceptions:
+ * configuration problems are INVALID_ARG, unsupported features UNSUPPORTED, a {@link
+ * TritonException} keeps its own code, everything else is INTERNAL.
+ */
+final class Errors {
+  private Errors() {}
+
+  static int codeOf(Throwable t) {
+    if (t instanceof TritonException te) {
+      return te.code();
+    }
+    if (t instanceof ConfigException || t instanceof IllegalArgumentException) {
+      return TritonException.INVALID_ARG;
+    }
+    if (t instanceof UnsupportedOperationException) {
+      return TritonException.UNSUPPORTED;
+    }
+    return TritonException.INTERNAL;
+  }
+
+  /** The message a client sees: ours, or the class and message of an unexpected exception. */
+  static String messageOf(Throwable t) {
+    if (t instanceof TritonException || t instanceof ConfigException || t instanceof OrtFailure
+        || t instanceof IllegalArgumentException || t instanceof UnsupportedOperationException) {
+      return String.valueOf(t.getMessage());
+    }
+    return t.toString();
+  }
+
+  /** A new {@code TRITONSERVER_Error} for t; the receiver (Triton, or our own send) owns it. */
+  static TRITONSERVER_Error toTriton(Throwable t) {
+    return TRITONSERVER_ErrorNew(codeOf(t), messageOf(t));
+  }
+
+  /** The address of a new error for t, as the entry points return it to the shim. */
+  static long toAddress(Throwable t) {
+    return toTriton(t).address();
+  }
+
+  /** The message of a failed call's error, freeing it; null when the call succeeded. */
+  static String checkQuietly(TRITONSERVER_Error err) {
+    if (err == null || err.isNull()) {
+      return null;
+    }
+    String message = TRITONSERVER_ErrorMessage(err).getString();
+    TRITONSERVER_ErrorDelete(err);
+    return message;
+  }
+
+  /** Throws if a Triton API call failed, after freeing its error (we own errors returned to us). */
+  static void check(TRITONSERVER_Error err, String call) {
+    if (err == null || err.isNull()) {
+      return;
+    }
+    int code = TRITONSERVER_ErrorCode(err);
+    String message = TRITONSERVER_ErrorMessage(err).getString();
+    TRITONSERVER_ErrorDelete(err);
+    throw new TritonException(code, call + ": " + message);
+  }
+}

@@ -1,0 +1,255 @@
+package dev.javaonnxruntime.triton;
+
+import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
+
+import dev.javaonnxruntime.batch.BatchLayout;
+import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.StagingBuffer;
+import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.onnx.InputTensor;
+import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Serves the requests of one {@code TRITONBACKEND_ModelInstanceExecute}: reads and checks each
+ * request, groups those whose inputs agree in every non-batch dimension, runs each group once
+ * with IoBinding, writes each request's slice of every output it asked for, synchronises the
+ * instance stream once, then sends every response FINAL, reports statistics and releases every
+ * request.
+ *
+ * <p>Ownership (Triton's rule, as in its recommended backend): once the responses exist the
+ * requests are ours; a failure from then on costs only the requests it touches, which get an
+ * error response, and the call still returns success. Used only on the instance's thread.
+ */
+final class Executor implements AutoCloseable {
+  private final ModelState model;
+  private final ModelConfig config;
+  private final TRITONBACKEND_ModelInstance instance;
+  private final ModelSession session;
+  private final DeviceMemory memory;
+  private final Stream stream;
+  private final InputStager stager;
+  private final StagingBuffer outputStaging;
+  private final RequestChecker checker;
+  private final RequestReader reader = new RequestReader();
+  private final Responder responder = new Responder();
+  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
+
+  Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
+      DeviceMemory memory, Stream stream, InputStager stager) {
+    this.model = model;
+    this.config = model.config;
+    this.instance = instance;
+    this.session = session;
+    this.memory = memory;
+    this.stream = stream;
+    this.stager = stager;
+    this.outputStaging = session.target().gpu() ? memory.newStagingBuffer(1 << 20) : null;
+    this.checker = new RequestChecker(config);
+  }
+
+  void execute(long requestsAddress, int count) {
+    long execStart = System.nanoTime();
+    PointerPointer<?> array = new PointerPointer<>(Handles.at(requestsAddress)).capacity(count);
+    List<RequestData> requests = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      RequestData r = new RequestData(new TRITONBACKEND_Request(array.get(i)));
+      try {
+        Errors.check(TRITONBACKEND_ResponseNew(out, r.request), "TRITONBACKEND_ResponseNew");
+        r.response = new dev.javaonnxruntime.triton.api.TRITONBACKEND_Response(out.get(0));
+      } catch (TritonException e) {
+        Log.error("model '" + model.name + "': cannot create a response: " + e.getMessage());
+      }
+      requests.add(r);
+    }
+    // From here on every request is ours: nothing below may escape without answering them.
+    long[] times = {execStart, execStart, execStart};
+    try {
+      run(requests, times);
+    } catch (Throwable t) {
+      TritonException e = asTriton(t);
+      requests.forEach(r -> r.fail(e));
+    } finally {
+      finish(requests, times);
+    }
+  }
+
+  private void run(List<RequestData> requests, long[] times) throws Exception {
+    List<RequestData> valid = new ArrayList<>();
+    for (RequestData r : requests) {
+      try {
+        reader.readInputs(r);
+        reader.readCacheKeys(r);
+        reader.readRequestedOutputs(r);
+        checker.check(r);
+        valid.add(r);
+      } catch (RuntimeException e) {
+        r.fail(asTriton(e));
+      }
+    }
+    stager.begin(valid);
+    List<RequestData> resolved = new ArrayList<>();
+    for (RequestData r : valid) {
+      try {
+        stager.resolve(r, config.inputs());
+        resolved.add(r);
+      } catch (Exception e) {
+        r.fail(asTriton(e));
+      }
+    }
+    times[0] = System.nanoTime();
+    for (List<RequestData> group : group(resolved)) {
+      try {
+        runGroup(group);
+      } catch (Exception e) {
+        TritonException failure = asTriton(e);
+        group.forEach(r -> r.fail(failure));
+      }
+    }
+    times[1] = System.nanoTime();
+  }
+
+  /** Requests that agree in every input's non-batch dims, up to max_batch_size rows each. */
+  private List<List<RequestData>> group(List<RequestData> requests) {
+    Map<String, List<List<RequestData>>> groups = new LinkedHashMap<>();
+    for (RequestData r : requests) {
+      StringBuilder key = new StringBuilder();
+      for (TensorConfig c : config.inputs()) {
+        long[] shape = r.sources.get(c.name()).shape();
+        key.append(Arrays.toString(config.batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape));
+      }
+      List<List<RequestData>> list = groups.computeIfAbsent(key.toString(), k -> new ArrayList<>());
+      List<RequestData> last = list.isEmpty() ? null : list.get(list.size() - 1);
+      long rows = last == null ? 0 : last.stream().mapToLong(x -> x.batch).sum();
+      if (last == null || !config.batched() || rows + r.batch > config.maxBatchSize()) {
+        last = new ArrayList<>();
+        list.add(last);
+      }
+      last.add(r);
+    }
+    List<List<RequestData>> all = new ArrayList<>();
+    groups.values().forEach(all::addAll);
+    return all;
+  }
+
+  private void runGroup(List<RequestData> group) throws Exception {
+    long[] rows = group.stream().mapToLong(r -> r.batch).toArray();
+    BatchLayout layout = new BatchLayout(rows);
+    List<InputTensor> inputs = new ArrayList<>();
+    for (TensorConfig c : config.inputs()) {
+      long[] shape = group.get(0).sources.get(c.name()).shape().clone();
+      if (config.batched()) {
+        shape[0] = layout.totalRows();
+      }
+      inputs.add(stager.prepare(group, c, shape));
+    }
+    List<String> outputs = new ArrayList<>();
+    for (TensorConfig o : config.outputs()) {
+      if (group.stream().anyMatch(r -> r.requestedOutputs.contains(o.name()))) {
+        outputs.add(o.name());
+      }
+    }
+    if (outputs.isEmpty()) {
+      return;
+    }
+    session.run(inputs, outputs, results -> scatter(group, layout, results));
+  }
+
+  /** Copies each request's rows of each output it asked for into its response. */
+  private void scatter(List<RequestData> group, BatchLayout layout, List<OutputTensor> results) {
+    long[] host = new long[results.size()];
+    if (outputStaging != null) {
+      long total = results.stream().mapToLong(OutputTensor::byteSize).sum();
+      long base = outputStaging.ensureCapacity(Math.max(total, 1));
+      long offset = 0;
+      for (int i = 0; i < results.size(); i++) {
+        host[i] = base + offset;
+        memory.copyDeviceToHost(host[i], results.get(i).address(), results.get(i).byteSize(), stream);
+        offset += results.get(i).byteSize();
+      }
+      // The one synchronisation of this batch: inputs consumed, outputs on the host.
+      stream.synchronize();
+    } else {
+      for (int i = 0; i < results.size(); i++) {
+        host[i] = results.get(i).address();
+      }
+    }
+    for (int i = 0; i < results.size(); i++) {
+      OutputTensor o = results.get(i);
+      TensorConfig c = config.outputs().stream().filter(t -> t.name().equals(o.name())).findFirst().get();
+      if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
+        throw new TritonException(TritonException.INTERNAL, "model '" + model.name + "' output '"
+            + o.name() + "' has shape " + Arrays.toString(o.shape()) + ", expected "
+            + layout.totalRows() + " rows");
+      }
+      for (int k = 0; k < group.size(); k++) {
+        RequestData r = group.get(k);
+        if (r.failed() || !r.requestedOutputs.contains(o.name())) {
+          continue;
+        }
+        try {
+          long[] slice = config.batched() ? layout.slice(k, o.byteSize()) : new long[] {0, o.byteSize()};
+          long[] shape = config.batched() ? layout.sliceShape(k, o.shape()) : o.shape();
+          responder.writeOutput(r, o.name(), c.dataType(), shape, host[i] + slice[0], slice[1]);
+        } catch (RuntimeException e) {
+          r.fail(asTriton(e));
+        }
+      }
+    }
+  }
+
+  private void finish(List<RequestData> requests, long[] times) {
+    try {
+      stream.synchronize();
+    } catch (RuntimeException e) {
+      TritonException failure = asTriton(e);
+      requests.forEach(r -> r.fail(failure));
+    }
+    stager.finish();
+    long execEnd = System.nanoTime();
+    long batch = 0;
+    for (RequestData r : requests) {
+      boolean success = responder.send(r);
+      if (success) {
+        batch += r.batch;
+      }
+      report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportStatistics(instance, r.request,
+          success, times[2], times[0], times[1], execEnd)), "ReportStatistics");
+      report(Errors.checkQuietly(TRITONBACKEND_RequestRelease(r.request, TRITONSERVER_REQUEST_RELEASE_ALL)),
+          "RequestRelease");
+    }
+    report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, batch,
+        times[2], times[0], times[1], execEnd)), "ReportBatchStatistics");
+  }
+
+  private void report(String error, String what) {
+    if (error != null) {
+      Log.error("model '" + model.name + "': " + what + " failed: " + error);
+    }
+  }
+
+  private static TritonException asTriton(Throwable t) {
+    return t instanceof TritonException te ? te : new TritonException(Errors.codeOf(t), Errors.messageOf(t), t);
+  }
+
+  @Override
+  public void close() {
+    reader.close();
+    responder.close();
+    out.close();
+    if (outputStaging != null) {
+      outputStaging.close();
+    }
+  }
+}

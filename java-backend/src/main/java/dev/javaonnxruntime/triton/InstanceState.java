@@ -1,0 +1,114 @@
+package dev.javaonnxruntime.triton;
+
+import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.cuda.CudaMemory;
+import dev.javaonnxruntime.cuda.CudaRuntime;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.onnx.ExecutionTarget;
+import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
+
+/**
+ * Shadows one {@code TRITONBACKEND_ModelInstance}: its device, its own CUDA stream (non-blocking,
+ * never the default stream), its ONNX Runtime session computing on that stream, and the buffers
+ * its executions reuse. Created in {@code ModelInstanceInitialize} on the model's load thread,
+ * used by {@code ModelInstanceExecute} on the instance's own thread (never two at once), closed in
+ * {@code ModelInstanceFinalize}.
+ */
+final class InstanceState implements AutoCloseable {
+  private static final int KIND_GPU = 2;
+
+  final String name;
+  final ModelState model;
+  private final ModelSession session;
+  private final Stream stream;
+  private final InputStager stager;
+  private final Executor executor;
+
+  private InstanceState(String name, ModelState model, ModelSession session, DeviceMemory memory,
+      Stream stream, TRITONBACKEND_ModelInstance instance) {
+    this.name = name;
+    this.model = model;
+    this.session = session;
+    this.stream = stream;
+    this.stager = model.backend.newStager(model, memory, stream, session.target().gpu());
+    this.executor = new Executor(model, instance, session, memory, stream, stager);
+  }
+
+  static InstanceState create(ModelState model, TRITONBACKEND_ModelInstance instance)
+      throws ConfigException {
+    String name = TritonCalls.instanceName(instance);
+    int kind = TritonCalls.instanceKind(instance);
+    int device = TritonCalls.instanceDeviceId(instance);
+    BackendState backend = model.backend;
+    int threads = intraOpThreads(model);
+    DeviceMemory memory = backend.hostMemory;
+    Stream stream = null;
+    ModelSession session = null;
+    if (kind == KIND_GPU) {
+      try {
+        if (CudaRuntime.deviceCount() <= device) {
+          throw new IllegalStateException("no CUDA device " + device + " (devices: "
+              + CudaRuntime.deviceCount() + ")");
+        }
+        memory = backend.deviceMemory(device);
+        stream = memory.newStream();
+        session = ModelSession.open(backend.ort, model.modelFile,
+            ExecutionTarget.cuda(device, stream.handle()), threads);
+      } catch (RuntimeException | LinkageError e) {
+        if (stream != null) {
+          stream.close();
+        }
+        stream = null;
+        memory = backend.hostMemory;
+        Log.warn("instance '" + name + "' of model '" + model.name + "': the CUDA execution "
+            + "provider is unavailable on GPU " + device + " (" + e.getMessage()
+            + "); this instance runs on the CPU");
+      }
+    }
+    if (session == null) {
+      stream = memory.newStream();
+      session = ModelSession.open(backend.ort, model.modelFile, ExecutionTarget.cpu(), threads);
+    }
+    try {
+      model.validateAgainst(session);
+      InstanceState state = new InstanceState(name, model, session, memory, stream, instance);
+      Log.info("instance '" + name + "' of model '" + model.name + "' runs on "
+          + (session.target().gpu() ? "GPU " + device + " with its own stream" : "the CPU"));
+      return state;
+    } catch (ConfigException | RuntimeException e) {
+      session.close();
+      stream.close();
+      throw e;
+    }
+  }
+
+  /** config.pbtxt parameter {@code intra_op_thread_count}; 0 lets ONNX Runtime choose. */
+  private static int intraOpThreads(ModelState model) throws ConfigException {
+    String v = model.config.parameters().getOrDefault("intra_op_thread_count", "0").trim();
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException("model '" + model.name + "': parameter 'intra_op_thread_count' must "
+        + "be an integer >= 0, got '" + v + "'");
+  }
+
+  void execute(long requests, int count) {
+    executor.execute(requests, count);
+  }
+
+  @Override
+  public void close() {
+    stream.synchronize();
+    executor.close();
+    stager.close();
+    session.close();
+    stream.close();
+  }
+}

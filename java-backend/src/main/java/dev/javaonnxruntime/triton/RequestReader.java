@@ -1,0 +1,135 @@
+package dev.javaonnxruntime.triton;
+
+import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
+
+import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Reads a request's inputs, parameters and requested outputs through Triton's API into a {@link
+ * RequestData}. Its out-parameters are allocated once and reused, so reading allocates no native
+ * memory per request. Owned by one instance, used only on its execute thread; closed with it.
+ */
+final class RequestReader implements AutoCloseable {
+  /** The request parameter naming an input's cache key: {@code input_cache_key.<input name>}. */
+  static final String KEY_PREFIX = "input_cache_key.";
+  static final int MAX_KEY_BYTES = 256;
+
+  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
+  private final PointerPointer<Pointer> out2 = new PointerPointer<>(1);
+  private final IntPointer int1 = new IntPointer(1);
+  private final IntPointer int2 = new IntPointer(1);
+  private final IntPointer int3 = new IntPointer(1);
+  private final LongPointer long1 = new LongPointer(1);
+  private final LongPointer long2 = new LongPointer(1);
+
+  /** Reads every input the request carries (checking is the caller's job). */
+  void readInputs(RequestData data) {
+    Errors.check(TRITONBACKEND_RequestInputCount(data.request, int1), "TRITONBACKEND_RequestInputCount");
+    int count = int1.get();
+    for (int i = 0; i < count; i++) {
+      Errors.check(TRITONBACKEND_RequestInputByIndex(data.request, i, out),
+          "TRITONBACKEND_RequestInputByIndex");
+      TRITONBACKEND_Input input = new TRITONBACKEND_Input(out.get(0));
+      Errors.check(TRITONBACKEND_InputProperties(input, out, int1, out2, int2, long1, int3),
+          "TRITONBACKEND_InputProperties");
+      String name = out.getString(0);
+      DataType type = DataType.fromApi(int1.get());
+      int dims = int2.get();
+      long[] shape = new long[dims];
+      if (dims > 0) {
+        new LongPointer(out2.get(0)).capacity(dims).get(shape);
+      }
+      long byteSize = long1.get();
+      int buffers = int3.get();
+      long[] addresses = new long[buffers];
+      long[] sizes = new long[buffers];
+      boolean onHost = true;
+      for (int b = 0; b < buffers; b++) {
+        int1.put(0); // preference: CPU; Triton returns where the bytes are, never moves them
+        long2.put(0);
+        Errors.check(TRITONBACKEND_InputBuffer(input, b, out, long1, int1, long2),
+            "TRITONBACKEND_InputBuffer");
+        addresses[b] = out.get(0).address();
+        sizes[b] = long1.get();
+        onHost &= int1.get() != TRITONSERVER_MEMORY_GPU;
+      }
+      data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, onHost));
+    }
+  }
+
+  /** Reads the {@code input_cache_key.*} parameters; other parameters are not ours and ignored. */
+  void readCacheKeys(RequestData data) {
+    Errors.check(TRITONBACKEND_RequestParameterCount(data.request, int1),
+        "TRITONBACKEND_RequestParameterCount");
+    int count = int1.get();
+    for (int i = 0; i < count; i++) {
+      Errors.check(TRITONBACKEND_RequestParameter(data.request, i, out, int1, out2),
+          "TRITONBACKEND_RequestParameter");
+      String key = out.getString(0);
+      if (!key.startsWith(KEY_PREFIX)) {
+        continue;
+      }
+      String input = key.substring(KEY_PREFIX.length());
+      if (int1.get() != TRITONSERVER_PARAMETER_STRING) {
+        throw new TritonException(TritonException.INVALID_ARG,
+            "request parameter '" + key + "' must be a string naming the cache key of input '"
+                + input + "'");
+      }
+      data.cacheKeys.put(input, cacheKey(key, new BytePointer(out2.get(0))));
+    }
+  }
+
+  void readRequestedOutputs(RequestData data) {
+    Errors.check(TRITONBACKEND_RequestOutputCount(data.request, int1), "TRITONBACKEND_RequestOutputCount");
+    int count = int1.get();
+    List<String> names = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      Errors.check(TRITONBACKEND_RequestOutputName(data.request, i, out), "TRITONBACKEND_RequestOutputName");
+      names.add(out.getString(0));
+    }
+    data.requestedOutputs = names;
+  }
+
+  /** A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request. */
+  private static String cacheKey(String parameter, BytePointer value) {
+    long length = BytePointer.strlen(value);
+    if (length == 0 || length > MAX_KEY_BYTES) {
+      throw new TritonException(TritonException.INVALID_ARG, "request parameter '" + parameter
+          + "' must be 1 to " + MAX_KEY_BYTES + " bytes long, got " + length);
+    }
+    byte[] bytes = new byte[(int) length];
+    value.get(bytes);
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      throw new TritonException(TritonException.INVALID_ARG,
+          "request parameter '" + parameter + "' is not valid UTF-8");
+    }
+  }
+
+  @Override
+  public void close() {
+    out.close();
+    out2.close();
+    int1.close();
+    int2.close();
+    int3.close();
+    long1.close();
+    long2.close();
+  }
+}

@@ -1,0 +1,85 @@
+package dev.javaonnxruntime.triton;
+
+import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
+
+import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
+import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
+import java.util.HashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Writes outputs into a request's response and sends it. Out-parameters are allocated once and
+ * reused. Owned by one instance, used only on its execute thread; closed with it.
+ *
+ * <p>Ownership rules it follows: a sent response belongs to Triton (the slot is cleared); the
+ * error passed to {@code TRITONBACKEND_ResponseSend} stays ours and is deleted after the send.
+ */
+final class Responder implements AutoCloseable {
+  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
+  private final IntPointer memoryType = new IntPointer(1);
+  private final LongPointer memoryTypeId = new LongPointer(1);
+  private final LongPointer shapeBuffer = new LongPointer(16);
+  private final Map<String, BytePointer> names = new HashMap<>();
+
+  private BytePointer name(String name) {
+    return names.computeIfAbsent(name, BytePointer::new);
+  }
+
+  /**
+   * Adds output {@code name} of {@code shape} to the response and copies {@code byteSize} bytes
+   * from host address {@code src} into Triton's buffer for it.
+   */
+  void writeOutput(RequestData r, String name, DataType type, long[] shape, long src, long byteSize) {
+    LongPointer dims = shape.length <= 16 ? shapeBuffer : new LongPointer(shape.length);
+    dims.put(shape, 0, shape.length);
+    Errors.check(TRITONBACKEND_ResponseOutput(r.response, out, name(name), type.apiValue(), dims, shape.length),
+        "TRITONBACKEND_ResponseOutput");
+    TRITONBACKEND_Output output = new TRITONBACKEND_Output(out.get(0));
+    memoryType.put(TRITONSERVER_MEMORY_CPU);
+    memoryTypeId.put(0);
+    Errors.check(TRITONBACKEND_OutputBuffer(output, out, byteSize, memoryType, memoryTypeId),
+        "TRITONBACKEND_OutputBuffer");
+    if (memoryType.get() == TRITONSERVER_MEMORY_GPU) {
+      throw new TritonException(TritonException.UNSUPPORTED,
+          "output '" + name + "': Triton offered a GPU buffer; java_onnxruntime writes host buffers");
+    }
+    if (byteSize > 0) {
+      Pointer.memcpy(Handles.at(out.get(0).address()), Handles.at(src), byteSize);
+    }
+  }
+
+  /** Sends the response FINAL, with the request's error if it failed; returns success. */
+  boolean send(RequestData r) {
+    if (r.response == null) {
+      return false;
+    }
+    TRITONSERVER_Error error = r.failed() ? Errors.toTriton(r.error) : null;
+    TRITONSERVER_Error sendError =
+        TRITONBACKEND_ResponseSend(r.response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
+    r.response = null;
+    if (error != null) {
+      TRITONSERVER_ErrorDelete(error);
+    }
+    if (sendError != null && !sendError.isNull()) {
+      Log.error("failed to send a response: " + TRITONSERVER_ErrorMessage(sendError).getString());
+      TRITONSERVER_ErrorDelete(sendError);
+      return false;
+    }
+    return !r.failed();
+  }
+
+  @Override
+  public void close() {
+    out.close();
+    memoryType.close();
+    memoryTypeId.close();
+    shapeBuffer.close();
+    names.values().forEach(BytePointer::close);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.javaonnxruntime.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.javaonnxruntime.cuda.HostBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ContentHasherTest {
+  private static final int LARGE = (int) (ContentHasher.PARALLEL_THRESHOLD * 3) + 12_345;
+
+  private static HostBuffers split(HostBuffer buffer, long... lengths) {
+    HostBuffers.Builder builder = HostBuffers.builder();
+    long offset = 0;
+    for (long length : lengths) {
+      builder.add(buffer.address() + offset, length);
+      offset += length;
+    }
+    return builder.build();
+  }
+
+  @Test
+  void hashesSmallInputAsPlainXxh3OfItsBytes() {
+    byte[] bytes = TestBytes.pattern(600_000, 1);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher hasher = new ContentHasher(4)) {
+      long[] out = new long[2];
+      Xxh3.hash128(new long[] {buffer.address()}, new long[] {bytes.length}, 1, out);
+      assertEquals(new Hash128(out[0], out[1]), hasher.hash(split(buffer, 100, 599_900)));
+    }
+  }
+
+  @Test
+  void hashesLargeInputTheSameWhateverTheThreadsAndBufferSplit() {
+    byte[] bytes = TestBytes.pattern(LARGE, 2);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes)) {
+      List<long[]> splits =
+          List.of(
+              new long[] {LARGE},
+              new long[] {1, (1 << 20) - 1, 1, 0, LARGE - (1 << 20) - 1},
+              new long[] {5_000_000, 5_000_000, LARGE - 10_000_000},
+              new long[] {LARGE / 2, LARGE - LARGE / 2});
+      Hash128 expected;
+      try (ContentHasher single = new ContentHasher(1)) {
+        expected = single.hash(split(buffer, LARGE));
+      }
+      for (int threads : new int[] {1, 2, 3, 8}) {
+        try (ContentHasher hasher = new ContentHasher(threads)) {
+          for (long[] lengths : splits) {
+            assertEquals(expected, hasher.hash(split(buffer, lengths)), threads + " threads");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void changesLargeHashWhenOneByteOrTheLengthChanges() {
+    byte[] bytes = TestBytes.pattern(LARGE, 3);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher hasher = new ContentHasher(2)) {
+      Hash128 original = hasher.hash(split(buffer, LARGE));
+      assertNotEquals(original, hasher.hash(split(buffer, LARGE - 1)));
+      buffer.put(LARGE - 7, new byte[] {(byte) (bytes[LARGE - 7] + 1)});
+      assertNotEquals(original, hasher.hash(split(buffer, LARGE)));
+    }
+  }
+
+  @Test
+  void hashesLargeInputsFromManyThreadsAtOnce() throws Exception {
+    byte[] bytes = TestBytes.pattern(LARGE, 4);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher hasher = new ContentHasher(3)) {
+      HostBuffers input = split(buffer, LARGE);
+      Hash128 expected = hasher.hash(input);
+      Thread[] threads = new Thread[4];
+      Hash128[] results = new Hash128[threads.length];
+      for (int t = 0; t < threads.length; t++) {
+        int index = t;
+        threads[t] = new Thread(() -> results[index] = hasher.hash(input));
+        threads[t].start();
+      }
+      for (Thread thread : threads) {
+        thread.join(30_000);
+      }
+      for (Hash128 result : results) {
+        assertEquals(expected, result);
+      }
+    }
+  }
+
+  @Test
+  void refusesToHashAfterClose() {
+    try (HostBuffer buffer = TestBytes.hostCopy(new byte[16])) {
+      ContentHasher hasher = new ContentHasher(2);
+      hasher.close();
+      hasher.close();
+      assertThrows(IllegalStateException.class, () -> hasher.hash(split(buffer, 16)));
+    }
+  }
+}

@@ -1,0 +1,322 @@
+package dev.javaonnxruntime.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.javaonnxruntime.cuda.DeviceAllocationException;
+import dev.javaonnxruntime.cuda.HostBuffer;
+import dev.javaonnxruntime.cuda.HostMemory;
+import dev.javaonnxruntime.cuda.HostStream;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class InputCacheTest {
+  private static final TensorLayout FP32_4X4 = new TensorLayout("FP32", new long[] {4, 4});
+  private static final int SIZE = 64;
+
+  private final HostMemory memory = new HostMemory();
+  private final CacheStats model = new CacheStats();
+
+  @AfterEach
+  void everyBlockIsFreed() {
+    assertEquals(0, memory.liveBytes(), "device bytes still allocated after the test");
+  }
+
+  /** Stores {@code bytes} under {@code key} by copying them from a host buffer. */
+  private Lease store(InputCache cache, CacheKey key, TensorLayout layout, byte[] bytes)
+      throws CacheCapacityException {
+    try (HostBuffer source = TestBytes.hostCopy(bytes)) {
+      return cache.store(
+          key,
+          layout,
+          bytes.length,
+          HostStream.INSTANCE,
+          address -> memory.copyHostToDevice(address, source.address(), bytes.length, HostStream.INSTANCE),
+          model);
+    }
+  }
+
+  private CacheKey.Content contentKey(InputCache cache, ContentHasher hasher, byte[] bytes) {
+    try (HostBuffer source = TestBytes.hostCopy(bytes)) {
+      return cache.contentKey(
+          hasher, HostBuffers.single(source.address(), bytes.length), FP32_4X4, model);
+    }
+  }
+
+  private byte[] read(Lease lease) {
+    return TestBytes.read(memory, lease.address(), (int) lease.byteSize());
+  }
+
+  @Test
+  void servesRepeatedInputFromDeviceWithoutSecondCopy() throws Exception {
+    byte[] bytes = TestBytes.pattern(SIZE, 1);
+    try (InputCache cache = new InputCache(memory, 1 << 20);
+        ContentHasher hasher = new ContentHasher(1)) {
+      CacheKey key = contentKey(cache, hasher, bytes);
+      assertNull(cache.lookup(key, model));
+      AtomicInteger copies = new AtomicInteger();
+      try (HostBuffer source = TestBytes.hostCopy(bytes);
+          Lease stored =
+              cache.store(key, FP32_4X4, SIZE, HostStream.INSTANCE, address -> {
+                    copies.incrementAndGet();
+                    memory.copyHostToDevice(address, source.address(), SIZE, HostStream.INSTANCE);
+                  }, model)) {
+        assertEquals(1, copies.get());
+      }
+      try (Lease hit = cache.lookup(contentKey(cache, hasher, bytes.clone()), model)) {
+        assertNotNull(hit);
+        assertArrayEquals(bytes, read(hit));
+        assertEquals(FP32_4X4, hit.layout());
+      }
+      assertEquals(1, copies.get());
+      assertEquals(1, model.hits());
+      assertEquals(1, model.misses());
+      assertEquals(SIZE, model.bytesNotCopied());
+      assertEquals(1, cache.deviceStats().hits());
+      assertEquals(2 * SIZE, model.hashedBytes());
+      assertTrue(model.hashNanos() > 0);
+      assertEquals(SIZE, cache.residentBytes());
+    }
+  }
+
+  @Test
+  void keepsOneEntryWhenThreeModelsStoreTheSameContentAtOnce() throws Exception {
+    byte[] bytes = TestBytes.pattern(SIZE, 2);
+    CacheStats[] models = {new CacheStats(), new CacheStats(), new CacheStats()};
+    CyclicBarrier allAllocated = new CyclicBarrier(models.length);
+    Lease[] leases = new Lease[models.length];
+    try (InputCache cache = new InputCache(memory, 1 << 20);
+        ContentHasher hasher = new ContentHasher(1);
+        HostBuffer source = TestBytes.hostCopy(bytes)) {
+      CacheKey key = contentKey(cache, hasher, bytes);
+      Thread[] threads = new Thread[models.length];
+      for (int m = 0; m < models.length; m++) {
+        int index = m;
+        threads[m] =
+            new Thread(() -> {
+                  try {
+                    assertNull(cache.lookup(key, models[index]));
+                    // All three miss, allocate and copy before any publishes: the race.
+                    leases[index] =
+                        cache.store(key, FP32_4X4, SIZE, HostStream.INSTANCE, address -> {
+                              memory.copyHostToDevice(address, source.address(), SIZE, HostStream.INSTANCE);
+                              await(allAllocated);
+                            }, models[index]);
+                  } catch (CacheCapacityException e) {
+                    throw new AssertionError(e);
+                  }
+                });
+        threads[m].start();
+      }
+      for (Thread thread : threads) {
+        thread.join(10_000);
+      }
+      assertEquals(1, cache.entryCount());
+      assertEquals(1, memory.liveAllocations(), "duplicates must be freed");
+      for (Lease lease : leases) {
+        assertEquals(leases[0].address(), lease.address());
+        assertArrayEquals(bytes, read(lease));
+        lease.close();
+      }
+      try (Lease hit = cache.lookup(key, models[1])) {
+        assertNotNull(hit);
+      }
+    }
+  }
+
+  private static void await(CyclicBarrier barrier) {
+    try {
+      barrier.await();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void treatsSameBytesWithAnotherShapeOrDataTypeAsAnotherEntry() throws Exception {
+    byte[] bytes = TestBytes.pattern(SIZE, 3);
+    TensorLayout otherShape = new TensorLayout("FP32", new long[] {2, 8});
+    TensorLayout otherType = new TensorLayout("INT32", new long[] {4, 4});
+    try (InputCache cache = new InputCache(memory, 1 << 20);
+        ContentHasher hasher = new ContentHasher(1)) {
+      CacheKey.Content key = contentKey(cache, hasher, bytes);
+      store(cache, key, FP32_4X4, bytes).close();
+      assertNull(cache.lookup(CacheKey.content(key.hash(), otherShape), model));
+      assertNull(cache.lookup(CacheKey.content(key.hash(), otherType), model));
+      store(cache, CacheKey.content(key.hash(), otherShape), otherShape, bytes).close();
+      assertEquals(2, cache.entryCount());
+    }
+  }
+
+  @Test
+  void evictsLeastRecentlyUsedUnpinnedEntryToMakeRoom() throws Exception {
+    try (InputCache cache = new InputCache(memory, 3 * SIZE)) {
+      for (String name : new String[] {"a", "b", "c"}) {
+        store(cache, CacheKey.named("m", name), FP32_4X4, TestBytes.pattern(SIZE, 4)).close();
+      }
+      cache.lookup(CacheKey.named("m", "a"), model).close(); // "b" is now least recent
+      store(cache, CacheKey.named("m", "d"), FP32_4X4, TestBytes.pattern(SIZE, 5)).close();
+      assertNull(cache.lookup(CacheKey.named("m", "b"), model));
+      Lease a = cache.lookup(CacheKey.named("m", "a"), model);
+      assertNotNull(a);
+      a.close();
+      assertEquals(1, model.evictions());
+      assertEquals(3 * SIZE, memory.liveBytes());
+    }
+  }
+
+  @Test
+  void doesNotCacheInputLargerThanTheWholeBudget() throws Exception {
+    try (InputCache cache = new InputCache(memory, SIZE - 1)) {
+      assertNull(store(cache, CacheKey.named("m", "x"), FP32_4X4, TestBytes.pattern(SIZE, 6)));
+      assertEquals(0, memory.liveAllocations());
+    }
+  }
+
+  @Test
+  void failsOnlyTheStoreWhenPinnedEntriesFillTheBudget() throws Exception {
+    try (InputCache cache = new InputCache(memory, 2 * SIZE)) {
+      Lease a = store(cache, CacheKey.named("m", "a"), FP32_4X4, TestBytes.pattern(SIZE, 7));
+      Lease b = store(cache, CacheKey.named("m", "b"), FP32_4X4, TestBytes.pattern(SIZE, 8));
+      CacheCapacityException full =
+          assertThrows(
+              CacheCapacityException.class,
+              () -> store(cache, CacheKey.named("m", "c"), FP32_4X4, TestBytes.pattern(SIZE, 9)));
+      assertTrue(full.getMessage().contains("open leases pin"), full.getMessage());
+      assertEquals(2 * SIZE, cache.residentBytes());
+      a.close();
+      store(cache, CacheKey.named("m", "c"), FP32_4X4, TestBytes.pattern(SIZE, 9)).close();
+      b.close();
+    }
+  }
+
+  @Test
+  void evictsAndRetriesWhenTheDeviceRefusesThenFailsClearly() throws Exception {
+    try (InputCache cache = new InputCache(memory, 1 << 20)) {
+      store(cache, CacheKey.named("m", "a"), FP32_4X4, TestBytes.pattern(SIZE, 10)).close();
+      Lease pinned = store(cache, CacheKey.named("m", "b"), FP32_4X4, TestBytes.pattern(SIZE, 11));
+      memory.failNextAllocations(1);
+      byte[] c = TestBytes.pattern(SIZE, 12);
+      try (Lease stored = store(cache, CacheKey.named("m", "c"), FP32_4X4, c)) {
+        assertArrayEquals(c, read(stored));
+      }
+      assertNull(cache.lookup(CacheKey.named("m", "a"), model), "a was evicted for the retry");
+      assertEquals(1, model.evictions());
+
+      memory.failNextAllocations(100);
+      CacheCapacityException failure =
+          assertThrows(
+              CacheCapacityException.class,
+              () -> store(cache, CacheKey.named("m", "d"), FP32_4X4, TestBytes.pattern(SIZE, 13)));
+      assertInstanceOf(DeviceAllocationException.class, failure.getCause());
+      assertTrue(failure.getMessage().contains("no room"), failure.getMessage());
+      assertEquals(SIZE, cache.residentBytes(), "only the pinned entry stays");
+      assertArrayEquals(TestBytes.pattern(SIZE, 11), read(pinned));
+      memory.failNextAllocations(0);
+      pinned.close();
+    }
+  }
+
+  @Test
+  void freesTheBlockAndRethrowsWhenTheWriterFails() throws Exception {
+    try (InputCache cache = new InputCache(memory, 1 << 20)) {
+      IllegalStateException failure = new IllegalStateException("copy failed");
+      assertSame(
+          failure,
+          assertThrows(
+              IllegalStateException.class,
+              () -> cache.store(CacheKey.named("m", "x"), FP32_4X4, SIZE, HostStream.INSTANCE,
+                  address -> {
+                    throw failure;
+                  }, model)));
+      assertEquals(0, memory.liveAllocations());
+      assertEquals(0, cache.residentBytes());
+      assertEquals(0, cache.entryCount());
+    }
+  }
+
+  @Test
+  void keepsOldBytesOfReplacedNamedEntryUntilItsLeaseCloses() throws Exception {
+    byte[] first = TestBytes.pattern(SIZE, 14);
+    byte[] second = TestBytes.pattern(SIZE, 15);
+    CacheKey key = CacheKey.named("m", "prompt");
+    try (InputCache cache = new InputCache(memory, 1 << 20)) {
+      store(cache, key, FP32_4X4, first).close();
+      Lease inFlight = cache.lookup(key, model);
+      store(cache, key, FP32_4X4, second).close();
+      try (Lease fresh = cache.lookup(key, model)) {
+        assertArrayEquals(second, read(fresh));
+        assertNotEquals(inFlight.address(), fresh.address());
+      }
+      assertArrayEquals(first, read(inFlight));
+      assertEquals(2, memory.liveAllocations());
+      assertEquals(1, cache.entryCount());
+      inFlight.close();
+      assertEquals(1, memory.liveAllocations());
+      assertEquals(SIZE, cache.residentBytes());
+    }
+  }
+
+  @Test
+  void keepsNamedKeysOfOneGroupAwayFromAnother() throws Exception {
+    byte[] mine = TestBytes.pattern(SIZE, 16);
+    byte[] theirs = TestBytes.pattern(SIZE, 17);
+    try (InputCache cache = new InputCache(memory, 1 << 20)) {
+      store(cache, CacheKey.named("group-a", "x"), FP32_4X4, mine).close();
+      assertNull(cache.lookup(CacheKey.named("group-b", "x"), model));
+      store(cache, CacheKey.named("group-b", "x"), FP32_4X4, theirs).close();
+      try (Lease a = cache.lookup(CacheKey.named("group-a", "x"), model);
+          Lease b = cache.lookup(CacheKey.named("group-b", "x"), model)) {
+        assertArrayEquals(mine, read(a));
+        assertArrayEquals(theirs, read(b));
+      }
+    }
+  }
+
+  @Test
+  void removeGroupDropsItsNamedEntriesAndFreesThemWhenUnpinned() throws Exception {
+    try (InputCache cache = new InputCache(memory, 1 << 20);
+        ContentHasher hasher = new ContentHasher(1)) {
+      store(cache, CacheKey.named("a", "x"), FP32_4X4, TestBytes.pattern(SIZE, 18)).close();
+      Lease pinned = store(cache, CacheKey.named("a", "y"), FP32_4X4, TestBytes.pattern(SIZE, 19));
+      store(cache, CacheKey.named("b", "x"), FP32_4X4, TestBytes.pattern(SIZE, 20)).close();
+      byte[] shared = TestBytes.pattern(SIZE, 21);
+      store(cache, contentKey(cache, hasher, shared), FP32_4X4, shared).close();
+
+      assertEquals(2, cache.removeGroup("a"));
+      assertNull(cache.lookup(CacheKey.named("a", "x"), model));
+      assertNull(cache.lookup(CacheKey.named("a", "y"), model));
+      assertEquals(2, cache.entryCount(), "b's entry and the content entry stay");
+      assertEquals(3, memory.liveAllocations(), "the pinned entry waits for its lease");
+      assertArrayEquals(TestBytes.pattern(SIZE, 19), read(pinned));
+      pinned.close();
+      assertEquals(2, memory.liveAllocations());
+    }
+  }
+
+  @Test
+  void closeFreesEveryBlockAndReportsOpenLeases() throws Exception {
+    InputCache cache = new InputCache(memory, 1 << 20);
+    store(cache, CacheKey.named("m", "a"), FP32_4X4, TestBytes.pattern(SIZE, 22)).close();
+    Lease leaked = store(cache, CacheKey.named("m", "b"), FP32_4X4, TestBytes.pattern(SIZE, 23));
+    Lease replacedAndLeaked = cache.lookup(CacheKey.named("m", "a"), model);
+    store(cache, CacheKey.named("m", "a"), FP32_4X4, TestBytes.pattern(SIZE, 24)).close();
+    assertEquals(4 * SIZE, memory.liveBytes());
+    IllegalStateException report = assertThrows(IllegalStateException.class, cache::close);
+    assertTrue(report.getMessage().contains("open leases"), report.getMessage());
+    assertEquals(0, memory.liveBytes());
+    leaked.close(); // after close: a no-op, never a second free
+    replacedAndLeaked.close();
+    cache.close();
+    assertThrows(IllegalStateException.class, () -> cache.lookup(CacheKey.named("m", "a"), model));
+  }
+}

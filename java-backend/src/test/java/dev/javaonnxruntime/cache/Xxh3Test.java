@@ -1,0 +1,59 @@
+package dev.javaonnxruntime.cache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.javaonnxruntime.cuda.HostBuffer;
+import org.junit.jupiter.api.Test;
+
+class Xxh3Test {
+  /** Reference values from libxxhash 0.8.1 XXH3_128bits over bytes (i * 31 + 7). */
+  private static final long[][] REFERENCE = {
+    {0, 0x99aa06d3014798d8L, 0x6001c324468d497fL},
+    {3, 0x46f66cb935381565L, 0x15f7093b173d005cL},
+    {100, 0x7f5a1f03462e52b4L, 0xd61d8dbff22d515fL},
+    {240, 0xde57aab31e77a2ffL, 0x93e173833f75ab66L},
+    {1000, 0xf534f51e82a81d29L, 0x989765d0ea7a5ecdL},
+    {100000, 0x8ce7a24d31cd94b1L, 0xccf90df7e7e37036L},
+    {3000000, 0x137e4aed28924fe8L, 0x6fd5beba0d5c95c2L},
+  };
+
+  private static byte[] referenceBytes(int length) {
+    byte[] bytes = new byte[length];
+    for (int i = 0; i < length; i++) {
+      bytes[i] = (byte) (i * 31 + 7);
+    }
+    return bytes;
+  }
+
+  @Test
+  void matchesLibxxhashReferenceValues() {
+    try (HostBuffer buffer = TestBytes.hostCopy(referenceBytes(3_000_000))) {
+      for (long[] row : REFERENCE) {
+        long[] out = new long[2];
+        Xxh3.hash128(new long[] {buffer.address()}, new long[] {row[0]}, 1, out);
+        assertArrayEquals(new long[] {row[1], row[2]}, out, "length " + row[0]);
+      }
+    }
+  }
+
+  @Test
+  void hashesSeveralBuffersLikeTheirConcatenation() {
+    byte[] bytes = referenceBytes(3_000_000);
+    try (HostBuffer whole = TestBytes.hostCopy(bytes)) {
+      int[][] splits = {{1, 2, 2_999_997}, {64, 64, 1024, 2_998_848}, {1_500_000, 0, 1_500_000}};
+      for (int[] split : splits) {
+        long[] addresses = new long[split.length];
+        long[] lengths = new long[split.length];
+        long offset = 0;
+        for (int i = 0; i < split.length; i++) {
+          addresses[i] = whole.address() + offset;
+          lengths[i] = split[i];
+          offset += split[i];
+        }
+        long[] out = new long[2];
+        Xxh3.hash128(addresses, lengths, split.length, out);
+        assertArrayEquals(new long[] {REFERENCE[6][1], REFERENCE[6][2]}, out);
+      }
+    }
+  }
+}

@@ -168,7 +168,8 @@ def write_config(repo, name, comment, max_batch, inputs, outputs):
     text += "max_batch_size: %d\n" % max_batch
     text += "input [\n" + ",\n".join(tensor_pbtxt(t) for t in inputs) + "\n]\n"
     text += "output [\n" + ",\n".join(tensor_pbtxt(t) for t in outputs) + "\n]\n"
-    text += "dynamic_batching { max_queue_delay_microseconds: 2000 }\n"
+    if max_batch > 0:  # Triton's dynamic batcher needs a batch dimension
+        text += "dynamic_batching { max_queue_delay_microseconds: 2000 }\n"
     text += "instance_group [ { kind: KIND_CPU count: 2 } ]\n"
     path = os.path.join(repo, name, "config.pbtxt")
     os.makedirs(os.path.dirname(path), exist_ok=True)

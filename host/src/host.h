@@ -365,6 +365,7 @@ struct TRITONBACKEND_Request {
   TRITONBACKEND_ModelInstance* executed_by;
   bool answered;
   bool stats_reported;
+  bool in_execute; /* the executing thread still refers to it: never evicted meanwhile */
   int open_responses;
   TRITONBACKEND_Response* responses; /* every response created, newest first */
   host_call* call;
@@ -398,8 +399,6 @@ TRITONBACKEND_Model* models_load(const char* repo, const char* name);
 void models_unload(TRITONBACKEND_Model* model);
 void models_finalize_backends(void);
 void models_free(TRITONBACKEND_Model* model);
-/* Answers a request that will never reach the backend (host side). */
-void models_answer_request(TRITONBACKEND_Request* request, const char* error_message);
 
 /* ---------------------------------------------------------------- scheduler.c */
 

@@ -1363,7 +1363,7 @@ requests_retire(TRITONBACKEND_Request* r)
                                       req_retired_count > REQ_QUARANTINE_COUNT)) {
     TRITONBACKEND_Request* old = req_retired_head;
     pthread_mutex_lock(&old->lock);
-    bool busy = old->open_responses > 0;
+    bool busy = old->open_responses > 0 || old->in_execute;
     pthread_mutex_unlock(&old->lock);
     if (busy || old == r) {
       break;

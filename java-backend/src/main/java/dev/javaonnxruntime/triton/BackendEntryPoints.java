@@ -43,6 +43,7 @@ public final class BackendEntryPoints {
       ModelState state = ModelState.create(Registry.get().anyBackend(),
           new TRITONBACKEND_Model(Handles.at(model)));
       Registry.get().putModel(model, state);
+      state.backend.modelLoaded(state);
       return 0;
     } catch (Throwable t) {
       return Errors.toAddress(t);

@@ -1,5 +1,8 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.cache.CacheStats;
+import dev.javaonnxruntime.cache.ContentHasher;
+import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.BackendConfig;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.cuda.CudaMemory;
@@ -8,6 +11,7 @@ import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.OrtRuntime;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,11 +29,17 @@ final class BackendState implements AutoCloseable {
   final String directory;
   final HostMemory hostMemory = new HostMemory();
   private final Map<Integer, DeviceMemory> devices = new ConcurrentHashMap<>();
+  private final Map<Integer, InputCache> caches = new ConcurrentHashMap<>();
+  private final Map<String, Integer> groupUsers = new HashMap<>();
+  final ContentHasher hasher;
+  final Metrics metrics;
 
   private BackendState(BackendConfig config, OrtRuntime ort, String directory) {
     this.config = config;
     this.ort = ort;
     this.directory = directory;
+    this.hasher = new ContentHasher(config.hashThreads());
+    this.metrics = new Metrics();
   }
 
   static BackendState create(TRITONBACKEND_Backend backend) throws ConfigException {
@@ -47,16 +57,56 @@ final class BackendState implements AutoCloseable {
     return devices.computeIfAbsent(id, CudaMemory::new);
   }
 
-  /** The input stager of a new instance: it reaches its device's cache through this state. */
-  InputStager newStager(ModelState model, DeviceMemory memory, Stream stream, boolean gpu) {
-    return new InputStager(memory, stream, gpu);
+  /** The input cache of a device (-1: host memory), created on first use. */
+  InputCache cache(DeviceMemory memory) {
+    return caches.computeIfAbsent(memory.deviceId(), d -> {
+      Log.info("java_onnxruntime: input cache on " + (d < 0 ? "host memory" : "GPU " + d) + ", "
+          + config.inputCacheBytes() + " bytes");
+      return new InputCache(memory, config.inputCacheBytes());
+    });
   }
 
-  /** A model unloaded: its named cache entries go with it. */
-  void modelUnloaded(ModelState model) {}
+  /** The input stager of a new instance: it reaches its device's cache through this state. */
+  InputStager newStager(ModelState model, DeviceMemory memory, Stream stream, boolean gpu) {
+    if (!model.cache.enabled() || config.inputCacheBytes() == 0) {
+      return new InputStager(memory, stream, gpu);
+    }
+    return new CachingInputStager(memory, stream, gpu, cache(memory), hasher, model);
+  }
 
+  /** Pushes a model's cache figures to Triton's metrics (after each Execute). */
+  void publish(ModelState model) {
+    for (Map.Entry<Integer, CacheStats> e : model.cacheStats().entrySet()) {
+      InputCache cache = caches.get(e.getKey());
+      if (cache != null) {
+        metrics.publish(model.name, cache, e.getValue());
+      }
+    }
+  }
+
+  /** A model loaded: its cache group gains a user. */
+  synchronized void modelLoaded(ModelState model) {
+    groupUsers.merge(model.cache.group, 1, Integer::sum);
+  }
+
+  /**
+   * A model unloaded: when it was the last model of its cache group, the group's named entries go
+   * with it (freed once no in-flight batch reads them).
+   */
+  synchronized void modelUnloaded(ModelState model) {
+    if (groupUsers.merge(model.cache.group, -1, Integer::sum) <= 0) {
+      groupUsers.remove(model.cache.group);
+      caches.values().forEach(c -> c.removeGroup(model.cache.group));
+    }
+  }
+
+  /** Called after every model is unloaded: frees the caches, metrics and ONNX Runtime. */
   @Override
   public void close() {
+    caches.values().forEach(InputCache::close);
+    caches.clear();
+    metrics.close();
+    hasher.close();
     ort.close();
   }
 }

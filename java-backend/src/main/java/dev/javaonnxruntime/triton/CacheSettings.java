@@ -1,11 +1,10 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.cache.CacheMode;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
 import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -14,21 +13,20 @@ import java.util.Map;
  * (the scope of client-named keys; the model's name unless set). Immutable.
  */
 final class CacheSettings {
-  static final List<String> MODES = List.of("off", "content", "key", "auto");
   static final String DEFAULT_MODE = "auto";
 
-  private final Map<String, String> modes;
+  private final Map<String, CacheMode> modes;
   final String group;
 
-  private CacheSettings(Map<String, String> modes, String group) {
+  private CacheSettings(Map<String, CacheMode> modes, String group) {
     this.modes = modes;
     this.group = group;
   }
 
   static CacheSettings from(ModelConfig config) throws ConfigException {
     Map<String, String> p = config.parameters();
-    String base = mode(p.getOrDefault("input_cache", DEFAULT_MODE), "input_cache", config);
-    Map<String, String> modes = new HashMap<>();
+    CacheMode base = mode(p.getOrDefault("input_cache", DEFAULT_MODE), "input_cache", config);
+    Map<String, CacheMode> modes = new HashMap<>();
     for (TensorConfig input : config.inputs()) {
       modes.put(input.name(), base);
     }
@@ -51,17 +49,21 @@ final class CacheSettings {
     return new CacheSettings(Map.copyOf(modes), group.isEmpty() ? config.name() : group);
   }
 
-  /** The mode of an input: one of {@link #MODES}. */
-  String mode(String input) {
-    return modes.getOrDefault(input, "off");
+  /** The mode of an input. */
+  CacheMode mode(String input) {
+    return modes.getOrDefault(input, CacheMode.OFF);
   }
 
-  private static String mode(String value, String key, ModelConfig config) throws ConfigException {
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    if (!MODES.contains(v)) {
-      throw new ConfigException("model '" + config.name() + "': parameter '" + key + "' is '"
-          + value + "'; allowed values are " + MODES);
+  /** Whether any input of the model uses the cache at all. */
+  boolean enabled() {
+    return modes.values().stream().anyMatch(m -> m != CacheMode.OFF);
+  }
+
+  private static CacheMode mode(String value, String key, ModelConfig config) throws ConfigException {
+    try {
+      return CacheMode.parse("model '" + config.name() + "': parameter '" + key + "'", value);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage(), e);
     }
-    return v;
   }
 }

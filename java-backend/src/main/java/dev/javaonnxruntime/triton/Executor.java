@@ -231,6 +231,11 @@ final class Executor implements AutoCloseable {
     }
     report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, batch,
         times[2], times[0], times[1], execEnd)), "ReportBatchStatistics");
+    try {
+      model.backend.publish(model);
+    } catch (RuntimeException e) {
+      Log.error("model '" + model.name + "': cannot publish cache metrics: " + e.getMessage());
+    }
   }
 
   private void report(String error, String what) {

@@ -54,7 +54,7 @@ class InputStager implements AutoCloseable {
   }
 
   /** Resolves where each input of a checked request comes from; the cache overrides this. */
-  void resolve(RequestData r, List<TensorConfig> inputs) throws DeviceAllocationException {
+  void resolve(RequestData r, List<TensorConfig> inputs) throws Exception {
     for (TensorConfig c : inputs) {
       InputView v = r.inputs.get(c.name());
       if (v == null) {

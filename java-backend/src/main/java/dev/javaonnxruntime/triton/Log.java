@@ -24,6 +24,14 @@ final class Log {
     write(TRITONSERVER_LOG_VERBOSE, message);
   }
 
+  /** Logs (and frees) the error of a call whose failure must not stop the caller. */
+  static void errorIfFailed(TRITONSERVER_Error err, String call) {
+    String message = Errors.checkQuietly(err);
+    if (message != null) {
+      error(call + " failed: " + message);
+    }
+  }
+
   private static void write(int level, String message) {
     TRITONSERVER_Error err = TRITONSERVER_LogMessage(level, "java_onnxruntime", 0, message);
     if (err != null && !err.isNull()) {

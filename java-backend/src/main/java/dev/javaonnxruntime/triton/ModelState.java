@@ -1,5 +1,7 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.cache.AutoHashPolicy;
+import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
@@ -13,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Shadows one {@code TRITONBACKEND_Model}: the validated configuration and what every instance of
@@ -27,6 +31,8 @@ final class ModelState {
   final Path modelFile;
   final BackendState backend;
   final CacheSettings cache;
+  private final Map<Integer, CacheStats> cacheStats = new ConcurrentHashMap<>();
+  private final Map<String, AutoHashPolicy> autoPolicies = new ConcurrentHashMap<>();
 
   private ModelState(BackendState backend, String name, long version, ModelConfig config,
       Path modelFile) throws ConfigException {
@@ -36,6 +42,20 @@ final class ModelState {
     this.config = config;
     this.modelFile = modelFile;
     this.cache = CacheSettings.from(config);
+  }
+
+  /** This model's cache counters on one device (-1: the host-memory cache). */
+  CacheStats cacheStats(int device) {
+    return cacheStats.computeIfAbsent(device, d -> new CacheStats());
+  }
+
+  Map<Integer, CacheStats> cacheStats() {
+    return cacheStats;
+  }
+
+  /** The {@code auto} mode's hashing decision for one input, shared by the model's instances. */
+  AutoHashPolicy autoPolicy(String input) {
+    return autoPolicies.computeIfAbsent(input, i -> new AutoHashPolicy());
   }
 
   static ModelState create(BackendState backend, TRITONBACKEND_Model model) throws ConfigException {

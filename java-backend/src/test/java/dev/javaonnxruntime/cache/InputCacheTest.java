@@ -9,14 +9,20 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.javaonnxruntime.cuda.CudaMemory;
+import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.HostBuffer;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
+import dev.javaonnxruntime.cuda.StagingBuffer;
+import dev.javaonnxruntime.cuda.Stream;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class InputCacheTest {
@@ -365,6 +371,40 @@ class InputCacheTest {
       assertArrayEquals(TestBytes.pattern(SIZE, 19), read(pinned));
       pinned.close();
       assertEquals(2, memory.liveAllocations());
+    }
+  }
+
+  /** On a GPU: stored on one stream, read on another that waits on the entry's fence. */
+  @Test
+  @Tag("gpu")
+  void servesEntryStoredOnOneStreamToAnotherStreamOnGpu() throws Exception {
+    assumeTrue(CudaRuntime.deviceCount() > 0, () -> "no CUDA device: " + CudaRuntime.unavailabilityCause());
+    CudaMemory gpu = new CudaMemory(0);
+    byte[] bytes = TestBytes.pattern(8 << 20, 30);
+    TensorLayout layout = new TensorLayout("UINT8", new long[] {bytes.length});
+    try (InputCache cache = new InputCache(gpu, 64 << 20);
+        ContentHasher hasher = new ContentHasher(4);
+        StagingBuffer staging = gpu.newStagingBuffer(bytes.length);
+        StagingBuffer back = gpu.newStagingBuffer(bytes.length);
+        Stream writer = gpu.newStream();
+        Stream reader = gpu.newStream()) {
+      staging.put(0, bytes);
+      CacheKey key =
+          cache.contentKey(hasher, HostBuffers.single(staging.address(), bytes.length), layout, model);
+      try (Lease stored = cache.store(key, layout, bytes.length, writer,
+              address -> gpu.copyHostToDevice(address, staging.address(), bytes.length, writer),
+              model);
+          Lease hit = cache.lookup(key, model)) {
+        hit.awaitOn(reader);
+        gpu.copyDeviceToHost(back.address(), hit.address(), bytes.length, reader);
+        reader.synchronize();
+        writer.synchronize();
+        assertEquals(stored.address(), hit.address());
+      }
+      byte[] result = new byte[bytes.length];
+      back.get(0, result);
+      assertArrayEquals(bytes, result);
+      assertEquals(1, model.hits());
     }
   }
 

@@ -1,0 +1,170 @@
+package dev.javaonnxruntime.triton;
+
+import dev.javaonnxruntime.cache.AutoHashPolicy;
+import dev.javaonnxruntime.cache.CacheCapacityException;
+import dev.javaonnxruntime.cache.CacheKey;
+import dev.javaonnxruntime.cache.CacheMode;
+import dev.javaonnxruntime.cache.CacheStats;
+import dev.javaonnxruntime.cache.ContentHasher;
+import dev.javaonnxruntime.cache.HostBuffers;
+import dev.javaonnxruntime.cache.InputCache;
+import dev.javaonnxruntime.cache.Lease;
+import dev.javaonnxruntime.cache.TensorLayout;
+import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.Stream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An {@link InputStager} that serves inputs from the device's input cache.
+ *
+ * <p>Per input, by the model's mode: a client-named key ({@code input_cache_key.<input>}) stores
+ * or replaces the entry when the request carries the data, and is looked up when it does not (an
+ * unknown or evicted key fails only that request, with NOT_FOUND); {@code content} hashes the
+ * bytes (XXH3-128 with dtype and shape) and reuses an entry any model on the device stored;
+ * {@code auto} does the same on a GPU until the input's hit rate says hashing does not pay. A
+ * miss copies the bytes once, through pinned staging on the instance's stream, into the new
+ * entry. Leases pin the entries a batch reads until the instance has synchronised its stream.
+ */
+final class CachingInputStager extends InputStager {
+  private final InputCache cache;
+  private final ContentHasher hasher;
+  private final ModelState model;
+  private final CacheStats stats;
+  private final List<Lease> leases = new ArrayList<>();
+
+  CachingInputStager(DeviceMemory memory, Stream stream, boolean gpu, InputCache cache,
+      ContentHasher hasher, ModelState model) {
+    super(memory, stream, gpu);
+    this.cache = cache;
+    this.hasher = hasher;
+    this.model = model;
+    this.stats = model.cacheStats(cache.deviceId());
+  }
+
+  @Override
+  void resolve(RequestData r, List<TensorConfig> inputs) throws Exception {
+    for (TensorConfig c : inputs) {
+      InputView v = r.inputs.get(c.name());
+      String key = r.cacheKeys.get(c.name());
+      CacheMode mode = model.cache.mode(c.name());
+      Lease lease = null;
+      if (key != null && mode != CacheMode.OFF) {
+        lease = named(c, v, CacheKey.named(model.cache.group, key), key);
+      } else if (v != null && v.onHost() && cache.admits(v.byteSize()) && hashes(mode, c)) {
+        lease = byContent(c, v, mode);
+      } else if (key != null) {
+        throw new TritonException(TritonException.INVALID_ARG, "input '" + c.name()
+            + "' has input_cache 'off', so the request parameter '" + RequestReader.KEY_PREFIX
+            + c.name() + "' cannot be used");
+      }
+      if (lease == null) {
+        super.resolve(r, List.of(c));
+        continue;
+      }
+      lease.awaitOn(stream);
+      r.sources.put(c.name(), new RequestData.Source(lease.layout().shape(), lease.byteSize(), null,
+          lease.address()));
+    }
+    checkBatch(r);
+  }
+
+  private boolean hashes(CacheMode mode, TensorConfig c) {
+    // On the CPU a content hit saves nothing (inputs are bound in place), so auto does not hash.
+    return mode == CacheMode.CONTENT || (mode == CacheMode.AUTO && gpu && model.autoPolicy(c.name()).shouldHash());
+  }
+
+  private Lease named(TensorConfig c, InputView v, CacheKey key, String name) throws CacheCapacityException {
+    if (v != null) {
+      if (!v.onHost()) {
+        throw new TritonException(TritonException.UNSUPPORTED, "input '" + c.name()
+            + "': a named cache key needs the data in host memory");
+      }
+      Lease lease = cache.store(key, layout(v), v.byteSize(), stream, dst -> copyToDevice(v, dst), stats);
+      if (lease == null) {
+        throw new TritonException(TritonException.UNAVAILABLE, "input '" + c.name() + "' ("
+            + v.byteSize() + " bytes) is larger than the whole input cache; it cannot be kept "
+            + "under key '" + name + "' (raise input-cache-bytes)");
+      }
+      return track(lease);
+    }
+    Lease lease = cache.lookup(key, stats);
+    if (lease == null) {
+      throw new TritonException(TritonException.NOT_FOUND, "input '" + c.name()
+          + "': no cached tensor under key '" + name + "' in cache group '" + model.cache.group
+          + "' (never stored, or evicted); resend the data with the same key");
+    }
+    track(lease);
+    DataType type = DataType.valueOf(lease.layout().dataType());
+    if (type != c.dataType() || !c.accepts(lease.layout().shape(), model.config.batched())) {
+      throw new TritonException(TritonException.INVALID_ARG, "input '" + c.name() + "': the tensor "
+          + "cached under key '" + name + "' is " + type.apiName() + " "
+          + Arrays.toString(lease.layout().shape()) + ", which this model's input does not accept ("
+          + c.dataType().apiName() + " " + c.describeShape(model.config.batched()) + ")");
+    }
+    return lease;
+  }
+
+  private Lease byContent(TensorConfig c, InputView v, CacheMode mode) throws CacheCapacityException {
+    TensorLayout layout = layout(v);
+    CacheKey.Content key = cache.contentKey(hasher, HostBuffers.of(v.addresses(), v.sizes()), layout, stats);
+    Lease lease = cache.lookup(key, stats);
+    if (mode == CacheMode.AUTO) {
+      model.autoPolicy(c.name()).recordLookup(lease != null);
+    }
+    if (lease == null) {
+      try {
+        lease = cache.store(key, layout, v.byteSize(), stream, dst -> copyToDevice(v, dst), stats);
+      } catch (CacheCapacityException e) {
+        return null; // the cache is full of pinned entries: serve this request uncached
+      }
+    }
+    return lease == null ? null : track(lease);
+  }
+
+  private Lease track(Lease lease) {
+    leases.add(lease);
+    return lease;
+  }
+
+  private static TensorLayout layout(InputView v) {
+    return new TensorLayout(v.dataType().name(), v.shape());
+  }
+
+  /** Inputs resolved from named keys must agree with the others on the batch size. */
+  private void checkBatch(RequestData r) {
+    if (!model.config.batched()) {
+      return;
+    }
+    long batch = -1;
+    for (RequestData.Source s : r.sources.values()) {
+      long b = s.shape().length > 0 ? s.shape()[0] : -1;
+      if (batch != -1 && b != batch) {
+        throw new TritonException(TritonException.INVALID_ARG, "inputs of one request (sent or "
+            + "cached) must share the batch size, got " + batch + " and " + b);
+      }
+      batch = b;
+    }
+    if (batch < 1 || batch > model.config.maxBatchSize()) {
+      throw new TritonException(TritonException.INVALID_ARG, "inference request batch-size must be <= "
+          + model.config.maxBatchSize() + " for '" + model.name + "', got " + batch);
+    }
+    r.batch = batch;
+  }
+
+  @Override
+  void finish() {
+    leases.forEach(Lease::close);
+    leases.clear();
+    super.finish();
+  }
+
+  @Override
+  public void close() {
+    finish();
+    super.close();
+  }
+}

@@ -20,13 +20,28 @@ import java.util.Set;
  * <p>Not thread-safe: every method must be called under the owning cache's lock.
  */
 final class EntryTable {
+  private final String owner;
   private final long budgetBytes;
   private final LinkedHashMap<CacheKey, CacheEntry> map = new LinkedHashMap<>(64, 0.75f, true);
   private final Set<CacheEntry> detached = Collections.newSetFromMap(new IdentityHashMap<>());
   private long usedBytes;
+  private boolean closed;
 
-  EntryTable(long budgetBytes) {
+  /** A table for {@code owner} (named in errors), holding at most {@code budgetBytes}. */
+  EntryTable(String owner, long budgetBytes) {
+    this.owner = owner;
     this.budgetBytes = budgetBytes;
+  }
+
+  /** Throws {@link IllegalStateException} once {@link #drain} has run. */
+  void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException(owner + " is closed");
+    }
+  }
+
+  boolean isClosed() {
+    return closed;
   }
 
   long budgetBytes() {
@@ -43,6 +58,7 @@ final class EntryTable {
 
   /** The entry under {@code key}, pinned and made most recent; null when absent. */
   CacheEntry pin(CacheKey key) {
+    ensureOpen();
     CacheEntry entry = map.get(key);
     if (entry != null) {
       entry.pins++;
@@ -56,6 +72,7 @@ final class EntryTable {
    * every unpinned entry would not make room.
    */
   List<CacheEntry> reserve(long bytes) {
+    ensureOpen();
     long evictable = 0;
     for (CacheEntry entry : map.values()) {
       if (entry.pins == 0) {
@@ -136,6 +153,7 @@ final class EntryTable {
 
   /** Removes the named entries of {@code group}; the unpinned ones go to {@code toFree}. */
   int removeGroup(String group, List<CacheEntry> toFree) {
+    ensureOpen();
     int removed = 0;
     Iterator<CacheEntry> entries = map.values().iterator();
     while (entries.hasNext()) {
@@ -149,8 +167,12 @@ final class EntryTable {
     return removed;
   }
 
-  /** Empties the table; every entry goes to {@code toFree}; returns those still pinned. */
+  /**
+   * Closes the table and empties it; every entry goes to {@code toFree}; returns those still
+   * pinned. Later calls to pin, reserve or removeGroup throw.
+   */
   List<CacheEntry> drain(List<CacheEntry> toFree) {
+    closed = true;
     List<CacheEntry> leaked = new ArrayList<>();
     List<CacheEntry> all = new ArrayList<>(map.values());
     all.addAll(detached);

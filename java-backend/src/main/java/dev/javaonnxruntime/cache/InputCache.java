@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.cache;
 
-import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import java.util.ArrayList;
@@ -35,7 +34,7 @@ public final class InputCache implements AutoCloseable {
   private final EntryTable table;
   private final CacheStats deviceStats = new CacheStats();
   private final Object lock = new Object();
-  private boolean closed;
+  private final CacheMemory blocks;
 
   /** A cache of at most {@code budgetBytes} in {@code memory}. */
   public InputCache(DeviceMemory memory, long budgetBytes) {
@@ -43,7 +42,8 @@ public final class InputCache implements AutoCloseable {
       throw new IllegalArgumentException("input-cache-bytes must be >= 0, got " + budgetBytes);
     }
     this.memory = memory;
-    this.table = new EntryTable(budgetBytes);
+    this.table = new EntryTable("input cache of device " + memory.deviceId(), budgetBytes);
+    this.blocks = new CacheMemory(memory, table, lock, deviceStats);
   }
 
   /** The device this cache lives on (-1: host memory). */
@@ -74,7 +74,6 @@ public final class InputCache implements AutoCloseable {
   public Lease lookup(CacheKey key, CacheStats model) {
     CacheEntry entry;
     synchronized (lock) {
-      ensureOpen();
       entry = table.pin(key);
     }
     if (entry == null) {
@@ -117,19 +116,20 @@ public final class InputCache implements AutoCloseable {
         return present;
       }
     }
-    long address = allocate(byteSize, model);
+    long address = blocks.allocate(byteSize, model);
     CacheEntry fresh = new CacheEntry(key, layout, address, byteSize);
     try {
       writer.write(address);
       fresh.fence = memory.recordFence(stream);
     } catch (RuntimeException | Error e) {
-      abandon(fresh, stream, e);
+      blocks.abandon(fresh, stream, e);
       throw e;
     }
     List<CacheEntry> toFree = new ArrayList<>(1);
     CacheEntry pinned;
     synchronized (lock) {
-      if (closed) {
+      if (table.isClosed()) {
+        table.unreserve(fresh.byteSize);
         toFree.add(fresh);
         pinned = null;
       } else {
@@ -139,7 +139,7 @@ public final class InputCache implements AutoCloseable {
     if (toFree.contains(fresh)) {
       stream.synchronize(); // our copy may still be writing into the block we are about to free
     }
-    freeAll(toFree);
+    blocks.freeAll(toFree);
     if (pinned == null) {
       throw new IllegalStateException("input cache of device " + deviceId() + " is closed");
     }
@@ -155,10 +155,9 @@ public final class InputCache implements AutoCloseable {
     List<CacheEntry> toFree = new ArrayList<>();
     int removed;
     synchronized (lock) {
-      ensureOpen();
       removed = table.removeGroup(group, toFree);
     }
-    freeAll(toFree);
+    blocks.freeAll(toFree);
     return removed;
   }
 
@@ -191,13 +190,12 @@ public final class InputCache implements AutoCloseable {
     List<CacheEntry> toFree = new ArrayList<>();
     List<CacheEntry> leaked;
     synchronized (lock) {
-      if (closed) {
+      if (table.isClosed()) {
         return;
       }
-      closed = true;
       leaked = table.drain(toFree);
     }
-    freeAll(toFree);
+    blocks.freeAll(toFree);
     if (!leaked.isEmpty()) {
       throw new IllegalStateException(
           "input cache of device " + deviceId() + " closed with open leases on " + leaked);
@@ -211,89 +209,15 @@ public final class InputCache implements AutoCloseable {
       toFree = table.unpin(entry);
     }
     if (toFree != null) {
-      free(toFree);
+      blocks.free(toFree);
     }
   }
 
   private Lease pinIfPresent(CacheKey key) {
     CacheEntry entry;
     synchronized (lock) {
-      ensureOpen();
       entry = table.pin(key);
     }
     return entry == null ? null : new Lease(this, entry);
-  }
-
-  private long allocate(long bytes, CacheStats model) throws CacheCapacityException {
-    List<CacheEntry> victims;
-    synchronized (lock) {
-      ensureOpen();
-      victims = table.reserve(bytes);
-    }
-    if (victims == null) {
-      throw new CacheCapacityException(
-          "input cache of device " + deviceId() + " cannot hold " + bytes + " more bytes: "
-              + "open leases pin the rest of its budget of " + table.budgetBytes() + " bytes",
-          null);
-    }
-    evicted(victims, model);
-    while (true) {
-      try {
-        return memory.allocate(bytes);
-      } catch (DeviceAllocationException refused) {
-        synchronized (lock) {
-          victims = table.evictUnpinned(bytes);
-          if (victims.isEmpty()) {
-            table.unreserve(bytes);
-          }
-        }
-        if (victims.isEmpty()) {
-          throw new CacheCapacityException(
-              "device " + deviceId() + " has no room for a " + bytes + "-byte input even after "
-                  + "evicting every unpinned cache entry: " + refused.getMessage(),
-              refused);
-        }
-        evicted(victims, model);
-      }
-    }
-  }
-
-  private void evicted(List<CacheEntry> victims, CacheStats model) {
-    if (!victims.isEmpty()) {
-      freeAll(victims);
-      model.recordEvictions(victims.size());
-      deviceStats.recordEvictions(victims.size());
-    }
-  }
-
-  private void abandon(CacheEntry fresh, Stream stream, Throwable failure) {
-    try {
-      stream.synchronize();
-    } catch (RuntimeException e) {
-      failure.addSuppressed(e);
-    }
-    synchronized (lock) {
-      table.unreserve(fresh.byteSize);
-    }
-    memory.free(fresh.address);
-  }
-
-  private void freeAll(List<CacheEntry> entries) {
-    for (CacheEntry entry : entries) {
-      free(entry);
-    }
-  }
-
-  private void free(CacheEntry entry) {
-    if (entry.fence != null) {
-      entry.fence.close();
-    }
-    memory.free(entry.address);
-  }
-
-  private void ensureOpen() {
-    if (closed) {
-      throw new IllegalStateException("input cache of device " + deviceId() + " is closed");
-    }
   }
 }

@@ -77,6 +77,7 @@ class InputCacheTest {
                     memory.copyHostToDevice(address, source.address(), SIZE, HostStream.INSTANCE);
                   }, model)) {
         assertEquals(1, copies.get());
+        assertEquals(SIZE, stored.byteSize());
       }
       try (Lease hit = cache.lookup(contentKey(cache, hasher, bytes.clone()), model)) {
         assertNotNull(hit);

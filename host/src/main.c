@@ -1,0 +1,581 @@
+/*
+ * The triton-host command line: `infer` sends request files to one model and prints each
+ * file's last response; `replay` keeps one request in flight per (model, request) pair and
+ * prints latencies. Both load the models, serve, unload, finalize the backends and then check
+ * the contracts that can only be checked at exit.
+ *
+ * stdout carries only the result lines: the process's stdout is moved to stderr at start, so
+ * whatever a backend prints cannot mix with them.
+ *
+ * Exit status: 0 all requests answered without error, 1 some request was rejected (front end,
+ * load failure or backend error), 2 a contract breach, 64 a usage error.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#define MAIN_USAGE_EXIT 64
+
+typedef struct main_args {
+  const char* command;
+  const char* repo;
+  const char** models; /* per --model, in order */
+  int model_count;
+  const char** requests; /* per --request, in order */
+  int* request_model;    /* index into models of the --model preceding each --request */
+  int request_count;
+  long repeat;
+  long concurrency;
+  long warmup;
+  const char* metrics_path;
+  const char* stats_path;
+} main_args;
+
+static FILE* main_out; /* the real stdout */
+
+static void
+main_usage(void)
+{
+  fprintf(stderr,
+          "usage:\n"
+          "  triton-host infer --model-repository DIR --model NAME --request FILE.json\n"
+          "                    [--request FILE2.json ...] [--repeat N] [--concurrency C] "
+          "[options]\n"
+          "  triton-host replay --model-repository DIR --model A --request a.json\n"
+          "                     [--model B --request b.json ...] [--repeat N] [--warmup W] "
+          "[options]\n"
+          "options:\n"
+          "  --backend-directory DIR        where <name>/libtriton_<name>.so live\n"
+          "  --backend-config [backend,]key=value   (repeatable)\n"
+          "  --disable-auto-complete-config\n"
+          "  --gpus N                       GPUs the host pretends to have (default 0)\n"
+          "  --no-frontend-checks           pass requests Triton's front end would reject\n"
+          "  --input-chunks K               split each input into K buffers\n"
+          "  --log-verbose                  enable VERBOSE log messages\n"
+          "  --metrics FILE                 write custom metrics (Prometheus text format)\n"
+          "  --stats FILE                   write execution statistics (JSON)\n"
+          "  --response-timeout S           seconds to wait for a response (default 120)\n");
+}
+
+static bool
+main_long(const char* s, long min, long* out)
+{
+  char* end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+static int
+main_parse(int argc, char** argv, main_args* a)
+{
+  if (argc < 2) {
+    return -1;
+  }
+  a->command = argv[1];
+  if (strcmp(a->command, "infer") != 0 && strcmp(a->command, "replay") != 0) {
+    fprintf(stderr, "triton-host: unknown command '%s'\n", a->command);
+    return -1;
+  }
+  a->repeat = 1;
+  a->concurrency = 1;
+  a->models = calloc((size_t)argc, sizeof(char*));
+  a->requests = calloc((size_t)argc, sizeof(char*));
+  a->request_model = calloc((size_t)argc, sizeof(int));
+  g_host_options.backend_config = calloc((size_t)argc, sizeof(char*));
+  for (int i = 2; i < argc; ++i) {
+    char* arg = argv[i];
+    char* value = NULL;
+    char* eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    char name[64];
+    if (eq != NULL && (size_t)(eq - arg) < sizeof(name)) {
+      memcpy(name, arg, (size_t)(eq - arg));
+      name[eq - arg] = '\0';
+      value = eq + 1;
+    } else {
+      snprintf(name, sizeof(name), "%s", arg);
+    }
+#define MAIN_FLAG(n) (strcmp(name, n) == 0)
+#define MAIN_VALUE()                                                    \
+  (value != NULL ? value : (i + 1 < argc ? argv[++i] : NULL))
+    if (MAIN_FLAG("--disable-auto-complete-config")) {
+      g_host_options.auto_complete = false;
+      continue;
+    }
+    if (MAIN_FLAG("--no-frontend-checks")) {
+      g_host_options.frontend_checks = false;
+      continue;
+    }
+    if (MAIN_FLAG("--log-verbose")) {
+      g_host_options.log_verbose = true;
+      continue;
+    }
+    const char* v = MAIN_VALUE();
+    if (v == NULL) {
+      fprintf(stderr, "triton-host: %s needs a value\n", name);
+      return -1;
+    }
+    long n = 0;
+    if (MAIN_FLAG("--model-repository")) {
+      a->repo = v;
+    } else if (MAIN_FLAG("--model")) {
+      a->models[a->model_count++] = v;
+    } else if (MAIN_FLAG("--request")) {
+      a->request_model[a->request_count] = a->model_count - 1;
+      a->requests[a->request_count++] = v;
+    } else if (MAIN_FLAG("--repeat") && main_long(v, 1, &n)) {
+      a->repeat = n;
+    } else if (MAIN_FLAG("--concurrency") && main_long(v, 1, &n)) {
+      a->concurrency = n;
+    } else if (MAIN_FLAG("--warmup") && main_long(v, 0, &n)) {
+      a->warmup = n;
+    } else if (MAIN_FLAG("--backend-directory")) {
+      g_host_options.backend_dir = v;
+    } else if (MAIN_FLAG("--backend-config")) {
+      if (strchr(v, '=') == NULL) {
+        fprintf(stderr, "triton-host: --backend-config expects [backend,]key=value\n");
+        return -1;
+      }
+      g_host_options.backend_config[g_host_options.backend_config_count++] = (char*)v;
+    } else if (MAIN_FLAG("--gpus") && main_long(v, 0, &n)) {
+      g_host_options.gpus = (int)n;
+    } else if (MAIN_FLAG("--input-chunks") && main_long(v, 1, &n)) {
+      g_host_options.input_chunks = (int)n;
+    } else if (MAIN_FLAG("--metrics")) {
+      a->metrics_path = v;
+    } else if (MAIN_FLAG("--stats")) {
+      a->stats_path = v;
+    } else if (MAIN_FLAG("--response-timeout")) {
+      char* end = NULL;
+      double t = strtod(v, &end);
+      if (end == v || *end != '\0' || t <= 0) {
+        fprintf(stderr, "triton-host: invalid --response-timeout '%s'\n", v);
+        return -1;
+      }
+      g_host_options.response_timeout_s = t;
+    } else {
+      fprintf(stderr, "triton-host: unknown or invalid option '%s' %s\n", name, v);
+      return -1;
+    }
+#undef MAIN_FLAG
+#undef MAIN_VALUE
+  }
+  if (a->repo == NULL || a->model_count == 0 || a->request_count == 0) {
+    fprintf(stderr, "triton-host: --model-repository, --model and --request are required\n");
+    return -1;
+  }
+  if (strcmp(a->command, "infer") == 0 && a->model_count != 1) {
+    fprintf(stderr, "triton-host: infer takes exactly one --model\n");
+    return -1;
+  }
+  if (a->request_model[0] < 0) {
+    fprintf(stderr, "triton-host: replay needs a --model before each --request\n");
+    return -1;
+  }
+  if (g_host_options.backend_dir == NULL) {
+    g_host_options.backend_dir = "/opt/tritonserver/backends";
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* Sends one request and waits for its answer. Returns the JSON line (malloc'd) and whether it
+ * is an error. */
+static char*
+main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error)
+{
+  host_call* call = call_new();
+  TRITONBACKEND_Request* r = requests_instantiate(t, call);
+  const char* id = r->id[0] ? r->id : "<id_unknown>";
+  char* id_copy = strdup(id);
+  scheduler_enqueue(m, r);
+  char* out;
+  if (!call_wait(call, g_host_options.response_timeout_s)) {
+    contracts_breach("no response for request '%s' of model '%s' within %.0f s", id_copy,
+                     m->name, g_host_options.response_timeout_s);
+    out = requests_error_json("host: no response from the backend before the timeout");
+    *is_error = true;
+  } else {
+    pthread_mutex_lock(&call->mu);
+    out = strdup(call->result != NULL ? call->result : "{\"error\":\"host: empty response\"}");
+    *is_error = call->is_error;
+    pthread_mutex_unlock(&call->mu);
+  }
+  free(id_copy);
+  call_unref(call);
+  return out;
+}
+
+/* ---------------------------------------------------------------- infer */
+
+typedef struct infer_ctx {
+  TRITONBACKEND_Model* model;
+  host_request_template** templates;
+  char** rejected; /* per file: the front end's error line, or NULL */
+  int files;
+  long repeat;
+  atomic_long next;
+  char** last; /* per file: the answer of its last repetition */
+  atomic_int errors;
+} infer_ctx;
+
+static void*
+main_infer_client(void* arg)
+{
+  infer_ctx* c = arg;
+  long total = (long)c->files * c->repeat;
+  for (;;) {
+    long item = atomic_fetch_add(&c->next, 1);
+    if (item >= total) {
+      break;
+    }
+    int file = (int)(item / c->repeat);
+    bool last = item % c->repeat == c->repeat - 1;
+    char* out;
+    bool is_error;
+    if (c->templates[file] == NULL) {
+      out = strdup(c->rejected[file]);
+      is_error = true;
+    } else {
+      out = main_send(c->templates[file], c->model, &is_error);
+    }
+    if (is_error) {
+      atomic_fetch_add(&c->errors, 1);
+    }
+    if (last) {
+      c->last[file] = out;
+    } else {
+      free(out);
+    }
+  }
+  return NULL;
+}
+
+static void main_write_stats(const char* path, TRITONBACKEND_Model** models, int n);
+
+static int
+main_finish(TRITONBACKEND_Model** models, int n, const main_args* a, bool rejected)
+{
+  if (a->metrics_path != NULL && metrics_write_prometheus(a->metrics_path) != 0) {
+    fprintf(stderr, "triton-host: cannot write metrics to %s\n", a->metrics_path);
+  }
+  for (int i = 0; i < n; ++i) {
+    models_unload(models[i]);
+  }
+  if (a->stats_path != NULL) {
+    main_write_stats(a->stats_path, models, n);
+  }
+  models_finalize_backends();
+  server_api_check_leaks();
+  for (int i = 0; i < n; ++i) {
+    models_free(models[i]);
+  }
+  requests_free_all_retired();
+  fflush(main_out);
+  if (contracts_breach_count() > 0) {
+    fprintf(stderr, "triton-host: %d contract breach(es)\n", contracts_breach_count());
+    return 2;
+  }
+  return rejected ? 1 : 0;
+}
+
+static char*
+main_load_error_json(TRITONBACKEND_Model* m)
+{
+  char* msg = NULL;
+  if (asprintf(&msg, "failed to load model '%s': %s", m->name, m->load_error) < 0) {
+    return strdup("{\"error\":\"failed to load model\"}");
+  }
+  char* json = requests_error_json(msg);
+  free(msg);
+  return json;
+}
+
+static int
+main_infer(const main_args* a)
+{
+  TRITONBACKEND_Model* m = models_load(a->repo, a->models[0]);
+  if (m->load_error != NULL) {
+    char* line = main_load_error_json(m);
+    for (int i = 0; i < a->request_count; ++i) {
+      fprintf(main_out, "%s\n", line);
+    }
+    free(line);
+    return main_finish(&m, 1, a, true);
+  }
+  infer_ctx c = {.model = m, .files = a->request_count, .repeat = a->repeat};
+  c.templates = calloc((size_t)c.files, sizeof(*c.templates));
+  c.rejected = calloc((size_t)c.files, sizeof(char*));
+  c.last = calloc((size_t)c.files, sizeof(char*));
+  for (int i = 0; i < c.files; ++i) {
+    c.templates[i] = requests_load(a->requests[i], m, &c.rejected[i]);
+  }
+  long threads = a->concurrency;
+  pthread_t* tids = calloc((size_t)threads, sizeof(pthread_t));
+  for (long i = 0; i < threads; ++i) {
+    pthread_create(&tids[i], NULL, main_infer_client, &c);
+  }
+  for (long i = 0; i < threads; ++i) {
+    pthread_join(tids[i], NULL);
+  }
+  for (int i = 0; i < c.files; ++i) {
+    fprintf(main_out, "%s\n", c.last[i] != NULL ? c.last[i] : "{\"error\":\"host: no answer\"}");
+    free(c.last[i]);
+    free(c.rejected[i]);
+    requests_template_free(c.templates[i]);
+  }
+  fflush(main_out);
+  free(tids);
+  free(c.templates);
+  free(c.rejected);
+  free(c.last);
+  return main_finish(&m, 1, a, atomic_load(&c.errors) > 0);
+}
+
+/* ---------------------------------------------------------------- replay */
+
+typedef struct replay_pair {
+  TRITONBACKEND_Model* model;
+  host_request_template* t;
+  char* rejected;
+  long warmup, repeat;
+  uint64_t* latencies_ns;
+  long errors;
+  pthread_barrier_t* barrier;
+  uint64_t start_ns, end_ns;
+} replay_pair;
+
+static void*
+main_replay_client(void* arg)
+{
+  replay_pair* p = arg;
+  for (int phase = 0; phase < 2; ++phase) {
+    long count = phase == 0 ? p->warmup : p->repeat;
+    if (phase == 1) {
+      pthread_barrier_wait(p->barrier);
+      p->start_ns = host_now_ns();
+    }
+    for (long i = 0; i < count; ++i) {
+      bool is_error = true;
+      uint64_t t0 = host_now_ns();
+      char* out = p->t != NULL ? main_send(p->t, p->model, &is_error) : NULL;
+      uint64_t t1 = host_now_ns();
+      free(out);
+      if (phase == 1) {
+        p->latencies_ns[i] = t1 - t0;
+        p->errors += is_error ? 1 : 0;
+      }
+    }
+    if (phase == 1) {
+      p->end_ns = host_now_ns();
+    }
+  }
+  return NULL;
+}
+
+static int
+main_u64_cmp(const void* a, const void* b)
+{
+  uint64_t x = *(const uint64_t*)a, y = *(const uint64_t*)b;
+  return x < y ? -1 : x > y;
+}
+
+static int
+main_replay(const main_args* a)
+{
+  /* Load each distinct model once, in order of first mention. */
+  TRITONBACKEND_Model** models = calloc((size_t)a->model_count, sizeof(*models));
+  int* model_of = calloc((size_t)a->model_count, sizeof(int));
+  int loaded = 0;
+  bool rejected = false;
+  for (int i = 0; i < a->model_count; ++i) {
+    int found = -1;
+    for (int j = 0; j < loaded; ++j) {
+      if (strcmp(models[j]->name, a->models[i]) == 0) {
+        found = j;
+      }
+    }
+    if (found < 0) {
+      models[loaded] = models_load(a->repo, a->models[i]);
+      found = loaded++;
+    }
+    model_of[i] = found;
+  }
+  int n = a->request_count;
+  replay_pair* pairs = calloc((size_t)n, sizeof(*pairs));
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, (unsigned)n);
+  for (int i = 0; i < n; ++i) {
+    replay_pair* p = &pairs[i];
+    p->model = models[model_of[a->request_model[i]]];
+    p->warmup = a->warmup;
+    p->repeat = a->repeat;
+    p->barrier = &barrier;
+    p->latencies_ns = calloc((size_t)a->repeat, sizeof(uint64_t));
+    if (p->model->load_error != NULL) {
+      p->rejected = main_load_error_json(p->model);
+    } else {
+      p->t = requests_load(a->requests[i], p->model, &p->rejected);
+    }
+  }
+  pthread_t* tids = calloc((size_t)n, sizeof(pthread_t));
+  for (int i = 0; i < n; ++i) {
+    pthread_create(&tids[i], NULL, main_replay_client, &pairs[i]);
+  }
+  for (int i = 0; i < n; ++i) {
+    pthread_join(tids[i], NULL);
+  }
+  uint64_t start = UINT64_MAX, end = 0, total = 0;
+  for (int i = 0; i < n; ++i) {
+    replay_pair* p = &pairs[i];
+    if (p->rejected != NULL) {
+      fprintf(stderr, "triton-host: %s: %s\n", a->requests[i], p->rejected);
+      p->errors = p->repeat;
+    }
+    rejected = rejected || p->errors > 0;
+    qsort(p->latencies_ns, (size_t)p->repeat, sizeof(uint64_t), main_u64_cmp);
+    double sum = 0;
+    for (long k = 0; k < p->repeat; ++k) {
+      sum += (double)p->latencies_ns[k];
+    }
+    long i50 = (long)ceil(0.50 * (double)p->repeat) - 1, i99 = (long)ceil(0.99 * (double)p->repeat) - 1;
+    i50 = i50 < 0 ? 0 : i50;
+    i99 = i99 < 0 ? 0 : i99;
+    fprintf(main_out,
+            "{\"model\":\"%s\",\"requests\":%ld,\"errors\":%ld,\"p50_us\":%.1f,"
+            "\"p99_us\":%.1f,\"mean_us\":%.1f}\n",
+            p->model->name, p->repeat, p->errors, (double)p->latencies_ns[i50] / 1e3,
+            (double)p->latencies_ns[i99] / 1e3, sum / (double)p->repeat / 1e3);
+    start = p->start_ns < start ? p->start_ns : start;
+    end = p->end_ns > end ? p->end_ns : end;
+    total += (uint64_t)p->repeat;
+  }
+  double wall = end > start ? (double)(end - start) / 1e9 : 0.0;
+  fprintf(main_out, "{\"total_requests\":%llu,\"wall_s\":%.6f,\"throughput_rps\":%.1f}\n",
+          (unsigned long long)total, wall, wall > 0 ? (double)total / wall : 0.0);
+  fflush(main_out);
+  for (int i = 0; i < n; ++i) {
+    requests_template_free(pairs[i].t);
+    free(pairs[i].rejected);
+    free(pairs[i].latencies_ns);
+  }
+  pthread_barrier_destroy(&barrier);
+  free(pairs);
+  free(tids);
+  int rc = main_finish(models, loaded, a, rejected);
+  free(models);
+  free(model_of);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- stats file */
+
+static cJSON*
+main_histogram(const host_histogram* h)
+{
+  cJSON* o = cJSON_CreateObject();
+  for (size_t i = 0; i < h->size; ++i) {
+    if (h->counts[i] > 0) {
+      char key[32];
+      snprintf(key, sizeof(key), "%zu", i);
+      cJSON_AddNumberToObject(o, key, (double)h->counts[i]);
+    }
+  }
+  return o;
+}
+
+static void
+main_write_stats(const char* path, TRITONBACKEND_Model** models, int n)
+{
+  cJSON* doc = cJSON_CreateObject();
+  for (int i = 0; i < n; ++i) {
+    TRITONBACKEND_Model* m = models[i];
+    const host_model_stats* s = &m->stats;
+    cJSON* o = cJSON_AddObjectToObject(doc, m->name);
+    char version[32];
+    snprintf(version, sizeof(version), "%llu", (unsigned long long)m->version);
+    cJSON_AddStringToObject(o, "version", version);
+    cJSON_AddBoolToObject(o, "loaded", m->load_error == NULL);
+    if (m->load_error != NULL) {
+      cJSON_AddStringToObject(o, "load_error", m->load_error);
+    }
+    cJSON_AddNumberToObject(o, "execute_count", (double)s->execute_count);
+    cJSON_AddItemToObject(o, "execute_requests_histogram", main_histogram(&s->batch_requests));
+    cJSON_AddItemToObject(o, "execute_batch_size_histogram", main_histogram(&s->batch_total));
+    cJSON_AddNumberToObject(o, "host_error_responses", (double)s->host_error_responses);
+    cJSON* insts = cJSON_AddArrayToObject(o, "instances");
+    for (int k = 0; k < m->instance_count; ++k) {
+      TRITONBACKEND_ModelInstance* inst = m->instances[k];
+      cJSON* io = cJSON_CreateObject();
+      cJSON_AddStringToObject(io, "name", inst->name);
+      cJSON_AddStringToObject(io, "kind",
+                              inst->kind == TRITONSERVER_INSTANCEGROUPKIND_GPU     ? "GPU"
+                              : inst->kind == TRITONSERVER_INSTANCEGROUPKIND_MODEL ? "MODEL"
+                                                                                   : "CPU");
+      cJSON_AddNumberToObject(io, "device_id", inst->device_id);
+      cJSON_AddNumberToObject(io, "execute_count", (double)inst->stats.execute_count);
+      cJSON_AddNumberToObject(io, "requests", (double)inst->stats.requests);
+      cJSON_AddNumberToObject(io, "thread_id", (double)inst->stats.thread_id);
+      cJSON_AddItemToArray(insts, io);
+    }
+    cJSON* rep = cJSON_AddObjectToObject(o, "reported");
+    cJSON_AddNumberToObject(rep, "success_count", (double)s->success_count);
+    cJSON_AddNumberToObject(rep, "fail_count", (double)s->fail_count);
+    cJSON_AddNumberToObject(rep, "compute_input_ns", (double)s->compute_input_ns);
+    cJSON_AddNumberToObject(rep, "compute_infer_ns", (double)s->compute_infer_ns);
+    cJSON_AddNumberToObject(rep, "compute_output_ns", (double)s->compute_output_ns);
+    cJSON_AddNumberToObject(rep, "batch_count", (double)s->batch_stats_count);
+    cJSON_AddItemToObject(rep, "batch_size_histogram", main_histogram(&s->reported_batch));
+    cJSON_AddNumberToObject(rep, "batch_compute_input_ns", (double)s->batch_compute_input_ns);
+    cJSON_AddNumberToObject(rep, "batch_compute_infer_ns", (double)s->batch_compute_infer_ns);
+    cJSON_AddNumberToObject(rep, "batch_compute_output_ns",
+                            (double)s->batch_compute_output_ns);
+  }
+  char* text = cJSON_Print(doc);
+  cJSON_Delete(doc);
+  FILE* f = fopen(path, "w");
+  if (f == NULL) {
+    fprintf(stderr, "triton-host: cannot write stats to %s\n", path);
+  } else {
+    fprintf(f, "%s\n", text);
+    fclose(f);
+  }
+  free(text);
+}
+
+/* ---------------------------------------------------------------- entry */
+
+/* The driver's entry point, exported so the triton-host executable (linked against this
+ * library) can call it; everything else stays hidden. */
+HOST_API int
+TRITONHOST_Main(int argc, char** argv)
+{
+  int out_fd = dup(STDOUT_FILENO);
+  if (out_fd < 0 || (main_out = fdopen(out_fd, "w")) == NULL) {
+    perror("triton-host: dup stdout");
+    return MAIN_USAGE_EXIT;
+  }
+  fflush(stdout);
+  dup2(STDERR_FILENO, STDOUT_FILENO); /* backends' stdout goes to stderr */
+  main_args a;
+  memset(&a, 0, sizeof(a));
+  if (main_parse(argc, argv, &a) != 0) {
+    main_usage();
+    return MAIN_USAGE_EXIT;
+  }
+  int rc = strcmp(a.command, "infer") == 0 ? main_infer(&a) : main_replay(&a);
+  fflush(main_out);
+  fflush(stderr);
+  return rc;
+}

@@ -23,8 +23,10 @@ build: models
 demo: build
 	./scripts/demo.sh
 
+# Unit tests, the host's own contract tests (test backends in C), and the backend through the host.
 test: models
 	$(MVN) verify
+	$(MAKE) -C host check
 
 bench: build
 	./scripts/bench.sh

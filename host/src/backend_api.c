@@ -81,14 +81,16 @@ ba_request_ok(TRITONBACKEND_Request* r, const char* fn)
     case REQ_EXECUTING:
     case REQ_BACKEND: return true;
     case REQ_RELEASED:
-      contracts_breach("%s: request '%s' used after TRITONBACKEND_RequestRelease", fn, r->id);
+      contracts_breach("%s: request '%s' used after TRITONBACKEND_RequestRelease", fn,
+                       host_request_label(r));
       return false;
     case REQ_HOST_ANSWERED:
       contracts_breach("%s: request '%s' used after ModelInstanceExecute returned an error "
-                       "(the request belongs to Triton then)", fn, r->id);
+                       "(the request belongs to Triton then)", fn, host_request_label(r));
       return false;
     case REQ_QUEUED:
-      contracts_breach("%s: request '%s' has not been handed to the backend", fn, r->id);
+      contracts_breach("%s: request '%s' has not been handed to the backend", fn,
+                       host_request_label(r));
       return false;
   }
   return false;
@@ -406,17 +408,18 @@ TRITONBACKEND_ModelInstanceReportStatistics(
   pthread_mutex_unlock(&request->lock);
   if (other) {
     contracts_breach("%s: request '%s' reported by instance '%s' but executed by '%s'", fn,
-                     request->id, instance->name,
+                     host_request_label(request), instance->name,
                      request->executed_by ? request->executed_by->name : "none");
   }
   if (twice) {
-    contracts_breach("%s: statistics reported twice for request '%s'", fn, request->id);
+    contracts_breach("%s: statistics reported twice for request '%s'", fn,
+                     host_request_label(request));
     return NULL;
   }
   if (success && !(exec_start_ns <= compute_start_ns && compute_start_ns <= compute_end_ns &&
                    compute_end_ns <= exec_end_ns)) {
     HLOG_WARN("%s: timestamps of request '%s' are not ordered exec_start <= compute_start <= "
-              "compute_end <= exec_end", fn, request->id);
+              "compute_end <= exec_end", fn, host_request_label(request));
   }
   TRITONBACKEND_Model* m = instance->model;
   pthread_mutex_lock(&m->lock);
@@ -608,7 +611,7 @@ ba_check_unanswered(TRITONBACKEND_Request* r)
   pthread_mutex_unlock(&r->lock);
   if (lost) {
     contracts_breach("request '%s' of model '%s' was released without a response being sent",
-                     r->id, r->model->name);
+                     host_request_label(r), r->model->name);
     call_deliver(r->call,
                  requests_error_json("host: the backend released the request without sending "
                                      "a response"),
@@ -638,16 +641,17 @@ TRITONBACKEND_RequestRelease(TRITONBACKEND_Request* request, uint32_t release_fl
   }
   pthread_mutex_unlock(&request->lock);
   if (st == REQ_RELEASED) {
-    contracts_breach("%s: request '%s' released twice", fn, request->id);
+    contracts_breach("%s: request '%s' released twice", fn, host_request_label(request));
     return ba_invalid(fn, "request already released");
   }
   if (st == REQ_HOST_ANSWERED) {
     contracts_breach("%s: request '%s' released after ModelInstanceExecute returned an error "
-                     "(Triton owned and released it)", fn, request->id);
+                     "(Triton owned and released it)", fn, host_request_label(request));
     return ba_invalid(fn, "request belongs to Triton");
   }
   if (st == REQ_QUEUED) {
-    contracts_breach("%s: request '%s' was never handed to the backend", fn, request->id);
+    contracts_breach("%s: request '%s' was never handed to the backend", fn,
+                     host_request_label(request));
     return ba_invalid(fn, "request not owned by the backend");
   }
   TRITONBACKEND_Model* m = request->model;
@@ -717,12 +721,12 @@ ba_response_ok(TRITONBACKEND_Response* resp, const char* fn)
   pthread_mutex_unlock(&resp->request->lock);
   if (st == RESP_SENT) {
     contracts_breach("%s: response for request '%s' used after TRITONBACKEND_ResponseSend", fn,
-                     resp->request->id);
+                     host_request_label(resp->request));
     return false;
   }
   if (st == RESP_DELETED) {
     contracts_breach("%s: response for request '%s' used after TRITONBACKEND_ResponseDelete",
-                     fn, resp->request->id);
+                     fn, host_request_label(resp->request));
     return false;
   }
   return true;
@@ -813,7 +817,7 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
   for (int i = 0; i < resp->output_count; ++i) {
     if (strcmp(resp->outputs[i]->name, name) == 0) {
       if (asprintf(&out, "output '%s' added twice to one response of request '%s'", name,
-                   r->id) < 0) {
+                   host_request_label(r)) < 0) {
         out = NULL;
       }
       return out;
@@ -854,7 +858,7 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
     }
     char* want = ba_shape_string(full, (uint32_t)k);
     if (asprintf(&out, "output '%s' of request '%s' has shape %s, expected %s (-1 = any)",
-                 name, r->id, got, want) < 0) {
+                 name, host_request_label(r), got, want) < 0) {
       out = NULL;
     }
     free(got);
@@ -883,7 +887,7 @@ TRITONBACKEND_ResponseOutput(
   if (!newest) {
     contracts_breach("%s: output '%s' added to an older response of request '%s' after a newer "
                      "response was created (create all outputs of a response first)",
-                     fn, name, r->id);
+                     fn, name, host_request_label(r));
   }
   if (problem != NULL) {
     contracts_breach("%s: %s", fn, problem);
@@ -1003,7 +1007,7 @@ TRITONBACKEND_ResponseSend(
   if (send_flags != TRITONSERVER_RESPONSE_COMPLETE_FINAL) {
     contracts_breach("%s: response for request '%s' sent with flags %u; a non-decoupled model "
                      "sends exactly one response with TRITONSERVER_RESPONSE_COMPLETE_FINAL",
-                     fn, r->id, send_flags);
+                     fn, host_request_label(r), send_flags);
   }
   char* err_msg = error != NULL ? host_error_peek(error, fn) : NULL;
   pthread_mutex_lock(&r->lock);
@@ -1020,10 +1024,10 @@ TRITONBACKEND_ResponseSend(
   }
   pthread_mutex_unlock(&r->lock);
   if (second) {
-    contracts_breach("%s: a second response was sent for request '%s'", fn, r->id);
+    contracts_breach("%s: a second response was sent for request '%s'", fn, host_request_label(r));
   } else if (host_owned) {
     contracts_breach("%s: response sent for request '%s' after ModelInstanceExecute returned "
-                     "an error for it", fn, r->id);
+                     "an error for it", fn, host_request_label(r));
   } else {
     bool is_error = err_msg != NULL;
     if (format_err != NULL) {

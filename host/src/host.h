@@ -374,6 +374,13 @@ struct TRITONBACKEND_Request {
   struct TRITONBACKEND_Request* next; /* scheduler queue / retired list link */
 };
 
+/* The request id as Triton logs it: "<id_unknown>" when empty. */
+static inline const char*
+host_request_label(const struct TRITONBACKEND_Request* r)
+{
+  return r->id[0] != '\0' ? r->id : "<id_unknown>";
+}
+
 /* Parsed request file, validated once; each send builds a fresh TRITONBACKEND_Request. */
 typedef struct host_request_template host_request_template;
 

@@ -449,7 +449,8 @@ main_replay(const main_args* a)
     for (long k = 0; k < p->repeat; ++k) {
       sum += (double)p->latencies_ns[k];
     }
-    long i50 = (long)ceil(0.50 * (double)p->repeat) - 1, i99 = (long)ceil(0.99 * (double)p->repeat) - 1;
+    long i50 = (long)ceil(0.50 * (double)p->repeat) - 1;
+    long i99 = (long)ceil(0.99 * (double)p->repeat) - 1;
     i50 = i50 < 0 ? 0 : i50;
     i99 = i99 < 0 ? 0 : i99;
     fprintf(main_out,
@@ -572,9 +573,17 @@ TRITONHOST_Main(int argc, char** argv)
   memset(&a, 0, sizeof(a));
   if (main_parse(argc, argv, &a) != 0) {
     main_usage();
+    free(a.models);
+    free(a.requests);
+    free(a.request_model);
+    free(g_host_options.backend_config);
     return MAIN_USAGE_EXIT;
   }
   int rc = strcmp(a.command, "infer") == 0 ? main_infer(&a) : main_replay(&a);
+  free(a.models);
+  free(a.requests);
+  free(a.request_model);
+  free(g_host_options.backend_config);
   fflush(main_out);
   fflush(stderr);
   return rc;

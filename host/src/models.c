@@ -523,7 +523,8 @@ models_find_unreleased(const void* handle, void* vctx)
   pthread_mutex_unlock(&r->lock);
   if (held && ctx->count++ < 3) {
     size_t used = strlen(ctx->sample);
-    snprintf(ctx->sample + used, sizeof(ctx->sample) - used, "%s'%s'", used ? ", " : "", r->id);
+    snprintf(ctx->sample + used, sizeof(ctx->sample) - used, "%s'%s'", used ? ", " : "",
+             host_request_label(r));
   }
 }
 
@@ -541,7 +542,7 @@ models_find_open_responses(const void* handle, void* vctx)
   if (open && ctx->count++ < 3) {
     size_t used = strlen(ctx->sample);
     snprintf(ctx->sample + used, sizeof(ctx->sample) - used, "%s'%s'", used ? ", " : "",
-             resp->request->id);
+             host_request_label(resp->request));
   }
 }
 
@@ -549,10 +550,18 @@ static void*
 models_unload_main(void* arg)
 {
   TRITONBACKEND_Model* m = arg;
-  /* Triton waits for in-flight requests before unloading; bounded here. */
+  /* Triton waits for in-flight requests before unloading; bounded here by the response
+   * timeout (at most 10 s). */
+  double wait_s = g_host_options.response_timeout_s < 10.0 ? g_host_options.response_timeout_s
+                                                            : 10.0;
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 10;
+  deadline.tv_sec += (time_t)wait_s;
+  deadline.tv_nsec += (long)((wait_s - (double)(time_t)wait_s) * 1e9);
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
   pthread_mutex_lock(&m->lock);
   while (m->outstanding > 0) {
     if (pthread_cond_timedwait(&m->outstanding_cv, &m->lock, &deadline) == ETIMEDOUT) {

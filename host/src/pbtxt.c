@@ -558,7 +558,7 @@ pbtxt_parse_message(pbtxt_parser* p, const pb_msg* schema, char close)
     if (colon) {
       pbtxt_next(p);
     }
-    bool is_message = f == NULL || f->type == PB_MSG || f->type == PB_ANY;
+    bool is_message = f == NULL || f->type == PB_MSG || f->type == PB_ANY || f->label == PB_MAP;
     if (!colon && !is_message) {
       pbtxt_fail(p, "expected ':' after field \"%s\"", name);
       free(name);
@@ -588,7 +588,7 @@ pbtxt_parse_message(pbtxt_parser* p, const pb_msg* schema, char close)
         break;
       }
       pbtxt_next(p);
-      if (f != NULL && cJSON_GetObjectItemCaseSensitive(obj, name) == NULL) {
+      if (cJSON_GetObjectItemCaseSensitive(obj, name) == NULL) {
         cJSON_AddArrayToObject(obj, name); /* `dims: []` still marks the field */
       }
       while (p->error == NULL && !pbtxt_is_punct(p, ']')) {

@@ -265,12 +265,12 @@ sched_execute(TRITONBACKEND_ModelInstance* inst, TRITONBACKEND_Request** batch, 
     if (st == REQ_RELEASED) {
       contracts_breach("ModelInstanceExecute of '%s' returned an error after releasing request "
                        "'%s' (when Execute fails the requests belong to Triton)",
-                       inst->name, r->id);
+                       inst->name, host_request_label(r));
       continue;
     }
     if (answered) {
       contracts_breach("ModelInstanceExecute of '%s' returned an error after sending a response "
-                       "for request '%s'", inst->name, r->id);
+                       "for request '%s'", inst->name, host_request_label(r));
     } else {
       call_deliver(r->call, requests_error_json(msg), true);
     }

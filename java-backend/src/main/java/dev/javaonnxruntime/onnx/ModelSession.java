@@ -88,6 +88,13 @@ public final class ModelSession implements AutoCloseable {
         ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
     inputs = describe(session.GetInputNames(), true);
     outputs = describe(session.GetOutputNames(), false);
+    // Names live as long as the session: made here, outside every run's PointerScope.
+    for (TensorInfo t : inputs) {
+      names.put(t.name(), new BytePointer(t.name()));
+    }
+    for (TensorInfo t : outputs) {
+      names.put(t.name(), new BytePointer(t.name()));
+    }
   }
 
   /** Opens a session on the given target; a CUDA target whose provider cannot load throws. */
@@ -161,8 +168,11 @@ public final class ModelSession implements AutoCloseable {
   }
 
   private BytePointer name(String n) {
-    // Names live as long as the session, outside every run's scope.
-    return names.computeIfAbsent(n, BytePointer::new);
+    BytePointer name = names.get(n);
+    if (name == null) {
+      throw new IllegalArgumentException("the model has no input or output '" + n + "'");
+    }
+    return name;
   }
 
   private List<TensorInfo> describe(StringVector list, boolean isInput) {

@@ -43,7 +43,7 @@ final class Executor implements AutoCloseable {
   private final StagingBuffer outputStaging;
   private final RequestChecker checker;
   private final RequestReader reader = new RequestReader();
-  private final Responder responder = new Responder();
+  private final Responder responder;
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
@@ -57,6 +57,7 @@ final class Executor implements AutoCloseable {
     this.stager = stager;
     this.outputStaging = session.target().gpu() ? memory.newStagingBuffer(1 << 20) : null;
     this.checker = new RequestChecker(config);
+    this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
   }
 
   void execute(long requestsAddress, int count) {
@@ -217,6 +218,12 @@ final class Executor implements AutoCloseable {
       requests.forEach(r -> r.fail(failure));
     }
     stager.finish();
+    // Before the responses go: a client that has its answer sees the figures that include it.
+    try {
+      model.backend.publish(model);
+    } catch (RuntimeException e) {
+      Log.error("model '" + model.name + "': cannot publish cache metrics: " + e.getMessage());
+    }
     long execEnd = System.nanoTime();
     long batch = 0;
     for (RequestData r : requests) {
@@ -231,11 +238,6 @@ final class Executor implements AutoCloseable {
     }
     report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, batch,
         times[2], times[0], times[1], execEnd)), "ReportBatchStatistics");
-    try {
-      model.backend.publish(model);
-    } catch (RuntimeException e) {
-      Log.error("model '" + model.name + "': cannot publish cache metrics: " + e.getMessage());
-    }
   }
 
   private void report(String error, String what) {

@@ -83,6 +83,7 @@ final class Metrics implements AutoCloseable {
     if (m != null) {
       return m;
     }
+    long address;
     try (PointerScope scope = new PointerScope()) {
       PointerPointer<TRITONSERVER_Parameter> params = new PointerPointer<>(labels.length / 2);
       for (int i = 0; i < labels.length; i += 2) {
@@ -98,20 +99,24 @@ final class Metrics implements AutoCloseable {
           TRITONSERVER_ParameterDelete(new TRITONSERVER_Parameter(params.get(i)));
         }
       }
-      m = new TRITONSERVER_Metric(out.get(0));
+      address = out.get(0).address();
     }
+    // Wrapped outside the scope, which would otherwise release the wrapper with it.
+    m = new TRITONSERVER_Metric(Handles.at(address));
     metrics.put(id, m);
     order.add(m);
     return m;
   }
 
   private void family(String name, String description, int kind) {
+    long address;
     try (PointerScope scope = new PointerScope()) {
       PointerPointer<TRITONSERVER_MetricFamily> out = new PointerPointer<>(1);
       Errors.check(TRITONSERVER_MetricFamilyNew(out, kind, new org.bytedeco.javacpp.BytePointer(name),
           new org.bytedeco.javacpp.BytePointer(description)), "TRITONSERVER_MetricFamilyNew");
-      families.put(name, new TRITONSERVER_MetricFamily(out.get(0)));
+      address = out.get(0).address();
     }
+    families.put(name, new TRITONSERVER_MetricFamily(Handles.at(address)));
   }
 
   /** Deletes every metric, then every family (Triton refuses the other order). */

@@ -119,12 +119,6 @@ final class ModelState {
 
   private void compare(String kind, List<TensorConfig> configured, List<TensorInfo> actual)
       throws ConfigException {
-    for (TensorInfo t : actual) {
-      if (configured.stream().noneMatch(c -> c.name().equals(t.name())) && kind.equals("input")) {
-        throw new ConfigException("model '" + name + "': the model has " + kind + " '" + t.name()
-            + "' that the configuration does not declare");
-      }
-    }
     for (TensorConfig c : configured) {
       TensorInfo t = actual.stream().filter(a -> a.name().equals(c.name())).findFirst().orElse(null);
       String where = "model '" + name + "', " + kind + " '" + c.name() + "'";
@@ -140,6 +134,12 @@ final class ModelState {
         throw new ConfigException(where + ": TYPE_STRING tensors are not supported yet");
       }
       checkDims(where, c, t.shape());
+    }
+    for (TensorInfo t : actual) {
+      if (configured.stream().noneMatch(c -> c.name().equals(t.name())) && kind.equals("input")) {
+        throw new ConfigException("model '" + name + "': the model has " + kind + " '" + t.name()
+            + "' that the configuration does not declare");
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -27,8 +28,19 @@ final class Responder implements AutoCloseable {
   private final LongPointer shapeBuffer = new LongPointer(16);
   private final Map<String, BytePointer> names = new HashMap<>();
 
+  /** Output names are made once, here: writes happen inside a run's PointerScope. */
+  Responder(List<String> outputNames) {
+    for (String n : outputNames) {
+      names.put(n, new BytePointer(n));
+    }
+  }
+
   private BytePointer name(String name) {
-    return names.computeIfAbsent(name, BytePointer::new);
+    BytePointer p = names.get(name);
+    if (p == null) {
+      throw new TritonException(TritonException.INTERNAL, "output '" + name + "' is not configured");
+    }
+    return p;
   }
 
   /**

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * settings of its own ({@code default-max-batch-size}, {@code auto-complete-config}).
  */
 public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boolean autoComplete,
-    int hashThreads) {
+    int hashThreads, boolean streamPerInstance) {
 
   /** Per GPU (and for the one host-memory cache of CPU instances): 1 GiB unless configured. */
   public static final long DEFAULT_INPUT_CACHE_BYTES = 1L << 30;
@@ -35,8 +35,14 @@ public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boole
     if (threads < 1 || threads > 256) {
       throw new ConfigException("backend config input-cache-hash-threads must be 1..256, got " + threads);
     }
+    String perInstance = cmdline.path("stream-per-instance").asText("true");
+    if (!perInstance.equals("true") && !perInstance.equals("false")) {
+      throw new ConfigException("backend config stream-per-instance must be true or false, got \""
+          + perInstance + "\"");
+    }
     return new BackendConfig(cacheBytes, (int) maxBatch,
-        !"false".equals(cmdline.path("auto-complete-config").asText("true")), (int) threads);
+        !"false".equals(cmdline.path("auto-complete-config").asText("true")), (int) threads,
+        perInstance.equals("true"));
   }
 
   private static long number(JsonNode cmdline, String key, long fallback) throws ConfigException {

@@ -30,6 +30,7 @@ final class BackendState implements AutoCloseable {
   final HostMemory hostMemory = new HostMemory();
   private final Map<Integer, DeviceMemory> devices = new ConcurrentHashMap<>();
   private final Map<Integer, InputCache> caches = new ConcurrentHashMap<>();
+  private final Map<Integer, Stream> sharedStreams = new ConcurrentHashMap<>();
   private final Map<String, Integer> groupUsers = new HashMap<>();
   final ContentHasher hasher;
   final Metrics metrics;
@@ -57,6 +58,34 @@ final class BackendState implements AutoCloseable {
     return devices.computeIfAbsent(id, CudaMemory::new);
   }
 
+  /**
+   * The stream of a new instance on {@code memory}'s device: its own, unless the backend config
+   * {@code stream-per-instance=false} asks for one stream per device shared by all instances
+   * (the way a single-stream script runs, kept for comparison).
+   */
+  Stream instanceStream(DeviceMemory memory) {
+    if (config.streamPerInstance() || memory.deviceId() < 0) {
+      return memory.newStream();
+    }
+    return new SharedStream(sharedStreams.computeIfAbsent(memory.deviceId(), d -> memory.newStream()));
+  }
+
+  /** A view of a device's shared stream: closing it leaves the stream to the backend. */
+  private record SharedStream(Stream stream) implements Stream {
+    @Override
+    public long handle() {
+      return stream.handle();
+    }
+
+    @Override
+    public void synchronize() {
+      stream.synchronize();
+    }
+
+    @Override
+    public void close() {}
+  }
+
   /** The input cache of a device (-1: host memory), created on first use. */
   InputCache cache(DeviceMemory memory) {
     return caches.computeIfAbsent(memory.deviceId(), d -> {
@@ -69,9 +98,9 @@ final class BackendState implements AutoCloseable {
   /** The input stager of a new instance: it reaches its device's cache through this state. */
   InputStager newStager(ModelState model, DeviceMemory memory, Stream stream, boolean gpu) {
     if (!model.cache.enabled() || config.inputCacheBytes() == 0) {
-      return new InputStager(memory, stream, gpu);
+      return new InputStager(memory, stream, gpu, model.ortCopiesInputs, hostMemory);
     }
-    return new CachingInputStager(memory, stream, gpu, cache(memory), hasher, model);
+    return new CachingInputStager(memory, stream, gpu, cache(memory), hasher, model, hostMemory);
   }
 
   /** Pushes a model's cache figures to Triton's metrics (after each Execute). */
@@ -105,6 +134,8 @@ final class BackendState implements AutoCloseable {
   public void close() {
     caches.values().forEach(InputCache::close);
     caches.clear();
+    sharedStreams.values().forEach(Stream::close);
+    sharedStreams.clear();
     metrics.close();
     hasher.close();
     ort.close();

@@ -37,8 +37,8 @@ final class CachingInputStager extends InputStager {
   private final List<Lease> leases = new ArrayList<>();
 
   CachingInputStager(DeviceMemory memory, Stream stream, boolean gpu, InputCache cache,
-      ContentHasher hasher, ModelState model) {
-    super(memory, stream, gpu);
+      ContentHasher hasher, ModelState model, DeviceMemory host) {
+    super(memory, stream, gpu, false, host);
     this.cache = cache;
     this.hasher = hasher;
     this.model = model;

@@ -27,16 +27,23 @@ class InputStager implements AutoCloseable {
   protected final DeviceMemory memory;
   protected final Stream stream;
   protected final boolean gpu;
+  /** {@code input_staging: "ort"}: hand ORT host tensors and let it copy, as stock Triton does. */
+  private final boolean ortCopies;
   private final StagingBuffer staging;
   private final Map<String, DeviceArena> arenas = new HashMap<>();
   private long stagingUsed;
 
-  InputStager(DeviceMemory memory, Stream stream, boolean gpu) {
+  InputStager(DeviceMemory memory, Stream stream, boolean gpu, boolean ortCopies, DeviceMemory host) {
     this.memory = memory;
     this.stream = stream;
     this.gpu = gpu;
+    this.ortCopies = gpu && ortCopies;
+    this.hostMemory = host;
     this.staging = gpu ? memory.newStagingBuffer(1 << 20) : null;
   }
+
+  private final DeviceMemory hostMemory;
+  private final Map<String, DeviceArena> hostArenas = new HashMap<>();
 
   /** Sizes the staging buffer for this Execute: no host byte is staged twice. */
   void begin(List<RequestData> requests) {
@@ -79,6 +86,9 @@ class InputStager implements AutoCloseable {
   /** The tensor to bind for input {@code c} of a batch of requests sharing its shape. */
   InputTensor prepare(List<RequestData> group, TensorConfig c, long[] shape)
       throws DeviceAllocationException {
+    if (ortCopies && group.stream().allMatch(r -> r.sources.get(c.name()).host() != null)) {
+      return prepareForOrtCopy(group, c, shape);
+    }
     long total = 0;
     for (RequestData r : group) {
       total += r.sources.get(c.name()).byteSize();
@@ -104,6 +114,26 @@ class InputStager implements AutoCloseable {
       offset += s.byteSize();
     }
     return new InputTensor(c.name(), c.dataType(), dst, total, shape, gpu);
+  }
+
+  /**
+   * The stock backend's way, kept for comparison: the input stays in (pageable) host memory and
+   * ORT's CUDA provider copies it to the device inside Run.
+   */
+  private InputTensor prepareForOrtCopy(List<RequestData> group, TensorConfig c, long[] shape)
+      throws DeviceAllocationException {
+    long total = group.stream().mapToLong(r -> r.sources.get(c.name()).byteSize()).sum();
+    InputView first = group.get(0).sources.get(c.name()).host();
+    if (group.size() == 1 && first.contiguousAddress() != 0) {
+      return new InputTensor(c.name(), c.dataType(), first.contiguousAddress(), total, shape, false);
+    }
+    long dst = hostArenas.computeIfAbsent(c.name(), n -> new DeviceArena(hostMemory)).ensure(Math.max(total, 1));
+    long offset = 0;
+    for (RequestData r : group) {
+      gather(r.sources.get(c.name()).host(), dst + offset);
+      offset += r.sources.get(c.name()).byteSize();
+    }
+    return new InputTensor(c.name(), c.dataType(), dst, total, shape, false);
   }
 
   /**
@@ -145,6 +175,8 @@ class InputStager implements AutoCloseable {
   public void close() {
     arenas.values().forEach(DeviceArena::close);
     arenas.clear();
+    hostArenas.values().forEach(DeviceArena::close);
+    hostArenas.clear();
     if (staging != null) {
       staging.close();
     }

@@ -53,7 +53,7 @@ final class InstanceState implements AutoCloseable {
               + CudaRuntime.deviceCount() + ")");
         }
         memory = backend.deviceMemory(device);
-        stream = memory.newStream();
+        stream = backend.instanceStream(memory);
         session = ModelSession.open(backend.ort, model.modelFile,
             ExecutionTarget.cuda(device, stream.handle()), threads);
       } catch (RuntimeException | LinkageError e) {

@@ -31,6 +31,8 @@ final class ModelState {
   final Path modelFile;
   final BackendState backend;
   final CacheSettings cache;
+  /** {@code input_staging}: "pinned" (ours, default) or "ort" (ORT copies host tensors). */
+  final boolean ortCopiesInputs;
   private final Map<Integer, CacheStats> cacheStats = new ConcurrentHashMap<>();
   private final Map<String, AutoHashPolicy> autoPolicies = new ConcurrentHashMap<>();
 
@@ -42,6 +44,12 @@ final class ModelState {
     this.config = config;
     this.modelFile = modelFile;
     this.cache = CacheSettings.from(config);
+    String staging = config.parameters().getOrDefault("input_staging", "pinned").trim();
+    if (!staging.equals("pinned") && !staging.equals("ort")) {
+      throw new ConfigException("model '" + name + "': parameter 'input_staging' is '" + staging
+          + "'; allowed values are [pinned, ort]");
+    }
+    this.ortCopiesInputs = staging.equals("ort");
   }
 
   /** This model's cache counters on one device (-1: the host-memory cache). */

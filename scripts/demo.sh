@@ -8,7 +8,17 @@ cd "$(dirname "$0")/.."
 out=build/demo
 mkdir -p "$out"
 seed=build/testdata/seed
-./triton-host replay --model-repository model_repository \
+# The example models with the input cache keyed by content: conv_net and vit_patch get the same
+# bytes, so one stored entry serves both (CPU instances here: the cache lives in host memory).
+repo=$out/repo
+for m in conv_net vit_patch text_encoder; do
+  mkdir -p "$repo/$m/1"
+  ln -sf "$PWD/model_repository/$m/1/model.onnx" "$repo/$m/1/model.onnx"
+  { cat "model_repository/$m/config.pbtxt"
+    echo 'parameters { key: "input_cache" value: { string_value: "'"${INPUT_CACHE:-content}"'" } }'
+  } >"$repo/$m/config.pbtxt"
+done
+./triton-host replay --model-repository "$repo" \
   --model conv_net --request $seed/conv_net.json \
   --model vit_patch --request $seed/vit_patch.json \
   --model text_encoder --request $seed/text_encoder.json \

@@ -22,7 +22,7 @@ def per_model(name, model):
 
 
 print(f"{'model':<14}{'requests':>9}{'errors':>7}{'p50 us':>9}{'p99 us':>9}"
-      f"{'hits':>7}{'misses':>8}{'HtoD bytes avoided':>20}")
+      f"{'hits':>7}{'misses':>8}{'bytes not copied':>18}")
 for r in rows:
     if "model" not in r:
         continue
@@ -30,7 +30,7 @@ for r in rows:
     print(f"{m:<14}{r['requests']:>9}{r['errors']:>7}{r['p50_us']:>9.0f}{r['p99_us']:>9.0f}"
           f"{per_model('java_onnxruntime_input_cache_hits_total', m):>7.0f}"
           f"{per_model('java_onnxruntime_input_cache_misses_total', m):>8.0f}"
-          f"{per_model('java_onnxruntime_input_cache_bytes_saved_total', m):>20.0f}")
+          f"{per_model('java_onnxruntime_input_cache_bytes_saved_total', m):>18.0f}")
 for r in rows:
     if "total_requests" in r:
         print(f"total: {r['total_requests']} requests in {r['wall_s']:.3f} s "

@@ -28,6 +28,8 @@ typedef struct main_args {
   const char** models; /* per --model, in order */
   int model_count;
   const char** requests; /* per --request, in order */
+  const char** first_requests; /* per --request: its --first-request, or NULL */
+  const char* vary_input;      /* --vary-input NAME, or NULL */
   int* request_model;    /* index into models of the --model preceding each --request */
   int request_count;
   long repeat;
@@ -50,6 +52,9 @@ main_usage(void)
           "  triton-host replay --model-repository DIR --model A --request a.json\n"
           "                     [--model B --request b.json ...] [--repeat N] [--warmup W] "
           "[options]\n"
+          "    replay: --first-request F.json  after a --request: send F once before its warm-up\n"
+          "            --vary-input NAME       write each request's sequence number into the\n"
+          "                                    first 8 bytes of input NAME (unique inputs)\n"
           "options:\n"
           "  --backend-directory DIR        where <name>/libtriton_<name>.so live\n"
           "  --backend-config [backend,]key=value   (repeatable)\n"
@@ -92,6 +97,7 @@ main_parse(int argc, char** argv, main_args* a)
   a->models = calloc((size_t)argc, sizeof(char*));
   a->requests = calloc((size_t)argc, sizeof(char*));
   a->request_model = calloc((size_t)argc, sizeof(int));
+  a->first_requests = calloc((size_t)argc, sizeof(char*));
   g_host_options.backend_config = calloc((size_t)argc, sizeof(char*));
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
@@ -133,6 +139,10 @@ main_parse(int argc, char** argv, main_args* a)
     } else if (MAIN_FLAG("--request")) {
       a->request_model[a->request_count] = a->model_count - 1;
       a->requests[a->request_count++] = v;
+    } else if (MAIN_FLAG("--first-request") && a->request_count > 0) {
+      a->first_requests[a->request_count - 1] = v;
+    } else if (MAIN_FLAG("--vary-input")) {
+      a->vary_input = v;
     } else if (MAIN_FLAG("--repeat") && main_long(v, 1, &n)) {
       a->repeat = n;
     } else if (MAIN_FLAG("--concurrency") && main_long(v, 1, &n)) {
@@ -193,10 +203,21 @@ main_parse(int argc, char** argv, main_args* a)
 /* Sends one request and waits for its answer. Returns the JSON line (malloc'd) and whether it
  * is an error. */
 static char*
-main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error)
+main_send_varied(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error,
+                 const char* vary, uint64_t seq)
 {
   host_call* call = call_new();
   TRITONBACKEND_Request* r = requests_instantiate(t, call);
+  for (uint32_t i = 0; vary != NULL && i < r->input_count; ++i) {
+    TRITONBACKEND_Input* in = r->inputs[i];
+    if (strcmp(in->name, vary) == 0) {
+      for (uint32_t k = 0, b = 0; k < in->buffer_count && b < sizeof(seq); ++k) {
+        for (uint64_t j = 0; j < in->buffer_sizes[k] && b < sizeof(seq); ++j, ++b) {
+          ((unsigned char*)in->buffers[k])[j] = (unsigned char)(seq >> (8 * b));
+        }
+      }
+    }
+  }
   const char* id = r->id[0] ? r->id : "<id_unknown>";
   char* id_copy = strdup(id);
   scheduler_enqueue(m, r);
@@ -215,6 +236,12 @@ main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error
   free(id_copy);
   call_unref(call);
   return out;
+}
+
+static char*
+main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error)
+{
+  return main_send_varied(t, m, is_error, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- infer */
@@ -348,6 +375,8 @@ main_infer(const main_args* a)
 typedef struct replay_pair {
   TRITONBACKEND_Model* model;
   host_request_template* t;
+  host_request_template* first; /* --first-request, sent once before the warm-up */
+  const char* vary;
   char* rejected;
   long warmup, repeat;
   uint64_t* latencies_ns;
@@ -360,6 +389,16 @@ static void*
 main_replay_client(void* arg)
 {
   replay_pair* p = arg;
+  uint64_t seq = 0;
+  if (p->first != NULL && p->t != NULL) {
+    bool is_error = true;
+    char* out = main_send(p->first, p->model, &is_error);
+    if (is_error) {
+      fprintf(stderr, "triton-host: first request of model '%s' failed: %s\n", p->model->name, out);
+      p->errors += p->repeat;
+    }
+    free(out);
+  }
   for (int phase = 0; phase < 2; ++phase) {
     long count = phase == 0 ? p->warmup : p->repeat;
     if (phase == 1) {
@@ -369,7 +408,8 @@ main_replay_client(void* arg)
     for (long i = 0; i < count; ++i) {
       bool is_error = true;
       uint64_t t0 = host_now_ns();
-      char* out = p->t != NULL ? main_send(p->t, p->model, &is_error) : NULL;
+      char* out =
+          p->t != NULL ? main_send_varied(p->t, p->model, &is_error, p->vary, ++seq) : NULL;
       uint64_t t1 = host_now_ns();
       free(out);
       if (phase == 1) {
@@ -427,9 +467,14 @@ main_replay(const main_args* a)
       p->rejected = main_load_error_json(p->model);
     } else {
       p->t = requests_load(a->requests[i], p->model, &p->rejected);
+      if (p->rejected == NULL && a->first_requests[i] != NULL) {
+        p->first = requests_load(a->first_requests[i], p->model, &p->rejected);
+      }
+      p->vary = a->vary_input;
     }
   }
   pthread_t* tids = calloc((size_t)n, sizeof(pthread_t));
+  uint64_t first_send = host_now_ns();
   for (int i = 0; i < n; ++i) {
     pthread_create(&tids[i], NULL, main_replay_client, &pairs[i]);
   }
@@ -463,11 +508,20 @@ main_replay(const main_args* a)
     total += (uint64_t)p->repeat;
   }
   double wall = end > start ? (double)(end - start) / 1e9 : 0.0;
-  fprintf(main_out, "{\"total_requests\":%llu,\"wall_s\":%.6f,\"throughput_rps\":%.1f}\n",
-          (unsigned long long)total, wall, wall > 0 ? (double)total / wall : 0.0);
+  /* The measured phase in CLOCK_REALTIME too, so profiler records can be cut to it. */
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  int64_t rt_offset = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec - (int64_t)host_now_ns();
+  fprintf(main_out,
+          "{\"total_requests\":%llu,\"wall_s\":%.6f,\"throughput_rps\":%.1f,"
+          "\"first_send_unix_ns\":%lld,\"start_unix_ns\":%lld,\"end_unix_ns\":%lld}\n",
+          (unsigned long long)total, wall, wall > 0 ? (double)total / wall : 0.0,
+          (long long)((int64_t)first_send + rt_offset), (long long)((int64_t)start + rt_offset),
+          (long long)((int64_t)end + rt_offset));
   fflush(main_out);
   for (int i = 0; i < n; ++i) {
     requests_template_free(pairs[i].t);
+    requests_template_free(pairs[i].first);
     free(pairs[i].rejected);
     free(pairs[i].latencies_ns);
   }
@@ -576,6 +630,7 @@ TRITONHOST_Main(int argc, char** argv)
     free(a.models);
     free(a.requests);
     free(a.request_model);
+    free(a.first_requests);
     free(g_host_options.backend_config);
     return MAIN_USAGE_EXIT;
   }
@@ -583,6 +638,7 @@ TRITONHOST_Main(int argc, char** argv)
   free(a.models);
   free(a.requests);
   free(a.request_model);
+  free(a.first_requests);
   free(g_host_options.backend_config);
   fflush(main_out);
   fflush(stderr);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -211,7 +212,10 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
       options[n++].optionString = tok;
     }
     JavaVMInitArgs init = {JNI_VERSION_10, n, options, JNI_FALSE};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     jint rc = create(&jvm_vm, (void**)&env, &init);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc != JNI_OK) {
       err = errors_new(
           TRITONSERVER_ERROR_INTERNAL,
@@ -220,6 +224,10 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
       jvm_vm = NULL;
       goto cleanup;
     }
+    errors_log(
+        TRITONSERVER_LOG_INFO, __LINE__, "JVM created in %.1f ms (libjvm.so of %s)",
+        (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+        java_home[0] != '\0' ? java_home : "the bundled jre/ or JAVA_HOME");
   }
   err = jvm_cache_entries(env, class_path);
 

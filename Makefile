@@ -4,7 +4,7 @@ PYTHON ?= /usr/bin/python3
 BACKENDS := build/backends
 BACKEND_DIR := $(BACKENDS)/java_onnxruntime
 
-.PHONY: all build models backend demo test bench clean
+.PHONY: all build models backend demo test bench bench-gpu clean
 
 all: build
 
@@ -30,6 +30,11 @@ test: models
 
 bench: build
 	./scripts/bench.sh
+
+# The GPU benchmark bundle (build/bench-gpu/bundle, parts in .gpu/): see bench/gpu/README.md.
+bench-gpu: build
+	$(MAKE) -C host
+	./scripts/bench-gpu.sh
 
 clean:
 	$(MVN) -q clean || true

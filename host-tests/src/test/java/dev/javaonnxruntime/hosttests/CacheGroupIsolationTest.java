@@ -1,0 +1,52 @@
+package dev.javaonnxruntime.hosttests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Named keys are scoped to a cache group: a model of another group, loaded in the same server
+ * and on the same device cache, can never read a key that a model of the first group stored.
+ */
+class CacheGroupIsolationTest {
+  @TempDir Path dir;
+
+  @Test
+  void aKeyStoredThroughOneGroupIsNotFoundFromAnother() throws Exception {
+    String config = Repos.exampleConfig("two_input", "", "");
+    Repos.withConfig(dir, "two_input", "owner", config.replace("two_input", "owner"));
+    Repos.withConfig(dir, "two_input", "other", config.replace("two_input", "other"));
+
+    ObjectNode store = Repos.request("two_input/request_b1.json");
+    store.putObject("parameters").put("input_cache_key.image", "shared-name");
+    ObjectNode reference = store.deepCopy();
+    ArrayNode inputs = reference.putArray("inputs");
+    for (JsonNode in : store.path("inputs")) {
+      if (!in.path("name").asText().equals("image")) {
+        inputs.add(in);
+      }
+    }
+    List<String> command = new ArrayList<>(List.of(TritonHost.ROOT.resolve("triton-host").toString(),
+        "replay", "--model-repository", dir.toString(),
+        "--model", "owner", "--request", Repos.write(dir, "store.json", store),
+        "--model", "other", "--request", Repos.write(dir, "reference.json", reference),
+        "--repeat", "20", "--warmup", "0"));
+    TritonHost.Result r = TritonHost.run(command);
+
+    assertEquals(1, r.exit(), r::toString);
+    for (JsonNode line : r.lines()) {
+      if (line.path("model").asText().equals("owner")) {
+        assertEquals(0, line.path("errors").asInt(), r::toString);
+      } else if (line.path("model").asText().equals("other")) {
+        assertEquals(20, line.path("errors").asInt(), r::toString);
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the self-contained GPU benchmark bundle under build/bench-gpu/bundle (for a CUDA machine
+# with no Java and no network) and splits it into parts for the device tool under .gpu/.
+# The CPU build is never touched: the backend directory is assembled from the same jars, with
+# ONNX Runtime's CPU natives swapped for its GPU build (fetched once into build/bench-gpu/jars).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=build/bench-gpu
+bundle=$out/bundle
+ort_version=$(sed -n 's:.*<onnxruntime.version>\(.*\)</onnxruntime.version>.*:\1:p' pom.xml)
+gpu_jar=$out/jars/onnxruntime-$ort_version-linux-x86_64-gpu.jar
+if [[ ! -e $gpu_jar ]]; then
+  mkdir -p "$out/jars"
+  ${MVN:-mvn -B} -q dependency:copy -Dartifact="org.bytedeco:onnxruntime:$ort_version:jar:linux-x86_64-gpu" \
+    -DoutputDirectory="$out/jars"
+fi
+rm -rf "$bundle"
+mkdir -p "$bundle/backends" "$bundle/host" "$bundle/lib" "$bundle/bench/gpu" "$bundle/examples"
+be=$bundle/backends/java_onnxruntime
+triton-build/assemble.sh "$be"
+rm -f "$be"/onnxruntime-*-linux-x86_64.jar
+cp "$gpu_jar" "$be/"
+jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
+  --strip-debug --no-header-files --no-man-pages --compress=2 --output "$be/jre" 2>/dev/null
+cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
+# Libraries the host needs that Ubuntu may lack (Debian's libcjson).
+for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
+cp bench/gpu/run.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/cupti_count.c bench/gpu/README.md "$bundle/bench/gpu/"
+for m in conv_net vit_patch text_encoder two_input; do
+  mkdir -p "$bundle/examples/$m/1"
+  cp "model_repository/$m/config.pbtxt" "$bundle/examples/$m/"
+  cp "model_repository/$m/1/model.onnx" "$bundle/examples/$m/1/"
+done
+{ echo "bundle: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) built $(date -u +%FT%TZ)"; } >"$bundle/VERSION"
+echo "bundle: $(du -sh "$bundle" | cut -f1) in $bundle; run: $bundle/bench/gpu/run.sh OUTDIR"
+if [[ ${STAGE:-1} == 1 && -x ../shared/gpu/stage ]]; then
+  ../shared/gpu/stage .gpu "$bundle"/*
+fi

@@ -31,6 +31,10 @@ test: models
 bench: build
 	./scripts/bench.sh
 
+# 8 clients x 10,000 requests, 5% malformed, constant cache eviction; last line is the verdict.
+stress: build
+	python3 scripts/stress.py
+
 # The GPU benchmark bundle (build/bench-gpu/bundle, parts in .gpu/): see bench/gpu/README.md.
 bench-gpu: build
 	$(MAKE) -C host

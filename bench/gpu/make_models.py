@@ -94,10 +94,13 @@ def torch_config(models_dir, name):
         return [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim][1:]
 
     i, o = m.graph.input[0], m.graph.output[0]
+    odims = dims(o)
+    if name == "bert":  # the exporter leaves the sequence dimension symbolic
+        odims = [128, 768]
     return (f'name: "{name}"\nbackend: "java_onnxruntime"\nmax_batch_size: 8\n'
             f'input [ {{ name: "{i.name}" data_type: {ONNX_TYPES[i.type.tensor_type.elem_type]} '
             f'dims: {dims(i)} @OPT@{i.name}@ }} ]\n'
-            f'output [ {{ name: "{o.name}" data_type: {ONNX_TYPES[o.type.tensor_type.elem_type]} dims: {dims(o)} }} ]\n'
+            f'output [ {{ name: "{o.name}" data_type: {ONNX_TYPES[o.type.tensor_type.elem_type]} dims: {odims} }} ]\n'
             f'instance_group [ {{ kind: @KIND@ count: 1 }} ]\n')
 
 

@@ -98,12 +98,12 @@ run_case() {
     [[ $pass == cupti ]] && env=(CUDA_INJECTION64_PATH="$cupti_lib" CUPTI_OUT="$WORK/cupti/$name")
     mkdir -p "$WORK/cupti"
     local t=$(date +%s%N)
-    env "${env[@]}" timeout 240 "$host" replay --backend-directory "$backends" --gpus "$gpus" "${cfg[@]}" \
+    env "${env[@]}" timeout 100 "$host" replay --backend-directory "$backends" --gpus "$gpus" "${cfg[@]}" \
       --model-repository "$WORK/repo-$mode" --repeat "$REPEAT" --warmup "$WARMUP" \
       --metrics "$base.metrics" --stats "$base.stats.json" "$@" >"$base.jsonl" 2>"$base.log"
     local rc=$?
-    if [[ $pass == cupti && -e $WORK/cupti/$name.json ]]; then
-      cp "$WORK/cupti/$name.json" "$base.cupti.json"
+    if [[ $pass == cupti && -e $WORK/cupti/$name.memcpy.csv ]]; then
+      cp "$WORK/cupti/$name.json" "$base.cupti.json" 2>/dev/null
       "$PYTHON" "$here/report.py" --cut "$WORK/cupti/$name" "$base.jsonl" >"$base.window.json" 2>>"$base.log"
       gzip -f -c "$WORK/cupti/$name.memcpy.csv" >"$base.memcpy.csv.gz" 2>/dev/null
     fi

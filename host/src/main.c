@@ -37,6 +37,9 @@ typedef struct main_args {
   long warmup;
   const char* metrics_path;
   const char* stats_path;
+  long metrics_interval_ms; /* --metrics-interval: rewrite --metrics FILE this often */
+  bool interleave;          /* infer --interleave: round-robin over the files */
+  bool verify_repeats;      /* infer --verify-repeats: every repetition must answer the same */
 } main_args;
 
 static FILE* main_out; /* the real stdout */
@@ -65,6 +68,11 @@ main_usage(void)
           "  --log-verbose                  enable VERBOSE log messages\n"
           "  --metrics FILE                 write custom metrics (Prometheus text format)\n"
           "  --stats FILE                   write execution statistics (JSON)\n"
+          "  --metrics-interval MS          also rewrite the --metrics file every MS while running\n"
+          "  infer --interleave             send file1, file2, ... then again (default: each\n"
+          "                                 file's repetitions in a row)\n"
+          "  infer --verify-repeats         count repetitions whose answer differs from the file's\n"
+          "                                 first answer; print the tally to stderr and --stats\n"
           "  --response-timeout S           seconds to wait for a response (default 120)\n");
 }
 
@@ -126,6 +134,14 @@ main_parse(int argc, char** argv, main_args* a)
       g_host_options.log_verbose = true;
       continue;
     }
+    if (MAIN_FLAG("--interleave")) {
+      a->interleave = true;
+      continue;
+    }
+    if (MAIN_FLAG("--verify-repeats")) {
+      a->verify_repeats = true;
+      continue;
+    }
     const char* v = MAIN_VALUE();
     if (v == NULL) {
       fprintf(stderr, "triton-host: %s needs a value\n", name);
@@ -165,6 +181,8 @@ main_parse(int argc, char** argv, main_args* a)
       a->metrics_path = v;
     } else if (MAIN_FLAG("--stats")) {
       a->stats_path = v;
+    } else if (MAIN_FLAG("--metrics-interval") && main_long(v, 1, &n)) {
+      a->metrics_interval_ms = n;
     } else if (MAIN_FLAG("--response-timeout")) {
       char* end = NULL;
       double t = strtod(v, &end);
@@ -244,6 +262,50 @@ main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error
   return main_send_varied(t, m, is_error, NULL, 0);
 }
 
+/* ---------------------------------------------------------------- metrics sampler */
+
+/* With --metrics-interval, a thread rewrites the --metrics file while clients run, so a harness
+ * can watch the backend's gauges (cache bytes, native memory) over time. */
+static pthread_t main_sampler;
+static atomic_bool main_sampler_running;
+static const main_args* main_sampler_args;
+
+static void*
+main_sampler_loop(void* arg)
+{
+  (void)arg;
+  const main_args* a = main_sampler_args;
+  while (atomic_load(&main_sampler_running)) {
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", a->metrics_path);
+    if (metrics_write_prometheus(tmp) == 0) {
+      rename(tmp, a->metrics_path);
+    }
+    struct timespec ts = {a->metrics_interval_ms / 1000, (a->metrics_interval_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+static void
+main_sampler_start(const main_args* a)
+{
+  if (a->metrics_path == NULL || a->metrics_interval_ms <= 0) {
+    return;
+  }
+  main_sampler_args = a;
+  atomic_store(&main_sampler_running, true);
+  pthread_create(&main_sampler, NULL, main_sampler_loop, NULL);
+}
+
+static void
+main_sampler_stop(void)
+{
+  if (atomic_exchange(&main_sampler_running, false)) {
+    pthread_join(main_sampler, NULL);
+  }
+}
+
 /* ---------------------------------------------------------------- infer */
 
 typedef struct infer_ctx {
@@ -255,6 +317,11 @@ typedef struct infer_ctx {
   atomic_long next;
   char** last; /* per file: the answer of its last repetition */
   atomic_int errors;
+  bool interleave;
+  bool verify;
+  char** first; /* per file, with verify: the first answer, to compare the others with */
+  pthread_mutex_t first_mu;
+  atomic_long answered, mismatched;
 } infer_ctx;
 
 static void*
@@ -267,8 +334,8 @@ main_infer_client(void* arg)
     if (item >= total) {
       break;
     }
-    int file = (int)(item / c->repeat);
-    bool last = item % c->repeat == c->repeat - 1;
+    int file = c->interleave ? (int)(item % c->files) : (int)(item / c->repeat);
+    bool last = c->interleave ? item / c->files == c->repeat - 1 : item % c->repeat == c->repeat - 1;
     char* out;
     bool is_error;
     if (c->templates[file] == NULL) {
@@ -279,6 +346,16 @@ main_infer_client(void* arg)
     }
     if (is_error) {
       atomic_fetch_add(&c->errors, 1);
+    }
+    atomic_fetch_add(&c->answered, 1);
+    if (c->verify) {
+      pthread_mutex_lock(&c->first_mu);
+      if (c->first[file] == NULL) {
+        c->first[file] = strdup(out);
+      } else if (strcmp(c->first[file], out) != 0) {
+        atomic_fetch_add(&c->mismatched, 1);
+      }
+      pthread_mutex_unlock(&c->first_mu);
     }
     if (last) {
       c->last[file] = out;
@@ -341,32 +418,59 @@ main_infer(const main_args* a)
     free(line);
     return main_finish(&m, 1, a, true);
   }
-  infer_ctx c = {.model = m, .files = a->request_count, .repeat = a->repeat};
+  infer_ctx c = {.model = m, .files = a->request_count, .repeat = a->repeat,
+                 .interleave = a->interleave, .verify = a->verify_repeats};
+  pthread_mutex_init(&c.first_mu, NULL);
+  c.first = calloc((size_t)c.files, sizeof(char*));
   c.templates = calloc((size_t)c.files, sizeof(*c.templates));
   c.rejected = calloc((size_t)c.files, sizeof(char*));
   c.last = calloc((size_t)c.files, sizeof(char*));
   for (int i = 0; i < c.files; ++i) {
-    c.templates[i] = requests_load(a->requests[i], m, &c.rejected[i]);
+    /* A file named again reuses its parsed template (a stress list names few files many times). */
+    int same = -1;
+    for (int j = 0; j < i && same < 0; ++j) {
+      same = strcmp(a->requests[j], a->requests[i]) == 0 ? j : -1;
+    }
+    if (same >= 0) {
+      c.templates[i] = c.templates[same];
+      c.rejected[i] = c.rejected[same] != NULL ? strdup(c.rejected[same]) : NULL;
+    } else {
+      c.templates[i] = requests_load(a->requests[i], m, &c.rejected[i]);
+    }
   }
   long threads = a->concurrency;
   pthread_t* tids = calloc((size_t)threads, sizeof(pthread_t));
   for (long i = 0; i < threads; ++i) {
     pthread_create(&tids[i], NULL, main_infer_client, &c);
   }
+  main_sampler_start(a);
   for (long i = 0; i < threads; ++i) {
     pthread_join(tids[i], NULL);
   }
+  main_sampler_stop();
+  fprintf(stderr, "triton-host: infer: sent %ld, answered %ld, errors %d, repeats differing from "
+          "the first answer %ld%s\n", (long)c.files * c.repeat, atomic_load(&c.answered),
+          atomic_load(&c.errors), atomic_load(&c.mismatched), c.verify ? "" : " (not checked)");
   for (int i = 0; i < c.files; ++i) {
+    free(c.first[i]);
     fprintf(main_out, "%s\n", c.last[i] != NULL ? c.last[i] : "{\"error\":\"host: no answer\"}");
     free(c.last[i]);
     free(c.rejected[i]);
-    requests_template_free(c.templates[i]);
+    bool shared = false;
+    for (int j = i + 1; j < c.files && !shared; ++j) {
+      shared = c.templates[j] == c.templates[i];
+    }
+    if (!shared) {
+      requests_template_free(c.templates[i]);
+    }
   }
   fflush(main_out);
   free(tids);
   free(c.templates);
   free(c.rejected);
   free(c.last);
+  free(c.first);
+  pthread_mutex_destroy(&c.first_mu);
   return main_finish(&m, 1, a, atomic_load(&c.errors) > 0);
 }
 
@@ -402,6 +506,7 @@ main_replay_client(void* arg)
   for (int phase = 0; phase < 2; ++phase) {
     long count = phase == 0 ? p->warmup : p->repeat;
     if (phase == 1) {
+      pthread_barrier_wait(p->barrier); /* warm-up done everywhere; main takes its snapshot */
       pthread_barrier_wait(p->barrier);
       p->start_ns = host_now_ns();
     }
@@ -455,7 +560,7 @@ main_replay(const main_args* a)
   int n = a->request_count;
   replay_pair* pairs = calloc((size_t)n, sizeof(*pairs));
   pthread_barrier_t barrier;
-  pthread_barrier_init(&barrier, NULL, (unsigned)n);
+  pthread_barrier_init(&barrier, NULL, (unsigned)n + 1);
   for (int i = 0; i < n; ++i) {
     replay_pair* p = &pairs[i];
     p->model = models[model_of[a->request_model[i]]];
@@ -478,6 +583,20 @@ main_replay(const main_args* a)
   for (int i = 0; i < n; ++i) {
     pthread_create(&tids[i], NULL, main_replay_client, &pairs[i]);
   }
+  /* After the warm-up: --stats and --metrics as of then, to FILE.warmup, so the measured phase
+   * can be told apart (statistics are reported just after a response; give them a moment). */
+  pthread_barrier_wait(&barrier);
+  usleep(20000);
+  char* snap = NULL;
+  if (a->stats_path != NULL && asprintf(&snap, "%s.warmup", a->stats_path) > 0) {
+    main_write_stats(snap, models, loaded);
+    free(snap);
+  }
+  if (a->metrics_path != NULL && asprintf(&snap, "%s.warmup", a->metrics_path) > 0) {
+    metrics_write_prometheus(snap);
+    free(snap);
+  }
+  pthread_barrier_wait(&barrier);
   for (int i = 0; i < n; ++i) {
     pthread_join(tids[i], NULL);
   }

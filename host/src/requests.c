@@ -1278,8 +1278,35 @@ requests_format_response(TRITONBACKEND_Response* response, char** err)
 /* Released requests are kept, poisoned, so reads after release see garbage instead of
  * crashing, and calls on them are reported precisely. The oldest are freed once the
  * quarantine holds more than this many input bytes or requests. */
-#define REQ_QUARANTINE_BYTES (256u << 20)
-#define REQ_QUARANTINE_COUNT 100000
+#define REQ_QUARANTINE_BYTES_DEFAULT (256u << 20)
+#define REQ_QUARANTINE_COUNT_DEFAULT 100000
+
+/* TRITON_HOST_QUARANTINE_COUNT likewise bounds the number of released requests kept. */
+static size_t
+req_quarantine_count(void)
+{
+  static size_t count;
+  if (count == 0) {
+    const char* env = getenv("TRITON_HOST_QUARANTINE_COUNT");
+    long long v = env != NULL ? atoll(env) : 0;
+    count = v > 0 ? (size_t)v : REQ_QUARANTINE_COUNT_DEFAULT;
+  }
+  return count;
+}
+
+/* TRITON_HOST_QUARANTINE_BYTES overrides the byte bound: a memory-growth measurement sets it
+ * low so the quarantine is full early and the host's own footprint is flat afterwards. */
+static size_t
+req_quarantine_bytes(void)
+{
+  static size_t bytes;
+  if (bytes == 0) {
+    const char* env = getenv("TRITON_HOST_QUARANTINE_BYTES");
+    long long v = env != NULL ? atoll(env) : 0;
+    bytes = v > 0 ? (size_t)v : REQ_QUARANTINE_BYTES_DEFAULT;
+  }
+  return bytes;
+}
 
 static pthread_mutex_t req_retired_lock = PTHREAD_MUTEX_INITIALIZER;
 static TRITONBACKEND_Request* req_retired_head; /* oldest */
@@ -1359,8 +1386,8 @@ requests_retire(TRITONBACKEND_Request* r)
   req_retired_bytes += r->bytes;
   req_retired_count++;
   /* Evict the oldest requests whose responses are all finished. */
-  while (req_retired_head != NULL && (req_retired_bytes > REQ_QUARANTINE_BYTES ||
-                                      req_retired_count > REQ_QUARANTINE_COUNT)) {
+  while (req_retired_head != NULL && (req_retired_bytes > req_quarantine_bytes() ||
+                                      req_retired_count > req_quarantine_count())) {
     TRITONBACKEND_Request* old = req_retired_head;
     pthread_mutex_lock(&old->lock);
     bool busy = old->open_responses > 0 || old->in_execute;

@@ -61,6 +61,27 @@ static int jvm_config_value(const char* json, const char* key, char* out, size_t
   return 1;
 }
 
+/* Appends the lines of <dir>/jvm.options, space-separated, to out; a missing file adds nothing. */
+static void jvm_file_options(const char* dir, char* out, size_t out_size)
+{
+  char path[PATH_MAX], line[1024];
+  snprintf(path, sizeof(path), "%s/jvm.options", dir);
+  out[0] = '\0';
+  FILE* f = fopen(path, "r");
+  if (f == NULL) {
+    return;
+  }
+  while (fgets(line, sizeof(line), f) != NULL) {
+    line[strcspn(line, "\r\n")] = '\0';
+    const char* p = line + strspn(line, " \t");
+    if (*p == '\0' || *p == '#' || strlen(out) + strlen(p) + 2 > out_size) {
+      continue;
+    }
+    strcat(strcat(out, out[0] ? " " : ""), p);
+  }
+  fclose(f);
+}
+
 static int jvm_compare_names(const void* a, const void* b)
 {
   return strcmp(*(char* const*)a, *(char* const*)b);
@@ -202,7 +223,14 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
     int n = 0;
     options[n++].optionString = class_path;
     options[n++].optionString = "-Xrs";
-    jvm_config_value(json, "jvm-options", user_options, sizeof(user_options));
+    /* Options from <backend dir>/jvm.options (one per line, # comments; what an image ships),
+     * then from the backend config's jvm-options, which come later and so win. */
+    jvm_file_options(dir, user_options, sizeof(user_options));
+    size_t used = strlen(user_options);
+    if (used + 1 < sizeof(user_options)) {
+      user_options[used] = ' ';
+      jvm_config_value(json, "jvm-options", user_options + used + 1, sizeof(user_options) - used - 1);
+    }
     if (strstr(user_options, "org.bytedeco.javacpp.cacheDir") == NULL) {
       snprintf(cache_dir, sizeof(cache_dir), "-Dorg.bytedeco.javacpp.cacheDir=%s/javacpp-cache", dir);
       options[n++].optionString = cache_dir;

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * settings of its own ({@code default-max-batch-size}, {@code auto-complete-config}).
  */
 public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boolean autoComplete,
-    int hashThreads, boolean streamPerInstance) {
+    int hashThreads, boolean streamPerInstance, int testFailAllocations) {
 
   /** Per GPU (and for the one host-memory cache of CPU instances): 1 GiB unless configured. */
   public static final long DEFAULT_INPUT_CACHE_BYTES = 1L << 30;
@@ -42,7 +42,7 @@ public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boole
     }
     return new BackendConfig(cacheBytes, (int) maxBatch,
         !"false".equals(cmdline.path("auto-complete-config").asText("true")), (int) threads,
-        perInstance.equals("true"));
+        perInstance.equals("true"), (int) number(cmdline, "test-fail-allocations", 0));
   }
 
   private static long number(JsonNode cmdline, String key, long fallback) throws ConfigException {

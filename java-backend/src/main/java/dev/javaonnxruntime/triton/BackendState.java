@@ -40,6 +40,12 @@ final class BackendState implements AutoCloseable {
     this.ort = ort;
     this.directory = directory;
     this.hasher = new ContentHasher(config.hashThreads());
+    if (config.testFailAllocations() > 0) {
+      // A test seam (backend config test-fail-allocations=N): the next N allocations fail.
+      hostMemory.failNextAllocations(config.testFailAllocations());
+      Log.warn("java_onnxruntime: test-fail-allocations=" + config.testFailAllocations()
+          + ": the next allocations of host-side device memory will fail");
+    }
     this.metrics = new Metrics();
   }
 
@@ -105,6 +111,7 @@ final class BackendState implements AutoCloseable {
 
   /** Pushes a model's cache figures to Triton's metrics (after each Execute). */
   void publish(ModelState model) {
+    metrics.publishProcess();
     for (Map.Entry<Integer, CacheStats> e : model.cacheStats().entrySet()) {
       InputCache cache = caches.get(e.getKey());
       if (cache != null) {
@@ -139,5 +146,14 @@ final class BackendState implements AutoCloseable {
     metrics.close();
     hasher.close();
     ort.close();
+    String held = "java_onnxruntime: native memory after finalize: " + hostMemory.liveBytes()
+        + " bytes held by the backend in host memory, JavaCPP counts "
+        + org.bytedeco.javacpp.Pointer.totalBytes() + " bytes in "
+        + org.bytedeco.javacpp.Pointer.totalCount() + " pointers";
+    if (hostMemory.liveBytes() != 0) {
+      Log.error(held + " (leak)");
+    } else {
+      Log.info(held);
+    }
   }
 }

@@ -2,7 +2,9 @@ package dev.javaonnxruntime.triton;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
+import dev.javaonnxruntime.cache.CacheCapacityException;
 import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.onnx.OrtFailure;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 
@@ -24,11 +26,18 @@ final class Errors {
     if (t instanceof UnsupportedOperationException) {
       return TritonException.UNSUPPORTED;
     }
+    if (t instanceof DeviceAllocationException || t instanceof CacheCapacityException) {
+      // Triton has no RESOURCE_EXHAUSTED; UNAVAILABLE (HTTP 503) says "try again later".
+      return TritonException.UNAVAILABLE;
+    }
     return TritonException.INTERNAL;
   }
 
   /** The message a client sees: ours, or the class and message of an unexpected exception. */
   static String messageOf(Throwable t) {
+    if (t instanceof DeviceAllocationException || t instanceof CacheCapacityException) {
+      return "out of device memory: " + t.getMessage();
+    }
     if (t instanceof TritonException || t instanceof ConfigException || t instanceof OrtFailure
         || t instanceof IllegalArgumentException || t instanceof UnsupportedOperationException) {
       return String.valueOf(t.getMessage());

@@ -45,6 +45,8 @@ final class Executor implements AutoCloseable {
   private final RequestReader reader = new RequestReader();
   private final Responder responder;
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
+  private final long faultEvery;
+  private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
       DeviceMemory memory, Stream stream, InputStager stager) {
@@ -57,6 +59,7 @@ final class Executor implements AutoCloseable {
     this.stager = stager;
     this.outputStaging = session.target().gpu() ? memory.newStagingBuffer(1 << 20) : null;
     this.checker = new RequestChecker(config);
+    this.faultEvery = Long.parseLong(config.parameters().getOrDefault("test_fault_execute_every", "0").trim());
     this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
   }
 
@@ -87,6 +90,11 @@ final class Executor implements AutoCloseable {
   }
 
   private void run(List<RequestData> requests, long[] times) throws Exception {
+    if (faultEvery > 0 && ++executions % faultEvery == 0) {
+      // Test seam (config parameter test_fault_execute_every): an unexpected exception after
+      // the responses exist must cost this batch only.
+      throw new IllegalStateException("injected fault in execute " + executions);
+    }
     List<RequestData> valid = new ArrayList<>();
     for (RequestData r : requests) {
       try {

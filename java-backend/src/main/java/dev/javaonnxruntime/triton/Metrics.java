@@ -31,6 +31,10 @@ final class Metrics implements AutoCloseable {
   private static final String EVICTIONS = "java_onnxruntime_input_cache_evictions_total";
   private static final String RESIDENT = "java_onnxruntime_input_cache_resident_bytes";
   private static final String ENTRIES = "java_onnxruntime_input_cache_entries";
+  private static final String NATIVE = "java_onnxruntime_javacpp_bytes";
+  private static final String POINTERS = "java_onnxruntime_javacpp_pointers";
+  private static final String HEAP = "java_onnxruntime_jvm_heap_used_bytes";
+  private long processPublishedNanos;
 
   private final Map<String, TRITONSERVER_MetricFamily> families = new HashMap<>();
   private final Map<String, TRITONSERVER_Metric> metrics = new HashMap<>();
@@ -44,6 +48,23 @@ final class Metrics implements AutoCloseable {
     family(EVICTIONS, "Input cache entries evicted to make room", TRITONSERVER_METRIC_KIND_COUNTER);
     family(RESIDENT, "Device memory held by the input cache, bytes", TRITONSERVER_METRIC_KIND_GAUGE);
     family(ENTRIES, "Tensors held by the input cache", TRITONSERVER_METRIC_KIND_GAUGE);
+    family(NATIVE, "Native memory JavaCPP tracks (deallocators registered), bytes",
+        TRITONSERVER_METRIC_KIND_GAUGE);
+    family(POINTERS, "Native objects JavaCPP tracks", TRITONSERVER_METRIC_KIND_GAUGE);
+    family(HEAP, "JVM heap in use, bytes", TRITONSERVER_METRIC_KIND_GAUGE);
+  }
+
+  /** The backend's own memory gauges, at most every 200 ms (a leak shows as steady growth). */
+  synchronized void publishProcess() {
+    long now = System.nanoTime();
+    if (now - processPublishedNanos < 200_000_000L) {
+      return;
+    }
+    processPublishedNanos = now;
+    Runtime rt = Runtime.getRuntime();
+    set(NATIVE, org.bytedeco.javacpp.Pointer.totalBytes());
+    set(POINTERS, org.bytedeco.javacpp.Pointer.totalCount());
+    set(HEAP, rt.totalMemory() - rt.freeMemory());
   }
 
   /** Pushes what changed since the last call, for one model on one device and for the device. */

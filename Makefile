@@ -43,3 +43,28 @@ bench-gpu: build
 clean:
 	$(MVN) -q clean || true
 	rm -rf build native/build host/build
+
+# ---- Docker image (Dockerfile), integration tests, Dockerfile checks: see docs/triton-guide.md.
+IMAGE ?= java-onnxruntime-triton:dev
+TRITON_TAG ?= 26.02
+DOCKER ?= docker
+.PHONY: image serve-image integration lint-docker
+
+# The NGC Triton image with the backend installed (needs a Docker engine; network for the build).
+image:
+	@triton-build/docker-check.sh "$(DOCKER)" "make image"
+	DOCKER_BUILDKIT=1 $(DOCKER) build --build-arg TRITON_TAG=$(TRITON_TAG) -t $(IMAGE) .
+
+# Serves the KIND_GPU example models on ports 8000 (HTTP), 8001 (gRPC) and 8002 (metrics).
+serve-image:
+	@triton-build/docker-check.sh "$(DOCKER)" "make serve-image"
+	$(DOCKER) run --rm -it --gpus all --shm-size=1g -p 8000:8000 -p 8001:8001 -p 8002:8002 \
+	  $(IMAGE) tritonserver --model-repository=/opt/java_onnxruntime/models-gpu
+
+# tests/integration through tritonclient (HTTP and gRPC) against the image, KIND_GPU then KIND_CPU.
+integration: image
+	tests/integration/run.sh "$(IMAGE)"
+
+# Static checks of the Dockerfile: a linter from npm (dockerfile-utils), and every COPY source.
+lint-docker:
+	scripts/check-dockerfile.sh

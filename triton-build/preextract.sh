@@ -42,8 +42,12 @@ if [[ -f $dir/jvm.options ]]; then
     opts+=($line)
   done <"$dir/jvm.options"
 fi
+cache=$dir/javacpp-cache
+for o in "${opts[@]}"; do
+  [[ $o == -Dorg.bytedeco.javacpp.cacheDir=* ]] && cache=${o#*=}
+done
 if [[ " ${opts[*]:-} " != *org.bytedeco.javacpp.cacheDir* ]]; then
-  opts=("-Dorg.bytedeco.javacpp.cacheDir=$dir/javacpp-cache" "${opts[@]}")
+  opts=("-Dorg.bytedeco.javacpp.cacheDir=$cache" "${opts[@]}")
 fi
 
 cp="$tools:$dir/*"
@@ -56,6 +60,15 @@ if ((check)); then
     echo "preextract.sh --check: the pre-extraction tool failed" >&2
     exit 1
   }
+  # JavaCPP 1.5.13 skips a cache directory this user cannot write to (the image makes the
+  # directory itself, not its contents, writable by the server's user) and falls back to
+  # ~/.javacpp/cache or /tmp: a silent 300 MB extraction at every start.
+  used=$(sed -n 's/^pre-extract: .* native files from the class path in //p' "$log")
+  if [[ $(readlink -f "$used") != $(readlink -f "$cache") ]]; then
+    cat "$log" >&2
+    echo "preextract.sh --check: JavaCPP used the cache $used, not $cache (is $cache writable by $(id -un)?)" >&2
+    exit 1
+  fi
   if grep -q 'Extracting ' "$log"; then
     grep 'Extracting ' "$log" >&2
     echo "preextract.sh --check: the files above were not in the cache: a start would write to it" >&2

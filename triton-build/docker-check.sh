@@ -10,7 +10,7 @@ if ! command -v "$docker" >/dev/null 2>&1; then
 fi
 if ! out=$("$docker" info --format '{{.ServerVersion}}' 2>&1); then
   echo "$what needs a running Docker engine: '$docker info' failed here (the client is installed, but no engine answers):" >&2
-  echo "$out" | sed 's/^/  /' | head -5 >&2
+  echo "$out" | sed '/^[[:space:]]*$/d; s/^/  /' | head -5 >&2
   exit 1
 fi
 echo "docker: engine $out"

@@ -47,7 +47,8 @@ fi
 } >"$be/jvm.options"
 
 mkdir -p "$out/tools"
-javacpp=$(ls "$be"/javacpp-*.jar | grep -v -- '-linux-' | head -1)
+javacpp=
+for j in "$be"/javacpp-*.jar; do [[ $j == *-linux-* ]] || javacpp=$j; done
 javac --release 17 -d "$out/tools" -cp "$javacpp" "$root/triton-build/PreExtract.java"
 cp "$root/triton-build/preextract.sh" "$out/tools/"
 
@@ -70,4 +71,6 @@ stream, and the input cache keeps inputs on the device. To move a model of your 
 change `kind: KIND_CPU` to `kind: KIND_GPU` in its config.pbtxt (add `gpus: [ 0 ]` to pin a device).
 EOF
 cp -r "$root/build/testdata" "$out/testdata"
-echo "staged $out: backends/java_onnxruntime ($(sed -n 's/^-D//p' "$be/jvm.options" | tr '\n' ' ')), tools, models, models-gpu, testdata"
+natives=CPU
+[[ $ort == *-gpu.jar ]] && natives=GPU
+echo "staged $out: backends/java_onnxruntime (ONNX Runtime $natives natives), tools, models, models-gpu, testdata"

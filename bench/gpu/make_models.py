@@ -26,6 +26,8 @@ MODES = {
     "content": {"input_cache": "content"},
     "key": {"input_cache": "key"},
     "auto": {"input_cache": "auto"},
+    # content with one ORT intra-op thread per session (ORT's default: one per core, per session)
+    "content_t1": {"input_cache": "content", "intra_op_thread_count": "1"},
 }
 # model -> (input name, dtype, dims without batch, output name); filled from the ONNX files.
 TORCH_MODELS = ["vit", "bert", "resnet50", "conv_tiny"]

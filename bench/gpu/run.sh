@@ -131,6 +131,7 @@ for mode in ort pinned content key auto; do
 done
 run_case seed-pinned-1stream pinned shared $(seed_args "")
 run_case seed-content-1stream content shared $(seed_args "")
+run_case seed-content-1thread content_t1 instance $(seed_args "")
 # (b) input size sweep on the small conv model, one model at a time.
 for s in $SWEEP_SIZES; do
   for mode in ort pinned content key auto; do

@@ -4,7 +4,7 @@
 # a server that is not there) pass their offline tests. test_server.py itself is not run here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-python=${PYTHON:-python3}
+python=${PYTHON:-/usr/bin/python3}
 cd "$here"
 # Byte-compile into a throwaway directory: syntax errors fail, the tree stays clean.
 "$python" - "$here"/*.py <<'EOF'

@@ -107,7 +107,7 @@ public final class CudaMemory implements DeviceMemory {
   }
 
   private CudaStream cudaStreamOf(Stream stream) {
-    if (!(stream instanceof CudaStream cuda)) {
+    if (!(stream.target() instanceof CudaStream cuda)) {
       throw new IllegalArgumentException(
           "device " + deviceId + " needs a CudaStream, got " + stream.getClass().getSimpleName());
     }
@@ -120,7 +120,7 @@ public final class CudaMemory implements DeviceMemory {
 
   /** The cudart handle of a {@link CudaStream}; rejects host streams (never the default stream). */
   static CUstream_st cudaStream(Stream stream) {
-    if (!(stream instanceof CudaStream cuda)) {
+    if (!(stream.target() instanceof CudaStream cuda)) {
       throw new IllegalArgumentException(
           "CUDA work needs a CudaStream, got " + stream.getClass().getSimpleName());
     }

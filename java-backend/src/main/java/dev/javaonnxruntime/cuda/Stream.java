@@ -20,4 +20,9 @@ public interface Stream extends AutoCloseable {
   /** Destroys the stream after the work on it has completed. */
   @Override
   void close();
+
+  /** The stream work is enqueued on: this one, or the stream a shared view stands for. */
+  default Stream target() {
+    return this;
+  }
 }

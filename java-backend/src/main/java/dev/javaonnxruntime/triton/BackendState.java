@@ -89,6 +89,11 @@ final class BackendState implements AutoCloseable {
     }
 
     @Override
+    public Stream target() {
+      return stream;
+    }
+
+    @Override
     public void close() {}
   }
 

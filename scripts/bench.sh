@@ -77,3 +77,7 @@ echo
 echo "== XXH3-128 hash throughput (goal >= 40 GB/s single-threaded with AVX2)"
 cp=$(ls build/backends/java_onnxruntime/*.jar | tr '\n' ':')
 java -cp "$cp" dev.javaonnxruntime.cache.HashBenchmark
+
+echo
+echo "== CPU cost of an input-cache hit"
+java -cp "$cp" dev.javaonnxruntime.cache.HitBenchmark

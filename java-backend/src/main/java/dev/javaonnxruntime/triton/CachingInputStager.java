@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.triton;
 
-import dev.javaonnxruntime.cache.AutoHashPolicy;
 import dev.javaonnxruntime.cache.CacheCapacityException;
 import dev.javaonnxruntime.cache.CacheKey;
 import dev.javaonnxruntime.cache.CacheMode;

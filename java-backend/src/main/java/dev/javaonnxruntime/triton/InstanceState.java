@@ -1,7 +1,6 @@
 package dev.javaonnxruntime.triton;
 
 import dev.javaonnxruntime.config.ConfigException;
-import dev.javaonnxruntime.cuda.CudaMemory;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;

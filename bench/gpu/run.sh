@@ -58,6 +58,11 @@ gpus=1
   cat "$B/VERSION" 2>/dev/null
 } >"$OUTDIR/versions.txt" 2>&1
 log "versions: $(tr '\n' ';' <"$OUTDIR/versions.txt" | cut -c1-400)"
+# Hash throughput of this machine's CPU (the content mode's cost), as `make bench` prints it here.
+mkdir -p "$WORK"
+timeout 120 "$B/backends/java_onnxruntime/jre/bin/java" -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-hash" \
+  -cp "$B/backends/java_onnxruntime/*" dev.javaonnxruntime.cache.HashBenchmark >"$OUTDIR/hash.txt" 2>&1
+log "hash: $(tr '\n' ';' <"$OUTDIR/hash.txt" | cut -c1-300)"
 
 # CUPTI counter.
 cupti_lib=""
@@ -156,4 +161,5 @@ for mode in ort pinned content auto; do
 done
 
 "$PYTHON" "$here/report.py" --table "$OUTDIR" >"$OUTDIR/table.md" 2>>"$OUTDIR/run.log"
+"$PYTHON" "$here/plot.py" "$OUTDIR/summary.json" "$OUTDIR/plot.png" 2>>"$OUTDIR/run.log" || log "no plot (matplotlib missing?)"
 cat "$OUTDIR/table.md"

@@ -994,7 +994,9 @@ TRITONBACKEND_ResponseSetStringParameter(
   return NULL;
 }
 
-/* Sends the one final response of a request. The error (if any) stays owned by the caller. */
+/* Sends the one final response of a request: its outputs are checked, and formatted with their
+ * data only when the client wants the data (infer). The error (if any) stays owned by the
+ * caller. */
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ResponseSend(
     TRITONBACKEND_Response* response, const uint32_t send_flags, TRITONSERVER_Error* error)
@@ -1018,9 +1020,10 @@ TRITONBACKEND_ResponseSend(
   r->answered = true;
   char* json = NULL;
   char* format_err = NULL;
+  bool with_data = r->call->wants_data;
   if (!second && !host_owned) {
     json = err_msg != NULL ? requests_error_json(err_msg)
-                           : requests_format_response(response, &format_err);
+                           : requests_format_response(response, with_data, &format_err);
   }
   pthread_mutex_unlock(&r->lock);
   if (second) {
@@ -1035,6 +1038,9 @@ TRITONBACKEND_ResponseSend(
       json = requests_error_json(format_err);
       free(format_err);
       is_error = true;
+    } else if (!is_error && !with_data) {
+      HLOG_VERBOSE("response to request '%s' of model '%s': outputs checked, data not "
+                   "formatted", host_request_label(r), r->model->name);
     }
     call_deliver(r->call, json, is_error);
   }

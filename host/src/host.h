@@ -288,11 +288,15 @@ typedef struct host_call {
   pthread_cond_t cv;
   bool done;
   bool is_error;
-  char* result; /* one JSON line */
+  bool wants_data; /* set at creation: the answer carries the outputs' data as JSON text */
+  char* result;    /* one JSON line */
   int refs;
 } host_call;
 
-host_call* call_new(void);
+/* A new call, waiting for its answer. wants_data: the caller reads the outputs' data, so a
+ * successful response is formatted with it (infer prints it); without, the response's outputs
+ * are checked as thoroughly but the answer leaves out "data" (replay only counts answers). */
+host_call* call_new(bool wants_data);
 void call_unref(host_call* call);
 /* Delivers the answer once; later deliveries are ignored (the caller records the breach). */
 bool call_deliver(host_call* call, char* json_line, bool is_error);
@@ -391,8 +395,10 @@ host_request_template* requests_load(
 void requests_template_free(host_request_template* t);
 /* Builds a new request (buffers copied, split into --input-chunks pieces). */
 TRITONBACKEND_Request* requests_instantiate(const host_request_template* t, host_call* call);
-/* Formats a sent response as the v2 JSON line; NULL and *err on a malformed output. */
-char* requests_format_response(TRITONBACKEND_Response* response, char** err);
+/* Checks every requested output of a sent response (see requests.c) and formats the response
+ * as the v2 JSON line, with each output's "data" only when with_data. NULL and *err (malloc'd)
+ * on a malformed output: the same breaches are found with or without data. */
+char* requests_format_response(TRITONBACKEND_Response* response, bool with_data, char** err);
 char* requests_error_json(const char* message);
 /* Poisons a released request's input buffers and retires it for deferred freeing. */
 void requests_retire(TRITONBACKEND_Request* request);

@@ -1,7 +1,8 @@
 /*
  * The triton-host command line: `infer` sends request files to one model and prints each
  * file's last response; `replay` keeps one request in flight per (model, request) pair and
- * prints latencies. Both load the models, serve, unload, finalize the backends and then check
+ * prints latencies (its responses are checked like infer's, but their data is never formatted
+ * as JSON, which would add to the latency). Both load the models, serve, unload, finalize the backends and then check
  * the contracts that can only be checked at exit.
  *
  * stdout carries only the result lines: the process's stdout is moved to stderr at start, so
@@ -219,12 +220,12 @@ main_parse(int argc, char** argv, main_args* a)
 /* ---------------------------------------------------------------- sending */
 
 /* Sends one request and waits for its answer. Returns the JSON line (malloc'd) and whether it
- * is an error. */
+ * is an error; a successful answer carries the outputs' data only when wants_data. */
 static char*
-main_send_varied(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error,
-                 const char* vary, uint64_t seq)
+main_send_varied(const host_request_template* t, TRITONBACKEND_Model* m, bool wants_data,
+                 bool* is_error, const char* vary, uint64_t seq)
 {
-  host_call* call = call_new();
+  host_call* call = call_new(wants_data);
   TRITONBACKEND_Request* r = requests_instantiate(t, call);
   for (uint32_t i = 0; vary != NULL && i < r->input_count; ++i) {
     TRITONBACKEND_Input* in = r->inputs[i];
@@ -257,9 +258,10 @@ main_send_varied(const host_request_template* t, TRITONBACKEND_Model* m, bool* i
 }
 
 static char*
-main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool* is_error)
+main_send(const host_request_template* t, TRITONBACKEND_Model* m, bool wants_data,
+          bool* is_error)
 {
-  return main_send_varied(t, m, is_error, NULL, 0);
+  return main_send_varied(t, m, wants_data, is_error, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- metrics sampler */
@@ -342,7 +344,7 @@ main_infer_client(void* arg)
       out = strdup(c->rejected[file]);
       is_error = true;
     } else {
-      out = main_send(c->templates[file], c->model, &is_error);
+      out = main_send(c->templates[file], c->model, true, &is_error);
     }
     if (is_error) {
       atomic_fetch_add(&c->errors, 1);
@@ -496,7 +498,7 @@ main_replay_client(void* arg)
   uint64_t seq = 0;
   if (p->first != NULL && p->t != NULL) {
     bool is_error = true;
-    char* out = main_send(p->first, p->model, &is_error);
+    char* out = main_send(p->first, p->model, false, &is_error);
     if (is_error) {
       fprintf(stderr, "triton-host: first request of model '%s' failed: %s\n", p->model->name, out);
       p->errors += p->repeat;
@@ -514,7 +516,8 @@ main_replay_client(void* arg)
       bool is_error = true;
       uint64_t t0 = host_now_ns();
       char* out =
-          p->t != NULL ? main_send_varied(p->t, p->model, &is_error, p->vary, ++seq) : NULL;
+          p->t != NULL ? main_send_varied(p->t, p->model, false, &is_error, p->vary, ++seq)
+                       : NULL;
       uint64_t t1 = host_now_ns();
       free(out);
       if (phase == 1) {

@@ -326,11 +326,12 @@ req_float_to_bf16(float f)
 /* ---------------------------------------------------------------- calls */
 
 host_call*
-call_new(void)
+call_new(bool wants_data)
 {
   host_call* c = req_xcalloc(1, sizeof(*c));
   pthread_mutex_init(&c->mu, NULL);
   pthread_cond_init(&c->cv, NULL);
+  c->wants_data = wants_data;
   c->refs = 1;
   return c;
 }
@@ -1106,29 +1107,76 @@ req_format_float(sbuf* b, double v, int precision)
   }
 }
 
-static char*
-req_format_data(sbuf* b, const TRITONBACKEND_Output* o)
+/* Elements of an output's shape (negative dimensions, which ResponseOutput rejects, count 0). */
+static uint64_t
+req_output_elements(const TRITONBACKEND_Output* o)
 {
   uint64_t elements = 1;
   for (uint32_t i = 0; i < o->dims_count; ++i) {
     elements *= (uint64_t)(o->shape[i] < 0 ? 0 : o->shape[i]);
   }
+  return elements;
+}
+
+static uint32_t
+req_bytes_length(const unsigned char* p)
+{
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+         ((uint32_t)p[3] << 24);
+}
+
+/* Checks the data of a sent output, so that it can be read safely: a buffer was obtained with
+ * TRITONBACKEND_OutputBuffer, a fixed-size datatype fills exactly shape x datatype size, and a
+ * BYTES output holds one length-prefixed element per element of its shape, none overrunning
+ * the buffer. (Name, datatype and shape against the config were checked by
+ * TRITONBACKEND_ResponseOutput, the size also by TRITONBACKEND_OutputBuffer.) Runs whether or
+ * not the data is formatted. Returns the breach (malloc'd) or NULL. */
+static char*
+req_check_output(const TRITONBACKEND_Output* o)
+{
+  if (!o->has_buffer) {
+    return req_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
+  }
+  uint64_t elements = req_output_elements(o);
+  if (o->dtype != TRITONSERVER_TYPE_BYTES) {
+    uint64_t expected = elements * dtype_size(o->dtype);
+    if (expected != o->byte_size) {
+      return req_printf("output '%s' holds %llu bytes, but its shape and datatype need %llu",
+                        o->name, (unsigned long long)o->byte_size,
+                        (unsigned long long)expected);
+    }
+    return NULL;
+  }
+  const unsigned char* p = o->buffer;
+  uint64_t off = 0;
+  for (uint64_t e = 0; e < elements; ++e) {
+    if (off + 4 > o->byte_size) {
+      return req_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
+                        o->name, (unsigned long long)elements);
+    }
+    uint32_t len = req_bytes_length(p + off);
+    off += 4;
+    if (off + len > o->byte_size) {
+      return req_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
+                        (unsigned long long)e);
+    }
+    off += len;
+  }
+  return NULL;
+}
+
+/* Appends an output's data as a JSON list. The output must have passed req_check_output. */
+static void
+req_format_data(sbuf* b, const TRITONBACKEND_Output* o)
+{
+  uint64_t elements = req_output_elements(o);
   const unsigned char* p = o->buffer;
   sb_str(b, "[");
   if (o->dtype == TRITONSERVER_TYPE_BYTES) {
     uint64_t off = 0;
     for (uint64_t e = 0; e < elements; ++e) {
-      if (off + 4 > o->byte_size) {
-        return req_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
-                          o->name, (unsigned long long)elements);
-      }
-      uint32_t len = (uint32_t)p[off] | ((uint32_t)p[off + 1] << 8) |
-                     ((uint32_t)p[off + 2] << 16) | ((uint32_t)p[off + 3] << 24);
+      uint32_t len = req_bytes_length(p + off);
       off += 4;
-      if (off + len > o->byte_size) {
-        return req_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
-                          (unsigned long long)e);
-      }
       if (e) {
         sb_str(b, ",");
       }
@@ -1136,7 +1184,7 @@ req_format_data(sbuf* b, const TRITONBACKEND_Output* o)
       off += len;
     }
     sb_str(b, "]");
-    return NULL;
+    return;
   }
   size_t es = dtype_size(o->dtype);
   for (uint64_t e = 0; e < elements; ++e) {
@@ -1212,11 +1260,10 @@ req_format_data(sbuf* b, const TRITONBACKEND_Output* o)
     }
   }
   sb_str(b, "]");
-  return NULL;
 }
 
 char*
-requests_format_response(TRITONBACKEND_Response* response, char** err)
+requests_format_response(TRITONBACKEND_Response* response, bool with_data, char** err)
 {
   TRITONBACKEND_Request* r = response->request;
   TRITONBACKEND_Model* m = r->model;
@@ -1250,8 +1297,8 @@ requests_format_response(TRITONBACKEND_Response* response, char** err)
     if (!req_requested(r, o->name)) {
       continue; /* the client did not ask for it */
     }
-    if (!o->has_buffer) {
-      *err = req_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
+    *err = req_check_output(o);
+    if (*err != NULL) {
       break;
     }
     sb_str(&b, first ? "{\"name\":" : ",{\"name\":");
@@ -1261,8 +1308,10 @@ requests_format_response(TRITONBACKEND_Response* response, char** err)
     char* dims = req_dims_string(o->shape, (int)o->dims_count, false);
     sb_str(&b, dims);
     free(dims);
-    sb_str(&b, ",\"data\":");
-    *err = req_format_data(&b, o);
+    if (with_data) {
+      sb_str(&b, ",\"data\":");
+      req_format_data(&b, o);
+    }
     sb_str(&b, "}");
   }
   sb_str(&b, "]}");

@@ -52,6 +52,19 @@ expect_line() {
   fi
 }
 
+# expect_prefix N TEXT : line N (1-based) of stdout starts with TEXT.
+expect_prefix() {
+  local got
+  got="$(sed -n "${1}p" "$TMP/out")"
+  if [[ "$got" != "$2"* ]]; then
+    fail "$CASE: stdout line $1"
+    echo "    expected: $2..." >&2
+    echo "    got:      $got" >&2
+  else
+    passed=$((passed + 1))
+  fi
+}
+
 expect_lines() {
   local n
   n="$(wc -l <"$TMP/out")"
@@ -104,6 +117,7 @@ infer_basic "m_basic dynamic batching" 0 --request "$REQ/c4.json" --repeat 16 \
   --concurrency 16 --stats "$TMP/stats.json" --metrics "$TMP/metrics.txt" --log-verbose
 expect_line 1 '{"model_name":"m_basic","model_version":"1","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,4],"data":[4,4,4,4]}]}'
 expect_err "V1"
+expect_no_err "data not formatted"
 python3 - "$TMP/stats.json" <<'EOF' && passed=$((passed + 1)) || fail "m_basic dynamic batching: stats"
 import json, sys
 s = json.load(open(sys.argv[1]))["m_basic"]
@@ -157,8 +171,9 @@ expect_line 1 '{"error":"failed to load model '\''m_noversion'\'': Poll failed f
 
 run "replay" 0 replay --model-repository "$MODELS" --model m_basic --request "$REQ/c4.json" \
   --request "$REQ/json_full.json" --model m_types --request "$REQ/types.json" \
-  --repeat 20 --warmup 2
+  --repeat 20 --warmup 2 --log-verbose
 expect_lines 4
+expect_err "response to request 'types' of model 'm_types': outputs checked, data not formatted"
 grep -q '^{"model":"m_basic","requests":20,"errors":0,"p50_us":' "$TMP/out" &&
   passed=$((passed + 1)) || fail "replay: pair line"
 grep -q '^{"total_requests":60,"wall_s":' "$TMP/out" && passed=$((passed + 1)) ||
@@ -175,7 +190,8 @@ backend: "rogue"
 max_batch_size: 4
 input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
 output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 4 ] },
-         { name: "OUTPUT1", data_type: TYPE_FP32, dims: [ 4 ] } ]
+         { name: "OUTPUT1", data_type: TYPE_FP32, dims: [ 4 ] },
+         { name: "S_OUT", data_type: TYPE_STRING, dims: [ 1 ] } ]
 instance_group [ { count: 2, kind: KIND_CPU } ]
 parameters { key: "behaviour" value: { string_value: "$1" } }
 EOF
@@ -217,6 +233,18 @@ rogue stats_after_release 2 "TRITONBACKEND_ModelInstanceReportStatistics: reques
 rogue output_after_next_response 2 "after a newer response was created"
 rogue set_config_in_execute 2 "can only be called during TRITONBACKEND_ModelInitialize"
 rogue bad_handle 2 "not a live request"
+# Breaches found in a sent response's output data: infer (which formats the data) and replay
+# (which does not) must both catch them.
+rogue_replay() { # BEHAVIOUR STDERR_TEXT
+  rogue "$1" 2 "$2" || return
+  run "rogue $1, replay" 2 replay --model-repository "$ROGUE" --model "r_$1" \
+    --request "$REQ/c4.json" --repeat 3 --warmup 1 --response-timeout 1 || return
+  expect_err "$2"
+  expect_prefix 1 '{"model":"r_'"$1"'","requests":3,"errors":3,'
+}
+rogue_replay no_output_buffer "output 'OUTPUT0' was sent without TRITONBACKEND_OutputBuffer"
+rogue_replay short_bytes "BYTES output 'S_OUT' holds fewer than 1 length-prefixed elements"
+rogue_replay bytes_overrun "BYTES output 'S_OUT' element 0 overruns the buffer"
 rogue execute_error 1 "" '{"error":"rogue is unavailable"}'
 rogue error_response 1 "" '{"error":"rogue rejects this input"}'
 rogue fail_model_init 1 "" '{"error":"failed to load model '\''r_fail_model_init'\'': rogue refuses this model"}'

@@ -9,7 +9,8 @@
  * leak_error, double_error_delete, error_after_send, error_after_release, two_responses,
  * non_final, unsent_response, keep_request, delete_backend_config, leak_model_config,
  * stats_after_release, output_after_next_response, set_config_in_execute (legal error, but
- * the error is leaked), bad_handle.
+ * the error is leaked), bad_handle, no_output_buffer (OUTPUT0 sent without a buffer),
+ * short_bytes and bytes_overrun (a malformed BYTES output S_OUT of shape [batch, 1]).
  * Legal failures: execute_error (host answers), fail_model_init, fail_instance_init,
  * error_response (ResponseSend with an error).
  */
@@ -138,6 +139,10 @@ respond(TRITONBACKEND_Request* request, const char* b, TRITONBACKEND_Response* r
     TRITONSERVER_ErrorDelete(err);
     return;
   }
+  if (strcmp(b, "no_output_buffer") == 0) {
+    ignore(TRITONBACKEND_ResponseSend(response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, NULL));
+    return;
+  }
   if (strcmp(b, "duplicate_output") == 0) {
     TRITONBACKEND_Output* again = NULL;
     ignore(TRITONBACKEND_ResponseOutput(response, &again, name, dt, oshape, dims));
@@ -156,6 +161,19 @@ respond(TRITONBACKEND_Request* request, const char* b, TRITONBACKEND_Response* r
   uint64_t n = 0;
   ignore(TRITONBACKEND_InputBuffer(input, 0, &src, &n, &mt, &mt_id));
   memcpy(dst, src, n < size ? n : size);
+  if (strcmp(b, "short_bytes") == 0 || strcmp(b, "bytes_overrun") == 0) {
+    /* S_OUT [batch, 1]: 2 bytes (no room for a length), or a length of 100 in 4 bytes */
+    int64_t sshape[2] = {oshape[0], 1};
+    TRITONBACKEND_Output* s_out = NULL;
+    void* sdst = NULL;
+    uint64_t ssize = strcmp(b, "short_bytes") == 0 ? 2 : 4;
+    ignore(TRITONBACKEND_ResponseOutput(response, &s_out, "S_OUT", TRITONSERVER_TYPE_BYTES,
+                                        sshape, 2));
+    if (s_out != NULL &&
+        TRITONBACKEND_OutputBuffer(s_out, &sdst, ssize, &mt, &mt_id) == NULL) {
+      memcpy(sdst, "\x64\0\0\0", ssize);
+    }
+  }
   if (strcmp(b, "output_after_next_response") == 0) {
     TRITONBACKEND_Response* next = NULL;
     TRITONBACKEND_Output* late = NULL;

@@ -1,6 +1,6 @@
 /*
- * The triton-host command line: `infer` sends request files to one model and prints each
- * file's last response; `replay` keeps one request in flight per (model, request) pair and
+ * The triton-host command line: `infer` sends request files, each to the model named before
+ * it, and prints each file's last response; `replay` keeps one request in flight per (model, request) pair and
  * prints latencies (its responses are checked like infer's, but their data is never formatted
  * as JSON, which would add to the latency). Both load the models, serve, unload, finalize the backends and then check
  * the contracts that can only be checked at exit.
@@ -51,8 +51,9 @@ main_usage(void)
   fprintf(stderr,
           "usage:\n"
           "  triton-host infer --model-repository DIR --model NAME --request FILE.json\n"
-          "                    [--request FILE2.json ...] [--repeat N] [--concurrency C] "
-          "[options]\n"
+          "                    [--request FILE2.json ...] [--model NAME2 --request F.json ...]\n"
+          "                    [--repeat N] [--concurrency C] [options]\n"
+          "    infer: each --request goes to the --model before it; the models share one process\n"
           "  triton-host replay --model-repository DIR --model A --request a.json\n"
           "                     [--model B --request b.json ...] [--repeat N] [--warmup W] "
           "[options]\n"
@@ -203,12 +204,8 @@ main_parse(int argc, char** argv, main_args* a)
     fprintf(stderr, "triton-host: --model-repository, --model and --request are required\n");
     return -1;
   }
-  if (strcmp(a->command, "infer") == 0 && a->model_count != 1) {
-    fprintf(stderr, "triton-host: infer takes exactly one --model\n");
-    return -1;
-  }
   if (a->request_model[0] < 0) {
-    fprintf(stderr, "triton-host: replay needs a --model before each --request\n");
+    fprintf(stderr, "triton-host: %s needs a --model before each --request\n", a->command);
     return -1;
   }
   if (g_host_options.backend_dir == NULL) {
@@ -311,9 +308,9 @@ main_sampler_stop(void)
 /* ---------------------------------------------------------------- infer */
 
 typedef struct infer_ctx {
-  TRITONBACKEND_Model* model;
+  TRITONBACKEND_Model** models; /* per file: the model it goes to */
   host_request_template** templates;
-  char** rejected; /* per file: the front end's error line, or NULL */
+  char** rejected; /* per file: the front end's or the model load's error line, or NULL */
   int files;
   long repeat;
   atomic_long next;
@@ -344,7 +341,7 @@ main_infer_client(void* arg)
       out = strdup(c->rejected[file]);
       is_error = true;
     } else {
-      out = main_send(c->templates[file], c->model, true, &is_error);
+      out = main_send(c->templates[file], c->models[file], true, &is_error);
     }
     if (is_error) {
       atomic_fetch_add(&c->errors, 1);
@@ -408,34 +405,55 @@ main_load_error_json(TRITONBACKEND_Model* m)
   return json;
 }
 
+/* Loads each distinct model named in a->models once, in order of first mention, into
+ * models[0..n-1], and sets model_of[i] to the index in models of a->models[i]. Returns n. A
+ * model that failed to load is kept, with its load_error set. */
+static int
+main_load_models(const main_args* a, TRITONBACKEND_Model** models, int* model_of)
+{
+  int loaded = 0;
+  for (int i = 0; i < a->model_count; ++i) {
+    int found = -1;
+    for (int j = 0; j < loaded && found < 0; ++j) {
+      found = strcmp(models[j]->name, a->models[i]) == 0 ? j : -1;
+    }
+    if (found < 0) {
+      models[loaded] = models_load(a->repo, a->models[i]);
+      found = loaded++;
+    }
+    model_of[i] = found;
+  }
+  return loaded;
+}
+
 static int
 main_infer(const main_args* a)
 {
-  TRITONBACKEND_Model* m = models_load(a->repo, a->models[0]);
-  if (m->load_error != NULL) {
-    char* line = main_load_error_json(m);
-    for (int i = 0; i < a->request_count; ++i) {
-      fprintf(main_out, "%s\n", line);
-    }
-    free(line);
-    return main_finish(&m, 1, a, true);
-  }
-  infer_ctx c = {.model = m, .files = a->request_count, .repeat = a->repeat,
+  TRITONBACKEND_Model** models = calloc((size_t)a->model_count, sizeof(*models));
+  int* model_of = calloc((size_t)a->model_count, sizeof(int));
+  int loaded = main_load_models(a, models, model_of);
+  infer_ctx c = {.files = a->request_count, .repeat = a->repeat,
                  .interleave = a->interleave, .verify = a->verify_repeats};
   pthread_mutex_init(&c.first_mu, NULL);
+  c.models = calloc((size_t)c.files, sizeof(*c.models));
   c.first = calloc((size_t)c.files, sizeof(char*));
   c.templates = calloc((size_t)c.files, sizeof(*c.templates));
   c.rejected = calloc((size_t)c.files, sizeof(char*));
   c.last = calloc((size_t)c.files, sizeof(char*));
   for (int i = 0; i < c.files; ++i) {
-    /* A file named again reuses its parsed template (a stress list names few files many times). */
+    TRITONBACKEND_Model* m = models[model_of[a->request_model[i]]];
+    c.models[i] = m;
+    /* A file named again for the same model reuses its parsed template (a stress list names
+     * few files many times). */
     int same = -1;
     for (int j = 0; j < i && same < 0; ++j) {
-      same = strcmp(a->requests[j], a->requests[i]) == 0 ? j : -1;
+      same = c.models[j] == m && strcmp(a->requests[j], a->requests[i]) == 0 ? j : -1;
     }
     if (same >= 0) {
       c.templates[i] = c.templates[same];
       c.rejected[i] = c.rejected[same] != NULL ? strdup(c.rejected[same]) : NULL;
+    } else if (m->load_error != NULL) {
+      c.rejected[i] = main_load_error_json(m);
     } else {
       c.templates[i] = requests_load(a->requests[i], m, &c.rejected[i]);
     }
@@ -468,12 +486,16 @@ main_infer(const main_args* a)
   }
   fflush(main_out);
   free(tids);
+  free(c.models);
   free(c.templates);
   free(c.rejected);
   free(c.last);
   free(c.first);
   pthread_mutex_destroy(&c.first_mu);
-  return main_finish(&m, 1, a, atomic_load(&c.errors) > 0);
+  int rc = main_finish(models, loaded, a, atomic_load(&c.errors) > 0);
+  free(models);
+  free(model_of);
+  return rc;
 }
 
 /* ---------------------------------------------------------------- replay */
@@ -542,24 +564,10 @@ main_u64_cmp(const void* a, const void* b)
 static int
 main_replay(const main_args* a)
 {
-  /* Load each distinct model once, in order of first mention. */
   TRITONBACKEND_Model** models = calloc((size_t)a->model_count, sizeof(*models));
   int* model_of = calloc((size_t)a->model_count, sizeof(int));
-  int loaded = 0;
+  int loaded = main_load_models(a, models, model_of);
   bool rejected = false;
-  for (int i = 0; i < a->model_count; ++i) {
-    int found = -1;
-    for (int j = 0; j < loaded; ++j) {
-      if (strcmp(models[j]->name, a->models[i]) == 0) {
-        found = j;
-      }
-    }
-    if (found < 0) {
-      models[loaded] = models_load(a->repo, a->models[i]);
-      found = loaded++;
-    }
-    model_of[i] = found;
-  }
   int n = a->request_count;
   replay_pair* pairs = calloc((size_t)n, sizeof(*pairs));
   pthread_barrier_t barrier;

@@ -169,6 +169,34 @@ run "m_noversion" 1 infer --model-repository "$MODELS" --model m_noversion \
   --request "$REQ/gpu_input.json"
 expect_line 1 '{"error":"failed to load model '\''m_noversion'\'': Poll failed for model directory '\''m_noversion'\'': at least one version must be available under the version policy of model '\''m_noversion'\''"}'
 
+# Several models in one infer: each --request goes to the --model before it, in order; each
+# model loads once, all through one identity backend.
+run "infer, several models" 0 infer --model-repository "$MODELS" --model m_basic \
+  --request "$REQ/c4.json" --model m_types --request "$REQ/types.json" --model m_basic \
+  --request "$REQ/json_full.json" --request "$REQ/c4.json" --repeat 2 --stats "$TMP/multi.json"
+expect_lines 4
+expect_line 1 '{"model_name":"m_basic","model_version":"1","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,4],"data":[4,4,4,4]}]}'
+expect_prefix 2 '{"id":"types","model_name":"m_types","model_version":"1","parameters":'
+expect_line 3 '{"id":"req-json-full","model_name":"m_basic","model_version":"1","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]},{"name":"OUTPUT1","datatype":"INT64","shape":[1,3],"data":[10,20,30]}]}'
+expect_line 4 '{"model_name":"m_basic","model_version":"1","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,4],"data":[4,4,4,4]}]}'
+[[ "$(grep -c "loaded backend 'identity'" "$TMP/err")" == 1 ]] && passed=$((passed + 1)) ||
+  fail "infer, several models: the identity backend is not loaded exactly once"
+[[ "$(grep -c "successfully loaded 'm_basic'" "$TMP/err")" == 1 ]] &&
+  passed=$((passed + 1)) || fail "infer, several models: m_basic is not loaded exactly once"
+python3 - "$TMP/multi.json" <<'EOF' && passed=$((passed + 1)) || fail "infer, several models: stats"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert list(s) == ["m_basic", "m_types"], list(s)
+assert s["m_basic"]["reported"]["success_count"] == 6, s["m_basic"]["reported"]
+assert s["m_types"]["reported"]["success_count"] == 2, s["m_types"]["reported"]
+EOF
+
+run "infer, several models, one fails to load" 1 infer --model-repository "$MODELS" \
+  --model m_noversion --request "$REQ/gpu_input.json" --model m_basic --request "$REQ/c4.json"
+expect_lines 2
+expect_prefix 1 '{"error":"failed to load model '\''m_noversion'\'': '
+expect_line 2 '{"model_name":"m_basic","model_version":"1","outputs":[{"name":"OUTPUT0","datatype":"FP32","shape":[1,4],"data":[4,4,4,4]}]}'
+
 run "replay" 0 replay --model-repository "$MODELS" --model m_basic --request "$REQ/c4.json" \
   --request "$REQ/json_full.json" --model m_types --request "$REQ/types.json" \
   --repeat 20 --warmup 2 --log-verbose

@@ -1,8 +1,9 @@
 /*
  * The triton-host command line: `infer` sends request files, each to the model named before
- * it, and prints each file's last response; `replay` keeps one request in flight per (model, request) pair and
- * prints latencies (its responses are checked like infer's, but their data is never formatted
- * as JSON, which would add to the latency). Both load the models, serve, unload, finalize the backends and then check
+ * it, and prints each file's last response; `replay` keeps one request (or one chain of
+ * requests) in flight per (model, request) pair and prints latencies. replay's responses are
+ * checked like infer's, but their data is never formatted as JSON, which would add to the
+ * latency. Both load the models, serve, unload, finalize the backends and then check
  * the contracts that can only be checked at exit.
  *
  * stdout carries only the result lines: the process's stdout is moved to stderr at start, so
@@ -26,13 +27,17 @@
 typedef struct main_args {
   const char* command;
   const char* repo;
-  const char** models; /* per --model, in order */
+  const char** models; /* per --model and --then-model, in order */
   int model_count;
   const char** requests; /* per --request, in order */
   const char** first_requests; /* per --request: its --first-request, or NULL */
   const char* vary_input;      /* --vary-input NAME, or NULL */
   int* request_model;    /* index into models of the --model preceding each --request */
   int request_count;
+  const char** then_requests; /* per --then-request, in order (replay chains) */
+  int* then_model;            /* index into models of its --then-model */
+  int* then_of;               /* index into requests of the --request it follows */
+  int then_count;
   long repeat;
   long concurrency;
   long warmup;
@@ -58,6 +63,9 @@ main_usage(void)
           "                     [--model B --request b.json ...] [--repeat N] [--warmup W] "
           "[options]\n"
           "    replay: --first-request F.json  after a --request: send F once before its warm-up\n"
+          "            --then-model M --then-request F.json   after a --request (repeatable):\n"
+          "                                    once answered, send F to M, and so on; one latency\n"
+          "                                    sample is the whole chain\n"
           "            --vary-input NAME       write each request's sequence number into the\n"
           "                                    first 8 bytes of input NAME (unique inputs)\n"
           "options:\n"
@@ -108,7 +116,12 @@ main_parse(int argc, char** argv, main_args* a)
   a->requests = calloc((size_t)argc, sizeof(char*));
   a->request_model = calloc((size_t)argc, sizeof(int));
   a->first_requests = calloc((size_t)argc, sizeof(char*));
+  a->then_requests = calloc((size_t)argc, sizeof(char*));
+  a->then_model = calloc((size_t)argc, sizeof(int));
+  a->then_of = calloc((size_t)argc, sizeof(int));
   g_host_options.backend_config = calloc((size_t)argc, sizeof(char*));
+  int head_model = -1; /* the latest --model */
+  int then_pending = -1; /* a --then-model waiting for its --then-request */
   for (int i = 2; i < argc; ++i) {
     char* arg = argv[i];
     char* value = NULL;
@@ -124,6 +137,10 @@ main_parse(int argc, char** argv, main_args* a)
 #define MAIN_FLAG(n) (strcmp(name, n) == 0)
 #define MAIN_VALUE()                                                    \
   (value != NULL ? value : (i + 1 < argc ? argv[++i] : NULL))
+    if (then_pending >= 0 && !MAIN_FLAG("--then-request")) {
+      fprintf(stderr, "triton-host: --then-model must be followed by its --then-request\n");
+      return -1;
+    }
     if (MAIN_FLAG("--disable-auto-complete-config")) {
       g_host_options.auto_complete = false;
       continue;
@@ -153,10 +170,19 @@ main_parse(int argc, char** argv, main_args* a)
     if (MAIN_FLAG("--model-repository")) {
       a->repo = v;
     } else if (MAIN_FLAG("--model")) {
+      head_model = a->model_count;
       a->models[a->model_count++] = v;
     } else if (MAIN_FLAG("--request")) {
-      a->request_model[a->request_count] = a->model_count - 1;
+      a->request_model[a->request_count] = head_model;
       a->requests[a->request_count++] = v;
+    } else if (MAIN_FLAG("--then-model") && a->request_count > 0) {
+      then_pending = a->model_count;
+      a->models[a->model_count++] = v;
+    } else if (MAIN_FLAG("--then-request") && then_pending >= 0) {
+      a->then_model[a->then_count] = then_pending;
+      a->then_of[a->then_count] = a->request_count - 1;
+      a->then_requests[a->then_count++] = v;
+      then_pending = -1;
     } else if (MAIN_FLAG("--first-request") && a->request_count > 0) {
       a->first_requests[a->request_count - 1] = v;
     } else if (MAIN_FLAG("--vary-input")) {
@@ -199,6 +225,14 @@ main_parse(int argc, char** argv, main_args* a)
     }
 #undef MAIN_FLAG
 #undef MAIN_VALUE
+  }
+  if (then_pending >= 0) {
+    fprintf(stderr, "triton-host: --then-model must be followed by its --then-request\n");
+    return -1;
+  }
+  if (strcmp(a->command, "infer") == 0 && a->then_count > 0) {
+    fprintf(stderr, "triton-host: --then-model and --then-request are for replay only\n");
+    return -1;
   }
   if (a->repo == NULL || a->model_count == 0 || a->request_count == 0) {
     fprintf(stderr, "triton-host: --model-repository, --model and --request are required\n");
@@ -504,14 +538,38 @@ typedef struct replay_pair {
   TRITONBACKEND_Model* model;
   host_request_template* t;
   host_request_template* first; /* --first-request, sent once before the warm-up */
+  int chain_len;                /* --then-request links after the head */
+  TRITONBACKEND_Model** chain_models;
+  host_request_template** chain;
   const char* vary;
   char* rejected;
+  const char* rejected_file; /* the request file rejected, or NULL */
   long warmup, repeat;
   uint64_t* latencies_ns;
   long errors;
   pthread_barrier_t* barrier;
   uint64_t start_ns, end_ns;
 } replay_pair;
+
+/* Sends one pass of a pair: the head request, then each link of its chain once the answer to
+ * the one before has come, all with the same --vary-input sequence number. Stops at the first
+ * error (a rejected request counts as one). Returns whether every request was answered
+ * without error. */
+static bool
+main_replay_pass(const replay_pair* p, uint64_t seq)
+{
+  bool ok = true;
+  for (int k = -1; k < p->chain_len && ok; ++k) {
+    const host_request_template* t = k < 0 ? p->t : p->chain[k];
+    bool is_error = true;
+    if (t != NULL) {
+      free(main_send_varied(t, k < 0 ? p->model : p->chain_models[k], false, &is_error,
+                            p->vary, seq));
+    }
+    ok = !is_error;
+  }
+  return ok;
+}
 
 static void*
 main_replay_client(void* arg)
@@ -535,16 +593,12 @@ main_replay_client(void* arg)
       p->start_ns = host_now_ns();
     }
     for (long i = 0; i < count; ++i) {
-      bool is_error = true;
       uint64_t t0 = host_now_ns();
-      char* out =
-          p->t != NULL ? main_send_varied(p->t, p->model, false, &is_error, p->vary, ++seq)
-                       : NULL;
+      bool ok = main_replay_pass(p, ++seq);
       uint64_t t1 = host_now_ns();
-      free(out);
       if (phase == 1) {
         p->latencies_ns[i] = t1 - t0;
-        p->errors += is_error ? 1 : 0;
+        p->errors += ok ? 0 : 1;
       }
     }
     if (phase == 1) {
@@ -579,14 +633,34 @@ main_replay(const main_args* a)
     p->repeat = a->repeat;
     p->barrier = &barrier;
     p->latencies_ns = calloc((size_t)a->repeat, sizeof(uint64_t));
+    p->rejected_file = a->requests[i];
     if (p->model->load_error != NULL) {
       p->rejected = main_load_error_json(p->model);
     } else {
       p->t = requests_load(a->requests[i], p->model, &p->rejected);
       if (p->rejected == NULL && a->first_requests[i] != NULL) {
+        p->rejected_file = a->first_requests[i];
         p->first = requests_load(a->first_requests[i], p->model, &p->rejected);
       }
       p->vary = a->vary_input;
+    }
+    p->chain_models = calloc((size_t)a->then_count, sizeof(*p->chain_models));
+    p->chain = calloc((size_t)a->then_count, sizeof(*p->chain));
+    for (int k = 0; k < a->then_count; ++k) {
+      if (a->then_of[k] != i) {
+        continue;
+      }
+      TRITONBACKEND_Model* m = models[model_of[a->then_model[k]]];
+      p->chain_models[p->chain_len] = m;
+      if (p->rejected == NULL) {
+        p->rejected_file = a->then_requests[k];
+        if (m->load_error != NULL) {
+          p->rejected = main_load_error_json(m);
+        } else {
+          p->chain[p->chain_len] = requests_load(a->then_requests[k], m, &p->rejected);
+        }
+      }
+      p->chain_len++;
     }
   }
   pthread_t* tids = calloc((size_t)n, sizeof(pthread_t));
@@ -615,7 +689,7 @@ main_replay(const main_args* a)
   for (int i = 0; i < n; ++i) {
     replay_pair* p = &pairs[i];
     if (p->rejected != NULL) {
-      fprintf(stderr, "triton-host: %s: %s\n", a->requests[i], p->rejected);
+      fprintf(stderr, "triton-host: %s: %s\n", p->rejected_file, p->rejected);
       p->errors = p->repeat;
     }
     rejected = rejected || p->errors > 0;
@@ -628,10 +702,18 @@ main_replay(const main_args* a)
     long i99 = (long)ceil(0.99 * (double)p->repeat) - 1;
     i50 = i50 < 0 ? 0 : i50;
     i99 = i99 < 0 ? 0 : i99;
+    fprintf(main_out, "{\"model\":\"%s\",", p->model->name);
+    if (p->chain_len > 0) {
+      fprintf(main_out, "\"chain\":[\"%s\"", p->model->name);
+      for (int k = 0; k < p->chain_len; ++k) {
+        fprintf(main_out, ",\"%s\"", p->chain_models[k]->name);
+      }
+      fprintf(main_out, "],");
+    }
     fprintf(main_out,
-            "{\"model\":\"%s\",\"requests\":%ld,\"errors\":%ld,\"p50_us\":%.1f,"
+            "\"requests\":%ld,\"errors\":%ld,\"p50_us\":%.1f,"
             "\"p99_us\":%.1f,\"mean_us\":%.1f}\n",
-            p->model->name, p->repeat, p->errors, (double)p->latencies_ns[i50] / 1e3,
+            p->repeat, p->errors, (double)p->latencies_ns[i50] / 1e3,
             (double)p->latencies_ns[i99] / 1e3, sum / (double)p->repeat / 1e3);
     start = p->start_ns < start ? p->start_ns : start;
     end = p->end_ns > end ? p->end_ns : end;
@@ -650,6 +732,11 @@ main_replay(const main_args* a)
           (long long)((int64_t)end + rt_offset));
   fflush(main_out);
   for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < pairs[i].chain_len; ++k) {
+      requests_template_free(pairs[i].chain[k]);
+    }
+    free(pairs[i].chain);
+    free(pairs[i].chain_models);
     requests_template_free(pairs[i].t);
     requests_template_free(pairs[i].first);
     free(pairs[i].rejected);
@@ -741,6 +828,20 @@ main_write_stats(const char* path, TRITONBACKEND_Model** models, int n)
 
 /* ---------------------------------------------------------------- entry */
 
+/* Frees what main_parse allocated (the strings are argv's). */
+static void
+main_args_free(main_args* a)
+{
+  free(a->models);
+  free(a->requests);
+  free(a->request_model);
+  free(a->first_requests);
+  free(a->then_requests);
+  free(a->then_model);
+  free(a->then_of);
+  free(g_host_options.backend_config);
+}
+
 /* The driver's entry point, exported so the triton-host executable (linked against this
  * library) can call it; everything else stays hidden. */
 HOST_API int
@@ -757,19 +858,11 @@ TRITONHOST_Main(int argc, char** argv)
   memset(&a, 0, sizeof(a));
   if (main_parse(argc, argv, &a) != 0) {
     main_usage();
-    free(a.models);
-    free(a.requests);
-    free(a.request_model);
-    free(a.first_requests);
-    free(g_host_options.backend_config);
+    main_args_free(&a);
     return MAIN_USAGE_EXIT;
   }
   int rc = strcmp(a.command, "infer") == 0 ? main_infer(&a) : main_replay(&a);
-  free(a.models);
-  free(a.requests);
-  free(a.request_model);
-  free(a.first_requests);
-  free(g_host_options.backend_config);
+  main_args_free(&a);
   fflush(main_out);
   fflush(stderr);
   return rc;

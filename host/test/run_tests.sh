@@ -207,6 +207,55 @@ grep -q '^{"model":"m_basic","requests":20,"errors":0,"p50_us":' "$TMP/out" &&
 grep -q '^{"total_requests":60,"wall_s":' "$TMP/out" && passed=$((passed + 1)) ||
   fail "replay: total line"
 
+# Replay chains: each pass sends the head, then each --then-request to its --then-model once
+# the answer before has come; a pass is one latency sample. A second pair has no chain.
+run "replay, chain" 0 replay --model-repository "$MODELS" --model m_basic \
+  --request "$REQ/c4.json" --then-model m_types --then-request "$REQ/types.json" \
+  --then-model m_basic --then-request "$REQ/json_full.json" \
+  --model m_nobatch --request "$REQ/fp16_raw.json" \
+  --repeat 5 --warmup 1 --stats "$TMP/chain.json"
+expect_lines 3
+expect_prefix 1 '{"model":"m_basic","chain":["m_basic","m_types","m_basic"],"requests":5,"errors":0,"p50_us":'
+expect_prefix 2 '{"model":"m_nobatch","requests":5,"errors":0,"p50_us":'
+expect_prefix 3 '{"total_requests":10,"wall_s":'
+[[ "$(grep -c "successfully loaded '" "$TMP/err")" == 3 ]] && passed=$((passed + 1)) ||
+  fail "replay, chain: not three model loads"
+python3 - "$TMP/chain.json" <<'EOF' && passed=$((passed + 1)) || fail "replay, chain: stats"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert list(s) == ["m_basic", "m_types", "m_nobatch"], list(s)
+# 6 passes (1 warm-up + 5): m_basic twice per pass, m_types once
+assert s["m_basic"]["reported"]["success_count"] == 12, s["m_basic"]["reported"]
+assert s["m_types"]["reported"]["success_count"] == 6, s["m_types"]["reported"]
+assert s["m_nobatch"]["reported"]["success_count"] == 6, s["m_nobatch"]["reported"]
+EOF
+
+# An error in a chain link is an error of the pair: identity fails a requested output it has
+# no input for (let through by --no-frontend-checks); the pass stops there.
+run "replay, chain with a failing link" 1 replay --model-repository "$MODELS" \
+  --model m_basic --request "$REQ/c4.json" --then-model m_basic \
+  --then-request "$REQ/unknown_output.json" --then-model m_types \
+  --then-request "$REQ/types.json" --repeat 3 --no-frontend-checks --stats "$TMP/chain_err.json"
+expect_prefix 1 '{"model":"m_basic","chain":["m_basic","m_basic","m_types"],"requests":3,"errors":3,'
+python3 - "$TMP/chain_err.json" <<'EOF' && passed=$((passed + 1)) || fail "replay, chain with a failing link: stats"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["m_basic"]["reported"]["success_count"] == 3, s["m_basic"]["reported"]
+assert s["m_basic"]["reported"]["fail_count"] == 3, s["m_basic"]["reported"]
+assert s["m_types"]["reported"]["success_count"] == 0, s["m_types"]["reported"]
+EOF
+
+run "replay, chain link rejected by the front end" 1 replay --model-repository "$MODELS" \
+  --model m_basic --request "$REQ/c4.json" --first-request "$REQ/json_full.json" \
+  --then-model m_basic --then-request "$REQ/bad_shape.json" --repeat 2
+expect_prefix 1 '{"model":"m_basic","chain":["m_basic","m_basic"],"requests":2,"errors":2,'
+expect_err "bad_shape.json: {\"error\":\"[request id: <id_unknown>] unexpected shape"
+
+run "replay, --then-model without --then-request" 64 replay --model-repository "$MODELS" \
+  --model m_basic --request "$REQ/c4.json" --then-model m_types --repeat 2
+run "infer, --then-model" 64 infer --model-repository "$MODELS" \
+  --model m_basic --request "$REQ/c4.json" --then-model m_types --then-request "$REQ/types.json"
+
 run "usage error" 64 infer --model-repository "$MODELS"
 
 # ---------------------------------------------------------------- rogue backend

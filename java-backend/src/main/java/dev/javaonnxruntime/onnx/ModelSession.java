@@ -41,12 +41,15 @@ public final class ModelSession implements AutoCloseable {
   private final MemoryInfo cpuInfo;
   private final MemoryInfo deviceInfo;
   private final ExecutionTarget target;
+  private final boolean cudaGraph;
   private final List<TensorInfo> inputs;
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
 
-  private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target, int intraOpThreads) {
+  private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target, int intraOpThreads,
+      boolean cudaGraph) {
     this.target = target;
+    this.cudaGraph = cudaGraph && target.gpu();
     options = new SessionOptions();
     options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
     if (intraOpThreads > 0) {
@@ -58,6 +61,9 @@ public final class ModelSession implements AutoCloseable {
         cuda = new CUDAProviderOptions();
         try (StringStringMap settings = new StringStringMap()) {
           settings.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
+          if (this.cudaGraph) {
+            settings.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
+          }
           cuda.Update(settings);
         }
         // ORT computes on the instance's own non-blocking stream, where all our copies run too.
@@ -83,6 +89,10 @@ public final class ModelSession implements AutoCloseable {
       // The instance synchronises its stream once per Execute, after its own output copies.
       runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
     }
+    if (this.cudaGraph) {
+      // Eager runs of a graph-enabled session must not capture: only FixedRun's graph ids do.
+      runOptions.AddConfigEntry("gpu_graph_id", "-1");
+    }
     cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     deviceInfo = target.gpu()
         ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
@@ -100,7 +110,36 @@ public final class ModelSession implements AutoCloseable {
   /** Opens a session on the given target; a CUDA target whose provider cannot load throws. */
   public static ModelSession open(OrtRuntime runtime, Path file, ExecutionTarget target,
       int intraOpThreads) {
-    return new ModelSession(runtime, file, target, intraOpThreads);
+    return new ModelSession(runtime, file, target, intraOpThreads, false);
+  }
+
+  /**
+   * Opens a CUDA session whose provider may capture CUDA graphs ({@code enable_cuda_graph}).
+   * ONNX Runtime refuses (this throws) a model it cannot capture: one with control flow, or with
+   * compute nodes outside the CUDA provider.
+   */
+  public static ModelSession openForGraphs(OrtRuntime runtime, Path file, ExecutionTarget target,
+      int intraOpThreads) {
+    if (!target.gpu()) {
+      throw new IllegalArgumentException("CUDA graphs need a CUDA target");
+    }
+    return new ModelSession(runtime, file, target, intraOpThreads, true);
+  }
+
+  /** Whether this session was opened for CUDA graphs. */
+  public boolean cudaGraph() {
+    return cudaGraph;
+  }
+
+  /**
+   * Binds every input and output of the model once at fixed device addresses (the caller's
+   * buffers) for the CUDA graph {@code graphId}; see {@link FixedRun}.
+   */
+  public FixedRun fixedRun(List<InputTensor> in, List<OutputTensor> out, int graphId) {
+    if (!cudaGraph) {
+      throw new IllegalStateException("the session was not opened for CUDA graphs");
+    }
+    return new FixedRun(session, deviceInfo, this::name, in, out, graphId);
   }
 
   public ExecutionTarget target() {

@@ -5,6 +5,7 @@ import dev.javaonnxruntime.cache.ContentHasher;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.BackendConfig;
 import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaMemory;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.HostMemory;
@@ -31,6 +32,7 @@ final class BackendState implements AutoCloseable {
   private final Map<Integer, DeviceMemory> devices = new ConcurrentHashMap<>();
   private final Map<Integer, InputCache> caches = new ConcurrentHashMap<>();
   private final Map<Integer, Stream> sharedStreams = new ConcurrentHashMap<>();
+  private final Map<Integer, CaptureGate> gates = new ConcurrentHashMap<>();
   private final Map<String, Integer> groupUsers = new HashMap<>();
   final ContentHasher hasher;
   final Metrics metrics;
@@ -97,6 +99,11 @@ final class BackendState implements AutoCloseable {
     public void close() {}
   }
 
+  /** The capture gate of GPU {@code id}, shared by every instance on it. */
+  CaptureGate captureGate(int id) {
+    return gates.computeIfAbsent(id, d -> new CaptureGate());
+  }
+
   /** The input cache of a device (-1: host memory), created on first use. */
   InputCache cache(DeviceMemory memory) {
     return caches.computeIfAbsent(memory.deviceId(), d -> {
@@ -108,7 +115,9 @@ final class BackendState implements AutoCloseable {
 
   /** The input stager of a new instance: it reaches its device's cache through this state. */
   InputStager newStager(ModelState model, DeviceMemory memory, Stream stream, boolean gpu) {
-    if (!model.cache.enabled() || config.inputCacheBytes() == 0) {
+    // A model whose inputs are all uncached still reaches the cache: its outputs may be kept
+    // there (output_cache_key.<output>) for the next model of its group.
+    if (config.inputCacheBytes() == 0 || (!model.cache.enabled() && model.ortCopiesInputs)) {
       return new InputStager(memory, stream, gpu, model.ortCopiesInputs, hostMemory);
     }
     return new CachingInputStager(memory, stream, gpu, cache(memory), hasher, model, hostMemory);

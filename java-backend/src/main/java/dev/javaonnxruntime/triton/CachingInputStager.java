@@ -124,6 +124,19 @@ final class CachingInputStager extends InputStager {
     return lease == null ? null : track(lease);
   }
 
+  @Override
+  void keepOutput(String output, String key, DataType type, long[] shape, long address, long bytes)
+      throws CacheCapacityException {
+    Lease lease = cache.store(CacheKey.named(model.cache.group, key), new TensorLayout(type.name(), shape),
+        bytes, stream, dst -> memory.copyDeviceToDevice(dst, address, bytes, stream), stats);
+    if (lease == null) {
+      throw new TritonException(TritonException.UNAVAILABLE, "output '" + output + "' (" + bytes
+          + " bytes) cannot be kept under key '" + key + "': it is empty or larger than the whole "
+          + "input cache (raise input-cache-bytes)");
+    }
+    track(lease);
+  }
+
   private Lease track(Lease lease) {
     leases.add(lease);
     return lease;

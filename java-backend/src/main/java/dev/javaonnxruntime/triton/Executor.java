@@ -3,10 +3,11 @@ package dev.javaonnxruntime.triton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.batch.BatchLayout;
+import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceMemory;
-import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
@@ -24,9 +25,9 @@ import org.bytedeco.javacpp.PointerPointer;
 /**
  * Serves the requests of one {@code TRITONBACKEND_ModelInstanceExecute}: reads and checks each
  * request, groups those whose inputs agree in every non-batch dimension, runs each group once
- * with IoBinding, writes each request's slice of every output it asked for, synchronises the
- * instance stream once, then sends every response FINAL, reports statistics and releases every
- * request.
+ * (with IoBinding, or as a CUDA graph replay), writes each request's slice of every output it
+ * asked for and keeps those it named, synchronises the instance stream once per batch, then sends
+ * every response FINAL, reports statistics and releases every request.
  *
  * <p>Ownership (Triton's rule, as in its recommended backend): once the responses exist the
  * requests are ours; a failure from then on costs only the requests it touches, which get an
@@ -37,33 +38,48 @@ final class Executor implements AutoCloseable {
   private final ModelConfig config;
   private final TRITONBACKEND_ModelInstance instance;
   private final ModelSession session;
-  private final DeviceMemory memory;
   private final Stream stream;
   private final InputStager stager;
-  private final StagingBuffer outputStaging;
   private final RequestChecker checker;
   private final RequestReader reader = new RequestReader();
-  private final Responder responder;
+  private final OutputWriter writer;
+  /** The CUDA-graph path (config.pbtxt cuda_graph "on"), or null. */
+  private final GraphPath graphs;
+  /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
+  private final CaptureGate gate;
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
   private final long faultEvery;
   private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
-      DeviceMemory memory, Stream stream, InputStager stager) {
+      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate) {
     this.model = model;
     this.config = model.config;
     this.instance = instance;
     this.session = session;
-    this.memory = memory;
     this.stream = stream;
     this.stager = stager;
-    this.outputStaging = session.target().gpu() ? memory.newStagingBuffer(1 << 20) : null;
+    this.graphs = graphs;
+    this.gate = gate;
     this.checker = new RequestChecker(config);
     this.faultEvery = Long.parseLong(config.parameters().getOrDefault("test_fault_execute_every", "0").trim());
-    this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
+    this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
   }
 
   void execute(long requestsAddress, int count) {
+    if (gate == null) {
+      serve(requestsAddress, count);
+      return;
+    }
+    gate.enter();
+    try {
+      serve(requestsAddress, count);
+    } finally {
+      gate.exit();
+    }
+  }
+
+  private void serve(long requestsAddress, int count) {
     long execStart = System.nanoTime();
     PointerPointer<?> array = new PointerPointer<>(Handles.at(requestsAddress)).capacity(count);
     List<RequestData> requests = new ArrayList<>(count);
@@ -156,79 +172,65 @@ final class Executor implements AutoCloseable {
   }
 
   /**
-   * Runs one batch. {@code times} gets the start of the first ORT run and the end of the last:
-   * Triton's compute_infer is ORT alone, so compute_input and compute_output are our overhead.
+   * Runs one batch: replays its CUDA graph when the instance has one for its shape (inputs
+   * copied into the graph's fixed buffers), else runs eagerly with the inputs bound where they
+   * are. {@code times} gets the start of the first ORT run and the end of the last: Triton's
+   * compute_infer is ORT alone, so compute_input and compute_output are our overhead.
    */
   private void runGroup(List<RequestData> group, long[] times) throws Exception {
     long[] rows = group.stream().mapToLong(r -> r.batch).toArray();
     BatchLayout layout = new BatchLayout(rows);
-    List<InputTensor> inputs = new ArrayList<>();
+    List<long[]> shapes = new ArrayList<>();
     for (TensorConfig c : config.inputs()) {
       long[] shape = group.get(0).sources.get(c.name()).shape().clone();
       if (config.batched()) {
         shape[0] = layout.totalRows();
       }
-      inputs.add(stager.prepare(group, c, shape));
+      shapes.add(shape);
     }
     List<String> outputs = new ArrayList<>();
     for (TensorConfig o : config.outputs()) {
-      if (group.stream().anyMatch(r -> r.requestedOutputs.contains(o.name()))) {
+      if (group.stream().anyMatch(r -> r.requestedOutputs.contains(o.name()) || r.outputKeys.containsKey(o.name()))) {
         outputs.add(o.name());
       }
     }
     if (outputs.isEmpty()) {
       return;
     }
+    String key = graphs == null ? null : GraphPlan.shapeKey(shapes);
+    GraphPlan.Decision d = graphs == null ? null : graphs.decide(layout.totalRows(), key);
+    if (d != null && (d.step() == GraphPlan.Step.CAPTURE || d.step() == GraphPlan.Step.REPLAY)) {
+      for (int i = 0; i < config.inputs().size(); i++) {
+        stager.fill(group, config.inputs().get(i), graphs.inputAddress(key, i));
+      }
+      if (times[0] == 0) {
+        times[0] = System.nanoTime();
+      }
+      List<OutputTensor> results = graphs.run(key, d);
+      if (results != null) {
+        times[1] = System.nanoTime();
+        writer.scatter(group, layout, results);
+        return;
+      }
+      // The graph failed (logged): this batch, and its shape from now on, run eagerly.
+    }
+    List<InputTensor> inputs = new ArrayList<>();
+    for (int i = 0; i < config.inputs().size(); i++) {
+      inputs.add(stager.prepare(group, config.inputs().get(i), shapes.get(i)));
+    }
+    // Learning a shape for its graph needs every output's shape: bind them all this once.
+    boolean learn = d != null && d.step() == GraphPlan.Step.LEARN;
+    List<String> bound = learn ? config.outputs().stream().map(TensorConfig::name).toList() : outputs;
     if (times[0] == 0) {
       times[0] = System.nanoTime();
     }
-    session.run(inputs, outputs, results -> {
+    session.run(inputs, bound, results -> {
       times[1] = System.nanoTime();
-      scatter(group, layout, results);
+      if (learn) {
+        graphs.learn(key, inputs, results);
+      }
+      writer.scatter(group, layout, results);
     });
-  }
-
-  /** Copies each request's rows of each output it asked for into its response. */
-  private void scatter(List<RequestData> group, BatchLayout layout, List<OutputTensor> results) {
-    long[] host = new long[results.size()];
-    if (outputStaging != null) {
-      long total = results.stream().mapToLong(OutputTensor::byteSize).sum();
-      long base = outputStaging.ensureCapacity(Math.max(total, 1));
-      long offset = 0;
-      for (int i = 0; i < results.size(); i++) {
-        host[i] = base + offset;
-        memory.copyDeviceToHost(host[i], results.get(i).address(), results.get(i).byteSize(), stream);
-        offset += results.get(i).byteSize();
-      }
-      // The one synchronisation of this batch: inputs consumed, outputs on the host.
-      stream.synchronize();
-    } else {
-      for (int i = 0; i < results.size(); i++) {
-        host[i] = results.get(i).address();
-      }
-    }
-    for (int i = 0; i < results.size(); i++) {
-      OutputTensor o = results.get(i);
-      TensorConfig c = config.outputs().stream().filter(t -> t.name().equals(o.name())).findFirst().get();
-      if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
-        throw new TritonException(TritonException.INTERNAL, "model '" + model.name + "' output '"
-            + o.name() + "' has shape " + Arrays.toString(o.shape()) + ", expected "
-            + layout.totalRows() + " rows");
-      }
-      for (int k = 0; k < group.size(); k++) {
-        RequestData r = group.get(k);
-        if (r.failed() || !r.requestedOutputs.contains(o.name())) {
-          continue;
-        }
-        try {
-          long[] slice = config.batched() ? layout.slice(k, o.byteSize()) : new long[] {0, o.byteSize()};
-          long[] shape = config.batched() ? layout.sliceShape(k, o.shape()) : o.shape();
-          responder.writeOutput(r, o.name(), c.dataType(), shape, host[i] + slice[0], slice[1]);
-        } catch (RuntimeException e) {
-          r.fail(asTriton(e));
-        }
-      }
-    }
   }
 
   private void finish(List<RequestData> requests, long[] times) {
@@ -252,7 +254,7 @@ final class Executor implements AutoCloseable {
     long execEnd = System.nanoTime();
     long batch = 0;
     for (RequestData r : requests) {
-      boolean success = responder.send(r);
+      boolean success = writer.responder().send(r);
       if (success) {
         batch += r.batch;
       }
@@ -271,17 +273,14 @@ final class Executor implements AutoCloseable {
     }
   }
 
-  private static TritonException asTriton(Throwable t) {
+  static TritonException asTriton(Throwable t) {
     return t instanceof TritonException te ? te : new TritonException(Errors.codeOf(t), Errors.messageOf(t), t);
   }
 
   @Override
   public void close() {
     reader.close();
-    responder.close();
+    writer.close();
     out.close();
-    if (outputStaging != null) {
-      outputStaging.close();
-    }
   }
 }

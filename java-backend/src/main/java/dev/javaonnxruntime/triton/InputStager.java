@@ -1,6 +1,8 @@
 package dev.javaonnxruntime.triton;
 
 import dev.javaonnxruntime.batch.DeviceArena;
+import dev.javaonnxruntime.cache.CacheCapacityException;
+import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -103,6 +105,16 @@ class InputStager implements AutoCloseable {
       }
     }
     long dst = arenas.computeIfAbsent(c.name(), n -> new DeviceArena(memory)).ensure(Math.max(total, 1));
+    fill(group, c, dst);
+    return new InputTensor(c.name(), c.dataType(), dst, total, shape, gpu);
+  }
+
+  /**
+   * Gathers input {@code c} of every request of the batch, in order, at device address {@code
+   * dst} (an arena, or a CUDA graph's fixed buffer): device-to-device from cached or GPU sources,
+   * through pinned staging from host buffers, all on the instance stream.
+   */
+  void fill(List<RequestData> group, TensorConfig c, long dst) {
     long offset = 0;
     for (RequestData r : group) {
       RequestData.Source s = r.sources.get(c.name());
@@ -113,7 +125,6 @@ class InputStager implements AutoCloseable {
       }
       offset += s.byteSize();
     }
-    return new InputTensor(c.name(), c.dataType(), dst, total, shape, gpu);
   }
 
   /**
@@ -164,6 +175,18 @@ class InputStager implements AutoCloseable {
       }
       offset += v.sizes()[b];
     }
+  }
+
+  /**
+   * Keeps {@code bytes} at {@code address} (one request's slice of a run's output, in this
+   * instance's device memory, valid until the stream is synchronised) resident under the key the
+   * client named with {@code output_cache_key.<output>}. This stager has no cache, so it refuses.
+   */
+  void keepOutput(String output, String key, DataType type, long[] shape, long address, long bytes)
+      throws CacheCapacityException {
+    throw new TritonException(TritonException.INVALID_ARG, "request parameter '"
+        + RequestReader.OUTPUT_KEY_PREFIX + output + "' needs the input cache, which this model "
+        + "does not use (input_staging 'ort', or input-cache-bytes=0)");
   }
 
   /** Called after the instance's stream has been synchronised: nothing reads staging any more. */

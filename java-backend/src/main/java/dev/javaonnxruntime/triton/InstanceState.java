@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.triton;
 
 import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
@@ -10,10 +11,10 @@ import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 
 /**
  * Shadows one {@code TRITONBACKEND_ModelInstance}: its device, its own CUDA stream (non-blocking,
- * never the default stream), its ONNX Runtime session computing on that stream, and the buffers
- * its executions reuse. Created in {@code ModelInstanceInitialize} on the model's load thread,
- * used by {@code ModelInstanceExecute} on the instance's own thread (never two at once), closed in
- * {@code ModelInstanceFinalize}.
+ * never the default stream), its ONNX Runtime session computing on that stream, its CUDA graphs
+ * when the model asks for them, and the buffers its executions reuse. Created in {@code
+ * ModelInstanceInitialize} on the model's load thread, used by {@code ModelInstanceExecute} on the
+ * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}.
  */
 final class InstanceState implements AutoCloseable {
   private static final int KIND_GPU = 2;
@@ -23,16 +24,21 @@ final class InstanceState implements AutoCloseable {
   private final ModelSession session;
   private final Stream stream;
   private final InputStager stager;
+  private final GraphPath graphs;
+  private final CaptureGate gate;
   private final Executor executor;
 
   private InstanceState(String name, ModelState model, ModelSession session, DeviceMemory memory,
-      Stream stream, TRITONBACKEND_ModelInstance instance) {
+      Stream stream, CaptureGate gate, TRITONBACKEND_ModelInstance instance) {
     this.name = name;
     this.model = model;
     this.session = session;
     this.stream = stream;
+    this.gate = gate;
     this.stager = model.backend.newStager(model, memory, stream, session.target().gpu());
-    this.executor = new Executor(model, instance, session, memory, stream, stager);
+    this.graphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
+        model.graph.newPlan(), model.config.batched()) : null;
+    this.executor = new Executor(model, instance, session, memory, stream, stager, graphs, gate);
   }
 
   static InstanceState create(ModelState model, TRITONBACKEND_ModelInstance instance)
@@ -40,11 +46,17 @@ final class InstanceState implements AutoCloseable {
     String name = TritonCalls.instanceName(instance);
     int kind = TritonCalls.instanceKind(instance);
     int device = TritonCalls.instanceDeviceId(instance);
+    if (model.graph.enabled && kind != KIND_GPU) {
+      throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', but "
+          + "instance '" + name + "' is not KIND_GPU: CUDA graphs run on GPU instances only (set "
+          + "cuda_graph to 'off', or use instance_group kind KIND_GPU)");
+    }
     BackendState backend = model.backend;
     int threads = intraOpThreads(model);
     DeviceMemory memory = backend.hostMemory;
     Stream stream = null;
     ModelSession session = null;
+    CaptureGate gate = null;
     if (kind == KIND_GPU) {
       try {
         if (CudaRuntime.deviceCount() <= device) {
@@ -52,18 +64,24 @@ final class InstanceState implements AutoCloseable {
               + CudaRuntime.deviceCount() + ")");
         }
         memory = backend.deviceMemory(device);
-        stream = backend.instanceStream(memory);
-        session = ModelSession.open(backend.ort, model.modelFile,
-            ExecutionTarget.cuda(device, stream.handle()), threads);
+        gate = backend.captureGate(device);
+        gate.enter(); // loading allocates on the device: never during another's capture
+        try {
+          stream = backend.instanceStream(memory);
+          session = openGpu(model, name, ExecutionTarget.cuda(device, stream.handle()), threads);
+        } finally {
+          gate.exit();
+        }
       } catch (RuntimeException | LinkageError e) {
         if (stream != null) {
           stream.close();
         }
         stream = null;
+        gate = null;
         memory = backend.hostMemory;
         Log.warn("instance '" + name + "' of model '" + model.name + "': the CUDA execution "
             + "provider is unavailable on GPU " + device + " (" + e.getMessage()
-            + "); this instance runs on the CPU");
+            + "); this instance runs on the CPU" + (model.graph.enabled ? ", without CUDA graphs" : ""));
       }
     }
     if (session == null) {
@@ -72,15 +90,34 @@ final class InstanceState implements AutoCloseable {
     }
     try {
       model.validateAgainst(session);
-      InstanceState state = new InstanceState(name, model, session, memory, stream, instance);
+      InstanceState state = new InstanceState(name, model, session, memory, stream, gate, instance);
       Log.info("instance '" + name + "' of model '" + model.name + "' runs on "
-          + (session.target().gpu() ? "GPU " + device + " with its own stream" : "the CPU"));
+          + (session.target().gpu() ? "GPU " + device + " with its own stream" : "the CPU")
+          + (session.cudaGraph() ? ", capturing CUDA graphs for batch sizes "
+              + (model.config.batched() ? model.graph.batchSizes : "(its one shape)") : ""));
       return state;
     } catch (ConfigException | RuntimeException e) {
       session.close();
       stream.close();
       throw e;
     }
+  }
+
+  /**
+   * The CUDA session: opened for graphs when the model asks for them, falling back (one log line
+   * saying why) to an eager session when ONNX Runtime cannot capture the model.
+   */
+  private static ModelSession openGpu(ModelState model, String name, ExecutionTarget target,
+      int threads) {
+    if (model.graph.enabled) {
+      try {
+        return ModelSession.openForGraphs(model.backend.ort, model.modelFile, target, threads);
+      } catch (RuntimeException e) {
+        Log.warn("cuda_graph: model '" + model.name + "' instance '" + name + "': every batch runs "
+            + "eagerly: " + Errors.messageOf(e));
+      }
+    }
+    return ModelSession.open(model.backend.ort, model.modelFile, target, threads);
   }
 
   /** config.pbtxt parameter {@code intra_op_thread_count}; 0 lets ONNX Runtime choose. */
@@ -104,10 +141,22 @@ final class InstanceState implements AutoCloseable {
 
   @Override
   public void close() {
-    stream.synchronize();
-    executor.close();
-    stager.close();
-    session.close();
-    stream.close();
+    if (gate != null) {
+      gate.enter(); // freeing device memory synchronises: never during another's capture
+    }
+    try {
+      stream.synchronize();
+      executor.close();
+      if (graphs != null) {
+        graphs.close();
+      }
+      stager.close();
+      session.close();
+      stream.close();
+    } finally {
+      if (gate != null) {
+        gate.exit();
+      }
+    }
   }
 }

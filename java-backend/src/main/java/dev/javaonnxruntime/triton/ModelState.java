@@ -31,6 +31,8 @@ final class ModelState {
   final Path modelFile;
   final BackendState backend;
   final CacheSettings cache;
+  /** {@code cuda_graph} and {@code cuda_graph_batch_sizes}. */
+  final GraphSettings graph;
   /** {@code input_staging}: "pinned" (ours, default) or "ort" (ORT copies host tensors). */
   final boolean ortCopiesInputs;
   private final Map<Integer, CacheStats> cacheStats = new ConcurrentHashMap<>();
@@ -44,6 +46,7 @@ final class ModelState {
     this.config = config;
     this.modelFile = modelFile;
     this.cache = CacheSettings.from(config);
+    this.graph = GraphSettings.from(config);
     String staging = config.parameters().getOrDefault("input_staging", "pinned").trim();
     if (!staging.equals("pinned") && !staging.equals("ort")) {
       throw new ConfigException("model '" + name + "': parameter 'input_staging' is '" + staging

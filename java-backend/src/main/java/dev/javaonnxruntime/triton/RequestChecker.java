@@ -31,6 +31,12 @@ final class RequestChecker {
             + "' names an input that model '" + config.name() + "' does not have");
       }
     }
+    for (String name : r.outputKeys.keySet()) {
+      if (config.outputs().stream().noneMatch(o -> o.name().equals(name))) {
+        throw invalid("request parameter '" + RequestReader.OUTPUT_KEY_PREFIX + name
+            + "' names an output that model '" + config.name() + "' does not have");
+      }
+    }
     for (String name : r.requestedOutputs) {
       if (config.outputs().stream().noneMatch(o -> o.name().equals(name))) {
         throw invalid("unexpected inference output '" + name + "' for model '" + config.name() + "'");

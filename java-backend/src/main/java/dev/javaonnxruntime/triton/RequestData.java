@@ -17,6 +17,8 @@ final class RequestData {
   final Map<String, InputView> inputs = new LinkedHashMap<>();
   /** Input name to the key named by the request parameter {@code input_cache_key.<input>}. */
   final Map<String, String> cacheKeys = new LinkedHashMap<>();
+  /** Output name to the key named by {@code output_cache_key.<output>}: kept resident under it. */
+  final Map<String, String> outputKeys = new LinkedHashMap<>();
   List<String> requestedOutputs = List.of();
   /** Where each input's bytes are for this run: Triton's buffers, or device memory. */
   final Map<String, Source> sources = new LinkedHashMap<>();

@@ -24,6 +24,8 @@ import org.bytedeco.javacpp.PointerPointer;
 final class RequestReader implements AutoCloseable {
   /** The request parameter naming an input's cache key: {@code input_cache_key.<input name>}. */
   static final String KEY_PREFIX = "input_cache_key.";
+  /** The request parameter keeping an output resident: {@code output_cache_key.<output name>}. */
+  static final String OUTPUT_KEY_PREFIX = "output_cache_key.";
   static final int MAX_KEY_BYTES = 256;
 
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
@@ -69,7 +71,10 @@ final class RequestReader implements AutoCloseable {
     }
   }
 
-  /** Reads the {@code input_cache_key.*} parameters; other parameters are not ours and ignored. */
+  /**
+   * Reads the {@code input_cache_key.*} and {@code output_cache_key.*} parameters; other
+   * parameters are not ours and ignored.
+   */
   void readCacheKeys(RequestData data) {
     Errors.check(TRITONBACKEND_RequestParameterCount(data.request, int1),
         "TRITONBACKEND_RequestParameterCount");
@@ -78,16 +83,17 @@ final class RequestReader implements AutoCloseable {
       Errors.check(TRITONBACKEND_RequestParameter(data.request, i, out, int1, out2),
           "TRITONBACKEND_RequestParameter");
       String key = out.getString(0);
-      if (!key.startsWith(KEY_PREFIX)) {
+      boolean input = key.startsWith(KEY_PREFIX);
+      if (!input && !key.startsWith(OUTPUT_KEY_PREFIX)) {
         continue;
       }
-      String input = key.substring(KEY_PREFIX.length());
+      String tensor = key.substring((input ? KEY_PREFIX : OUTPUT_KEY_PREFIX).length());
       if (int1.get() != TRITONSERVER_PARAMETER_STRING) {
         throw new TritonException(TritonException.INVALID_ARG,
-            "request parameter '" + key + "' must be a string naming the cache key of input '"
-                + input + "'");
+            "request parameter '" + key + "' must be a string naming the cache key of "
+                + (input ? "input '" : "output '") + tensor + "'");
       }
-      data.cacheKeys.put(input, cacheKey(key, new BytePointer(out2.get(0))));
+      (input ? data.cacheKeys : data.outputKeys).put(tensor, cacheKey(key, new BytePointer(out2.get(0))));
     }
   }
 

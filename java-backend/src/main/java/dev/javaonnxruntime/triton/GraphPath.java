@@ -1,0 +1,157 @@
+package dev.javaonnxruntime.triton;
+
+import dev.javaonnxruntime.batch.GraphPlan;
+import dev.javaonnxruntime.cuda.CaptureGate;
+import dev.javaonnxruntime.cuda.DeviceAllocationException;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.onnx.FixedRun;
+import dev.javaonnxruntime.onnx.InputTensor;
+import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.onnx.OutputTensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The CUDA-graph path of one GPU instance (config.pbtxt {@code cuda_graph: "on"}): per captured
+ * batch shape, input and output buffers at fixed device addresses and the ONNX Runtime binding
+ * that replays the graph over them. The executor fills the input buffers (device-to-device from
+ * the cache, or through pinned staging) on the instance stream, replays, and reads the outputs
+ * from the fixed buffers; a shape that cannot be captured runs eagerly, with one log line saying
+ * why ({@link GraphPlan} keeps those decisions).
+ *
+ * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
+ * instance's device) and the bindings, and frees them in {@link #close} after the instance has
+ * synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
+ * enqueued on the stream may still use them. Used only on the instance's execute thread.
+ */
+final class GraphPath implements AutoCloseable {
+  private record Slot(FixedRun run, List<InputTensor> inputs, List<Long> blocks) {}
+
+  private final String label;
+  private final ModelSession session;
+  private final DeviceMemory memory;
+  private final CaptureGate gate;
+  private final GraphPlan plan;
+  private final boolean batched;
+  private final Map<String, Slot> slots = new HashMap<>();
+
+  GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
+      CaptureGate gate, GraphPlan plan, boolean batched) {
+    this.label = "cuda_graph: model '" + model + "' instance '" + instance + "'";
+    this.session = session;
+    this.memory = memory;
+    this.gate = gate;
+    this.plan = plan;
+    this.batched = batched;
+  }
+
+  /** What to do with a batch of {@code rows} rows of shape {@code key}; logs a refusal once. */
+  GraphPlan.Decision decide(long rows, String key) {
+    GraphPlan.Decision d = plan.decide(rows, key);
+    if (d.step() == GraphPlan.Step.EAGER && d.first()) {
+      Log.info(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+    }
+    return d;
+  }
+
+  /** "batch size N (shape [N,...])", or "shape [...]" for a model without a batch dimension. */
+  private String describe(String key) {
+    if (!batched) {
+      return "shape " + key;
+    }
+    int comma = key.indexOf(',');
+    int close = key.indexOf(']');
+    return "batch size " + key.substring(1, comma > 0 && comma < close ? comma : close) + " (shape "
+        + key + ")";
+  }
+
+  /** Logs why a shape that just failed runs eagerly from now on. */
+  private void refused(String key) {
+    GraphPlan.Decision d = plan.decide(0, key);
+    Log.warn(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+  }
+
+  /**
+   * After the eager run that learned shape {@code key}: allocates the fixed buffers for its
+   * inputs and outputs and binds them, so its next batch is captured. On failure the shape stays
+   * eager (logged); nothing is thrown, the run's results are still good.
+   */
+  void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
+    List<Long> blocks = new ArrayList<>();
+    try {
+      List<InputTensor> in = new ArrayList<>();
+      for (InputTensor t : inputs) {
+        long a = allocate(t.byteSize(), blocks);
+        in.add(new InputTensor(t.name(), t.dataType(), a, t.byteSize(), t.shape(), true));
+      }
+      List<OutputTensor> out = new ArrayList<>();
+      for (OutputTensor t : outputs) {
+        long a = allocate(t.byteSize(), blocks);
+        out.add(new OutputTensor(t.name(), t.dataType(), a, t.byteSize(), t.shape(), true));
+      }
+      int id = plan.learned(key);
+      slots.put(key, new Slot(session.fixedRun(in, out, id), List.copyOf(in), List.copyOf(blocks)));
+    } catch (DeviceAllocationException | RuntimeException e) {
+      blocks.forEach(memory::free); // nothing was enqueued on them yet
+      plan.failed(key, "its fixed buffers could not be made: " + Errors.messageOf(e));
+      refused(key);
+    }
+  }
+
+  /** The fixed device buffer of input {@code index} (config order) of shape {@code key}. */
+  long inputAddress(String key, int index) {
+    return slots.get(key).inputs().get(index).address();
+  }
+
+  /**
+   * Captures (step CAPTURE, alone on the device) or replays (REPLAY) the graph of shape {@code
+   * key} and returns its outputs, at their fixed addresses. Returns null when the graph failed:
+   * the shape runs eagerly from now on (logged) and the caller runs this batch eagerly.
+   */
+  List<OutputTensor> run(String key, GraphPlan.Decision d) {
+    Slot slot = slots.get(key);
+    try {
+      if (d.step() == GraphPlan.Step.CAPTURE) {
+        long start = System.nanoTime();
+        gate.exclusive(() -> {
+          slot.run().run();
+          return null;
+        });
+        plan.captured(key);
+        Log.info(label + ": captured " + describe(key) + " as graph " + d.graphId() + " in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms");
+      } else {
+        slot.run().run();
+      }
+      return slot.run().outputs();
+    } catch (RuntimeException e) {
+      plan.failed(key, (d.step() == GraphPlan.Step.CAPTURE ? "capture" : "replay") + " failed: "
+          + Errors.messageOf(e));
+      refused(key);
+      return null;
+    }
+  }
+
+  private long allocate(long bytes, List<Long> blocks) throws DeviceAllocationException {
+    long a = memory.allocate(Math.max(bytes, 1));
+    blocks.add(a);
+    return a;
+  }
+
+  /** Shapes that replay now. */
+  int capturedCount() {
+    return plan.capturedCount();
+  }
+
+  /** Releases the bindings and frees the buffers; the stream must be synchronised. */
+  @Override
+  public void close() {
+    for (Slot s : slots.values()) {
+      s.run().close();
+      s.blocks().forEach(memory::free);
+    }
+    slots.clear();
+  }
+}

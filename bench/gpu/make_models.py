@@ -3,12 +3,15 @@
   python3 make_models.py WORK [--kind KIND_GPU|KIND_CPU] [--examples DIR] [--no-torch]
 
 WORK/models/<name>/1/model.onnx: ViT-base, BERT-base (seq 128, INT64 input_ids) and ResNet-50
-from random-initialised configs (transformers, torchvision) and a tiny conv model (Conv 3->8,
-Relu, GlobalAveragePool, Flatten; height and width dynamic), exported to ONNX opset 17 with a
-dynamic batch dimension. --examples adds the repo's example models (made by
-model_repository/make_models.py). WORK/requests/*.json: the request files (KServe v2 JSON with
-raw_data_b64). WORK/repo-<mode>/: one model repository per cache mode (config.pbtxt with the mode's
-parameters, model.onnx linked).
+from random-initialised configs (transformers, torchvision), a tiny conv model (Conv 3->8,
+Relu, GlobalAveragePool, Flatten; height and width dynamic), and the two halves of a chain:
+vit_encoder (ViT-base: input [B,3,224,224] -> features = last_hidden_state [B,197,768] and
+pooled = pooler_output [B,768]) and vit_head (features [B,197,768] -> logits [B,1000], a Linear on
+token 0), all exported to ONNX opset 17 with a dynamic batch dimension (max_batch_size 8).
+--examples adds the repo's example models (made by model_repository/make_models.py).
+WORK/requests/*.json: the request files (KServe v2 JSON with raw_data_b64). WORK/repo-<mode>/:
+one model repository per mode (config.pbtxt with the mode's parameters, model.onnx linked); the
+chain models only in the key modes, in one cache group (input_cache_group "vitchain").
 """
 import argparse
 import base64
@@ -28,26 +31,41 @@ MODES = {
     "auto": {"input_cache": "auto"},
     # content with one ORT intra-op thread per session (ORT's default: one per core, per session)
     "content_t1": {"input_cache": "content", "intra_op_thread_count": "1"},
+    # key mode with the CUDA graph switch explicit: off (ORT runs the model eagerly) or on (each
+    # GPU instance captures the model per batch size and replays it; refused on KIND_CPU)
+    "keyeager": {"input_cache": "key", "cuda_graph": "off"},
+    "keygraph": {"input_cache": "key", "cuda_graph": "on", "cuda_graph_batch_sizes": "1,8"},
 }
+KEY_MODES = ("key", "keyeager", "keygraph")  # first request stores the data under a key; inputs optional
 # model -> (input name, dtype, dims without batch, output name); filled from the ONNX files.
-TORCH_MODELS = ["vit", "bert", "resnet50", "conv_tiny"]
+TORCH_MODELS = ["vit", "bert", "resnet50", "conv_tiny", "vit_encoder", "vit_head"]
+# The chain: in the key modes only, both models in one cache group, so the head can read the
+# encoder's `features` by the key the encoder stored them under (output_cache_key.features).
+CHAIN_MODELS = ["vit_encoder", "vit_head"]
+MODEL_MODES = {m: KEY_MODES for m in CHAIN_MODELS}
+MODEL_PARAMS = {m: {"input_cache_group": "vitchain"} for m in CHAIN_MODELS}
+# Dimensions (without batch) the exporter may leave symbolic.
+DIMS = {("bert", "output"): [128, 768], ("vit_encoder", "features"): [197, 768],
+        ("vit_encoder", "pooled"): [768], ("vit_head", "features"): [197, 768], ("vit_head", "logits"): [1000]}
+FEATURES_SHAPE = (1, 197, 768)  # 605,184 bytes of FP32
 EXAMPLES = ["conv_net", "vit_patch", "text_encoder", "two_input"]
 # Inputs each model keys by name in `key` mode; the others stay `off` there.
 KEYED = {"two_input": ["image"]}
 
 
-def export_torch(models_dir):
+def export_torch(models_dir, names):
+    """Exports the torch models in NAMES (random init, seed 0 each, so a re-export is the same)."""
     import torch
     import onnx
 
-    torch.manual_seed(0)
-
-    def export(model, example, name, in_name, out_name, dyn):
+    def export(model, example, name, in_name, out_names, dyn):
         path = os.path.join(models_dir, name, "1", "model.onnx")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         model.eval()
-        kw = dict(input_names=[in_name], output_names=[out_name], opset_version=17,
-                  dynamic_axes={in_name: dyn, out_name: {0: "batch"}})
+        out_names = [out_names] if isinstance(out_names, str) else out_names
+        axes = {in_name: dyn}
+        axes.update({o: {0: "batch"} for o in out_names})
+        kw = dict(input_names=[in_name], output_names=out_names, opset_version=17, dynamic_axes=axes)
         with torch.no_grad():
             try:
                 torch.onnx.export(model, (example,), path, dynamo=False, **kw)
@@ -70,19 +88,48 @@ def export_torch(models_dir):
             out = self.m(x)
             return out[self.key] if isinstance(out, dict) or hasattr(out, self.key) and not torch.is_tensor(out) else out
 
+    class Encoder(torch.nn.Module):  # ViT-base: (last_hidden_state, pooler_output)
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            out = self.m(pixel_values=x)
+            return out.last_hidden_state, out.pooler_output
+
+    class Head(torch.nn.Module):  # logits from the class token
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(768, 1000)
+
+        def forward(self, features):
+            return self.fc(features[:, 0])
+
     import transformers
     import torchvision
 
-    vit = transformers.ViTForImageClassification(transformers.ViTConfig(attn_implementation="eager"))
-    export(Logits(vit, "logits"), torch.randn(1, 3, 224, 224), "vit", "input", "output", {0: "batch"})
-    bert = transformers.BertModel(transformers.BertConfig(attn_implementation="eager"), add_pooling_layer=False)
-    export(Logits(bert, "last_hidden_state"), torch.randint(0, 1000, (1, 128)), "bert", "input_ids", "output",
-           {0: "batch"})
-    export(torchvision.models.resnet50(weights=None), torch.randn(1, 3, 224, 224), "resnet50", "input", "output",
-           {0: "batch"})
-    tiny = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                               torch.nn.Flatten())
-    export(tiny, torch.randn(1, 3, 224, 224), "conv_tiny", "input", "output", {0: "batch", 2: "h", 3: "w"})
+    for name in names:
+        torch.manual_seed(0)
+        if name == "vit":
+            vit = transformers.ViTForImageClassification(transformers.ViTConfig(attn_implementation="eager"))
+            export(Logits(vit, "logits"), torch.randn(1, 3, 224, 224), "vit", "input", "output", {0: "batch"})
+        elif name == "bert":
+            bert = transformers.BertModel(transformers.BertConfig(attn_implementation="eager"), add_pooling_layer=False)
+            export(Logits(bert, "last_hidden_state"), torch.randint(0, 1000, (1, 128)), "bert", "input_ids", "output",
+                   {0: "batch"})
+        elif name == "resnet50":
+            export(torchvision.models.resnet50(weights=None), torch.randn(1, 3, 224, 224), "resnet50", "input", "output",
+                   {0: "batch"})
+        elif name == "conv_tiny":
+            tiny = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                                       torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+            export(tiny, torch.randn(1, 3, 224, 224), "conv_tiny", "input", "output", {0: "batch", 2: "h", 3: "w"})
+        elif name == "vit_encoder":
+            enc = transformers.ViTModel(transformers.ViTConfig(attn_implementation="eager"), add_pooling_layer=True)
+            export(Encoder(enc), torch.randn(1, 3, 224, 224), "vit_encoder", "input", ["features", "pooled"],
+                   {0: "batch"})
+        elif name == "vit_head":
+            export(Head(), torch.randn(*FEATURES_SHAPE), "vit_head", "features", "logits", {0: "batch"})
 
 
 ONNX_TYPES = {1: "TYPE_FP32", 7: "TYPE_INT64"}
@@ -93,16 +140,18 @@ def torch_config(models_dir, name):
     m = onnx.load(os.path.join(models_dir, name, "1", "model.onnx"), load_external_data=False)
 
     def dims(vi):
-        return [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim][1:]
+        d = [d.dim_value if d.HasField("dim_value") else -1 for d in vi.type.tensor_type.shape.dim][1:]
+        return DIMS.get((name, vi.name), d)  # the exporter may leave some dimensions symbolic
 
-    i, o = m.graph.input[0], m.graph.output[0]
-    odims = dims(o)
-    if name == "bert":  # the exporter leaves the sequence dimension symbolic
-        odims = [128, 768]
+    init = {i.name for i in m.graph.initializer}
+    ins = [i for i in m.graph.input if i.name not in init]
+    inputs = ", ".join(f'{{ name: "{i.name}" data_type: {ONNX_TYPES[i.type.tensor_type.elem_type]} '
+                       f'dims: {dims(i)} @OPT@{i.name}@ }}' for i in ins)
+    outputs = ", ".join(f'{{ name: "{o.name}" data_type: {ONNX_TYPES[o.type.tensor_type.elem_type]} dims: {dims(o)} }}'
+                        for o in m.graph.output)
     return (f'name: "{name}"\nbackend: "java_onnxruntime"\nmax_batch_size: 8\n'
-            f'input [ {{ name: "{i.name}" data_type: {ONNX_TYPES[i.type.tensor_type.elem_type]} '
-            f'dims: {dims(i)} @OPT@{i.name}@ }} ]\n'
-            f'output [ {{ name: "{o.name}" data_type: {ONNX_TYPES[o.type.tensor_type.elem_type]} dims: {odims} }} ]\n'
+            f'input [ {inputs} ]\n'
+            f'output [ {outputs} ]\n'
             f'instance_group [ {{ kind: @KIND@ count: 1 }} ]\n')
 
 
@@ -120,6 +169,8 @@ def write_repos(work, configs, kind):
     for mode, params in MODES.items():
         repo = os.path.join(work, f"repo-{mode}")
         for name, (cfg, onnx_path) in configs.items():
+            if mode not in MODEL_MODES.get(name, MODES):
+                continue
             d = os.path.join(repo, name)
             os.makedirs(os.path.join(d, "1"), exist_ok=True)
             link = os.path.join(d, "1", "model.onnx")
@@ -129,12 +180,13 @@ def write_repos(work, configs, kind):
             keyed = KEYED.get(name)
 
             def opt(m):
-                on = mode == "key" and (keyed is None or m.group(1) in keyed)
+                on = mode in KEY_MODES and (keyed is None or m.group(1) in keyed)
                 return "optional: true" if on else ""
 
             text = re.sub(r"@OPT@(\w+)@", opt, cfg.replace("@KIND@", kind))
             p = dict(params)
-            if mode == "key" and keyed is not None:
+            p.update(MODEL_PARAMS.get(name, {}))
+            if mode in KEY_MODES and keyed is not None:
                 for inp in re.findall(r'name: "(\w+)"\s*data_type', text.split("output [")[0]):
                     if inp not in keyed:
                         p[f"input_cache.{inp}"] = "off"
@@ -153,10 +205,12 @@ def write_requests(work):
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(0)
 
-    def save(fname, inputs, params=None):
+    def save(fname, inputs, params=None, outputs=None):
         body = {"inputs": inputs}
         if params:
             body["parameters"] = params
+        if outputs:
+            body["outputs"] = outputs
         with open(os.path.join(d, fname), "w") as f:
             json.dump(body, f)
 
@@ -174,6 +228,27 @@ def write_requests(work):
     save("two_input.json", two)
     save("two_input.first-key.json", two, {"input_cache_key.image": "img"})
     save("two_input.key.json", [two[1]], {"input_cache_key.image": "img"})
+    # Batch 8 (max_batch_size), key mode only: the first request stores the batch, the rest name it.
+    img8 = rng.standard_normal((8, 3, 224, 224), dtype=np.float32)
+    ids8 = rng.integers(0, 1000, (8, 128), dtype=np.int64)
+    save("image_224_b8.first-key.json", [tensor("input", img8, "FP32")], {"input_cache_key.input": "img224b8"})
+    save("image_224_b8.key.json", [], {"input_cache_key.input": "img224b8"})
+    save("ids_128_b8.first-key.json", [tensor("input_ids", ids8, "INT64")], {"input_cache_key.input_ids": "idsb8"})
+    save("ids_128_b8.key.json", [], {"input_cache_key.input_ids": "idsb8"})
+    # The chain vit_encoder -> vit_head. Device path: the encoder keeps `features` resident under a
+    # key and returns only `pooled`; the head names the key and carries no data. Client path: the
+    # encoder returns `features`, the head request carries them. The client path's features here
+    # are random; run.sh replaces them by the encoder's own output (from the identity run).
+    enc_in = [tensor("input", img[224], "FP32")]
+    out = lambda *names: [{"name": n} for n in names]  # noqa: E731
+    save("chain_enc.device.json", enc_in, {"output_cache_key.features": "feat"}, out("pooled"))
+    save("chain_head.device.json", [], {"input_cache_key.features": "feat"}, out("logits"))
+    save("chain_enc.client.json", enc_in, None, out("features", "pooled"))
+    feats = rng.standard_normal(FEATURES_SHAPE, dtype=np.float32)
+    save("chain_head.client.json", [tensor("features", feats, "FP32")], None, out("logits"))
+    # Identity (triton-host infer): the key path, asking for `features` too so its data is printed.
+    save("chain_enc.identity.json", enc_in, {"output_cache_key.features": "feat_id"}, out("features", "pooled"))
+    save("chain_head.identity-key.json", [], {"input_cache_key.features": "feat_id"}, out("logits"))
 
 
 def main():
@@ -186,8 +261,9 @@ def main():
     models_dir = os.path.join(a.work, "models")
     configs = {}
     if not a.no_torch:
-        if not all(os.path.exists(os.path.join(models_dir, n, "1", "model.onnx")) for n in TORCH_MODELS):
-            export_torch(models_dir)
+        missing = [n for n in TORCH_MODELS if not os.path.exists(os.path.join(models_dir, n, "1", "model.onnx"))]
+        if missing:
+            export_torch(models_dir, missing)
         for n in TORCH_MODELS:
             configs[n] = (torch_config(models_dir, n), os.path.join(models_dir, n, "1", "model.onnx"))
     if a.examples:

@@ -2,17 +2,23 @@
 
   report.py --cut CUPTI_BASE REPLAY.jsonl   copies and kernels of the measured phase (JSON on stdout)
   report.py --table OUTDIR                  OUTDIR/summary.json and the markdown table (stdout)
+  report.py --head-request ENC.jsonl OUT.json   vit_head request carrying the features that
+                                            `triton-host infer` printed for vit_encoder
+  report.py --identity KEY.jsonl DATA.jsonl     vit_head's logits of both infer runs, bit for bit (JSON)
 
 CUPTI records (cupti_count.c: CLOCK_REALTIME ns) are cut to the windows the host's replay totals
 line gives: `measured` (after warm-up) and `requests` (from the first request sent, warm-up and
 --first-request included; model loading excluded).
 """
+import base64
 import csv
 import gzip
 import json
+import math
 import os
 import re
 import sys
+from array import array
 from collections import defaultdict
 
 GOALS = {
@@ -23,10 +29,29 @@ GOALS = {
     "tput_small": "throughput >= 1.3x copy-per-request on the small conv model (602,112 B)",
     "tput_large": "throughput >= 2x copy-per-request at 12.6 MiB",
     "streams": "kernels of the 3 models overlap on >= 3 non-default streams",
+    "seed_graph": "seed replay: 300 requests in <= 0.36 s (2x the stock backend), p99 no worse than stock",
+    "chain_copies": "chain: the intermediate tensor never crosses PCIe (0 HtoD and 0 DtoH of it)",
+    "chain_identity": "chain: outputs identical to the unchained path",
 }
 
+# The request inputs: image 224/591/1024, BERT ids, and batch 8 of image 224 and of the ids.
+INPUT_SIZES = {602112, 1024, 4191372, 12582912, 8 * 602112, 8 * 1024}
+FEATURES_BYTES = 197 * 768 * 4  # vit_encoder's `features`, vit_head's input: 605,184 B
 
-INPUT_SIZES = {602112, 1024, 4191372, 12582912}  # the request inputs: image 224/591/1024, BERT ids
+# Stock Triton 2.70 with its onnxruntime backend on the lent H100 80GB HBM3 (PCIe Gen5 x16),
+# 2026-11-25: ../shared/research/peer-h100.md. Ranges over its runs. Seed replay as ours.
+PEER = {
+    "device": "NVIDIA H100 80GB HBM3",
+    "seed_wall_s": (0.71, 0.73),  # 300 requests
+    "p50_ms": {"vit": (7.0, 7.2), "bert": (5.3, 5.6), "resnet50": (5.0, 5.2)},
+    "p99_ms": {"vit": (8.4, 8.7), "bert": (6.1, 6.8), "resnet50": (7.4, 8.4)},
+    "compute_infer_ms": {"vit": (4.9, 4.9), "bert": (4.3, 4.5), "resnet50": (3.2, 3.3)},
+    "kernels_per_request": {"vit": 377, "bert": 351, "resnet50": 219},
+    # launch-free reference on the same GPU: torch, fp32 with TF32, batch 1, CUDA-graph replay
+    "torch_graph_ms": {"vit": 1.33, "bert": 1.14, "resnet50": 0.90},
+    "torch_graph_seed_wall_s": 0.20,
+}
+GOAL_WALL_S = 0.36  # 300 requests
 
 
 def totals(jsonl):
@@ -41,11 +66,15 @@ def cut(base, jsonl):
     windows = {"measured": (tot["start_unix_ns"], tot["end_unix_ns"]),
                "requests": (tot["first_send_unix_ns"], tot["end_unix_ns"])}
     out = {}
+    out["measured_requests"] = tot.get("total_requests")
     copies = list(csv.DictReader(open(base + ".memcpy.csv")))
-    kernels = [(int(r["start"]), int(r["end"]), int(r["stream"])) for r in csv.DictReader(open(base + ".kernel.csv"))]
+    # (start, end, stream, correlation id): kernels of one graph launch share the launch's id
+    kernels = [(int(r["start"]), int(r["end"]), int(r["stream"]), int(r.get("corr") or 0))
+               for r in csv.DictReader(open(base + ".kernel.csv"))]
     for w, (a, b) in windows.items():
         agg = defaultdict(lambda: {"count": 0, "bytes": 0, "dur_ns": 0})
         sizes = defaultdict(int)
+        by_kind = defaultdict(lambda: defaultdict(int))
         for r in copies:
             s = int(r["start"])
             if a <= s <= b:
@@ -53,12 +82,14 @@ def cut(base, jsonl):
                 agg[k]["count"] += 1
                 agg[k]["bytes"] += int(r["bytes"])
                 agg[k]["dur_ns"] += int(r["end"]) - s
+                by_kind[r["kind"]][int(r["bytes"])] += 1
                 if r["kind"] == "HtoD":
                     sizes[int(r["bytes"])] += 1
         ks = [k for k in kernels if a <= k[0] <= b]
+        launches = len({k[3] for k in ks})
         per = defaultdict(lambda: [0, 0])
         ev = []
-        for s, e, st in ks:
+        for s, e, st, _ in ks:
             per[st][0] += 1
             per[st][1] += e - s
             ev.append((s, 1, st))
@@ -77,7 +108,8 @@ def cut(base, jsonl):
             active[st] += d
             last = t
         out[w] = {"window_ns": b - a, "copies": dict(agg), "htod_sizes": {str(k): v for k, v in sorted(sizes.items())},
-                  "kernels": len(ks), "streams": {str(k): {"kernels": v[0], "busy_ns": v[1]} for k, v in per.items()},
+                  "sizes": {kind: {str(k): v for k, v in sorted(d.items())} for kind, d in by_kind.items()},
+                  "kernels": len(ks), "launches": launches, "streams": {str(k): {"kernels": v[0], "busy_ns": v[1]} for k, v in per.items()},
                   "kernel_busy_ns": busy1, "overlap2_ns": busy2,
                   "overlap_fraction": busy2 / busy1 if busy1 else 0.0}
     return out
@@ -155,7 +187,46 @@ def case_summary(outdir, name, mode, streams):
             d["cupti"] = json.load(open(w))
         except ValueError:
             pass
+    d["cuda_graph"] = graph_lines(os.path.join(raw, name + ".plain.log"))
     return d
+
+
+GRAPH_CAPTURED = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': captured batch size (\d+) in ([\d.]+) ms")
+GRAPH_EAGER = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': batch size (\d+) runs eagerly: (.*)$")
+
+
+def graph_lines(log):
+    """The backend's CUDA graph lines in a host log: captures, eager fallbacks, anything else."""
+    g = {"captured": [], "eager": [], "other": []}
+    if not os.path.exists(log):
+        return g
+    for line in open(log, errors="replace"):
+        if "cuda_graph" not in line:
+            continue
+        m = GRAPH_CAPTURED.search(line)
+        e = GRAPH_EAGER.search(line)
+        if m:
+            g["captured"].append({"model": m.group(1), "instance": m.group(2), "batch": int(m.group(3)),
+                                  "ms": float(m.group(4))})
+        elif e:
+            g["eager"].append({"model": e.group(1), "instance": e.group(2), "batch": int(e.group(3)),
+                               "reason": e.group(4).strip()})
+        elif len(g["other"]) < 3:
+            g["other"].append(line.strip()[-300:])
+    return g
+
+
+def per_request(c, key):
+    """A CUPTI figure of the measured phase divided by the requests (or chains) it served."""
+    cu = c.get("cupti") or {}
+    win, n = cu.get("measured"), cu.get("measured_requests")
+    if not win or not n or win.get(key) is None:
+        return None
+    return win[key] / n
+
+
+def sized(win, kind, size):
+    return (win or {}).get("sizes", {}).get(kind, {}).get(str(size), 0)
 
 
 def fmt_bytes(b):
@@ -206,7 +277,8 @@ def table(outdir):
 
     lines = []
     # hit: 0 HtoD of that input in the measured phase
-    for name in [c["case"] for c in cases if c["mode"] in ("content", "key", "auto") and c["scenario"] in ("seed", "sweep224", "sweep591", "sweep1024", "partial")]:
+    for name in [c["case"] for c in cases if c["mode"] in ("content", "key", "auto", "keyeager", "keygraph")
+                 and c["scenario"] in ("seed", "sweep224", "sweep591", "sweep1024", "partial", "g1", "g8")]:
         win = (by[name].get("cupti") or {}).get("measured")
         if win:
             big = sum(n for s, n in win["htod_sizes"].items() if int(s) in INPUT_SIZES)
@@ -241,7 +313,7 @@ def table(outdir):
             if r:
                 lines.append(f"- {GOALS[goal] if goal else 'throughput at ~4 MiB'}: sweep{size} {mode} {r[1]:.0f} req/s vs ort "
                              f"{r[2]:.0f}: {r[0]:.2f}x" + (f" (vs pinned copy {r2[0]:.2f}x)" if r2 else ""))
-    for name in ("seed-content", "seed-key", "seed-ort", "seed-content-1stream"):
+    for name in ("seed-content", "seed-key", "seed-graph", "seed-ort", "seed-content-1stream"):
         win = (by.get(name, {}).get("cupti") or {}).get("measured")
         if win:
             ids = ", ".join(sorted(win["streams"]))
@@ -249,8 +321,366 @@ def table(outdir):
                          f"({ids}), kernels of >= 2 streams overlap during "
                          f"{100 * win['overlap_fraction']:.0f}% of kernel-busy time")
     out += lines
-    json.dump({"cases": cases, "goals": GOALS}, open(os.path.join(outdir, "summary.json"), "w"), indent=1)
+    dev = device_name(versions)
+    identity = load_json(os.path.join(outdir, "raw", "chain-identity.json"))
+    skipped = read_pairs(os.path.join(outdir, "raw", "skipped.txt"))
+    elapsed = read_pairs(os.path.join(outdir, "raw", "elapsed.txt"))
+    for c in cases:
+        if c["case"] in elapsed:
+            c["elapsed_s"] = float(elapsed[c["case"]]) / 1e3
+    out += graph_section(by, dev)
+    out += seed_section(by, dev)
+    out += chain_section(by, identity)
+    if skipped:
+        out += ["", "## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()]
+    if elapsed:
+        out += ["", "## Run time", "",
+                "Per case, plain and CUPTI passes together (s): "
+                + ", ".join(f"{k} {float(v) / 1e3:.1f}" for k, v in elapsed.items())
+                + f"; sum {sum(float(v) for v in elapsed.values()) / 1e3:.0f} s (run.log has the whole run's)."]
+    json.dump({"cases": cases, "goals": GOALS, "device": dev, "peer": PEER, "goal_wall_s": GOAL_WALL_S,
+               "chain_identity": identity, "skipped": skipped},
+              open(os.path.join(outdir, "summary.json"), "w"), indent=1)
     print("\n".join(out))
+
+
+def load_json(path):
+    try:
+        return json.load(open(path))
+    except (OSError, ValueError):
+        return None
+
+
+def read_pairs(path):
+    """NAME REST lines (skipped.txt: reason; elapsed.txt: milliseconds), in file order."""
+    d = {}
+    if os.path.exists(path):
+        for line in open(path):
+            if line.strip():
+                k, _, v = line.strip().partition(" ")
+                d[k] = v
+    return d
+
+
+def device_name(versions):
+    """The GPU's name: run.sh's `gpu:` line, else the first field of nvidia-smi's CSV line (older runs)."""
+    m = re.search(r"^gpu: *(.*)$", versions, re.M)
+    if m and m.group(1).strip():
+        return m.group(1).strip()
+    m = re.search(r"^((?:NVIDIA|Tesla|Quadro)[^,]*),", versions, re.M)
+    return m.group(1).strip() if m else None
+
+
+def device_caveat(dev):
+    if dev and "H100" in dev:
+        return f"Device: **{dev}**, the GPU type the stock figures were measured on ({PEER['device']})."
+    return (f"Device: **{dev or 'unknown (no nvidia-smi)'}**. Caveat: the stock backend's figures are from an "
+            f"{PEER['device']} (PCIe Gen5 x16); this run is not on that GPU, so every ratio against them mixes the "
+            "backend's gain with the device's (an H200 is the same Hopper compute with more and faster HBM3e). "
+            "Our own eager figures (seed-ort, seed-key, g*-eager) come from the same device as the graph figures.")
+
+
+def ms(us):
+    return "-" if us is None else f"{us / 1e3:.2f}"
+
+
+def lat_ms(c, m):
+    v = (c or {}).get("models", {}).get(m)
+    if not v:
+        return "-"
+    return f'{v["p50_us"] / 1e3:.2f} / {v["p99_us"] / 1e3:.2f}' + (f' ({v["errors"]} err)' if v.get("errors") else "")
+
+
+def server(c, m):
+    v = (c or {}).get("server_us_per_request", {}).get(m)
+    return f'{v["input"]:.0f} / {v["infer"]:.0f} / {v["output"]:.0f}' if v else "-"
+
+
+def graph_note(c, batch=None):
+    """The backend's captures and eager fallbacks in a case's host log (of one batch size, if given)."""
+    if not c:
+        return "-"
+    g = c.get("cuda_graph") or {}
+    mine = lambda x: batch is None or x["batch"] == batch  # noqa: E731
+    parts = [f'b{x["batch"]} captured in {x["ms"]:.0f} ms' for x in g.get("captured", []) if mine(x)]
+    parts += [f'b{x["batch"]} eager: {x["reason"]}' for x in g.get("eager", []) if mine(x)]
+    parts += [f"other: {x}" for x in g.get("other", [])]
+    if not parts and c["mode"] == "keygraph":
+        return "no cuda_graph line in the host log (a backend without CUDA graphs ignores the parameter)"
+    return "; ".join(parts) or "-"
+
+
+def graph_section(by, dev):
+    names = [n for n in by if re.match(r"^g[18]-.+-(eager|graph)$", n)]
+    if not names:
+        return []
+    models = []
+    for n in names:
+        m = n.split("-", 1)[1].rsplit("-", 1)[0]
+        if m not in models:
+            models.append(m)
+    out = ["", "## CUDA graphs: one model alone, eager vs graph (key mode: the input stays on the GPU)", "",
+           device_caveat(dev), "",
+           "Client latency p50 / p99 from the plain run (100 requests after 10 warm-up, one in flight); kernels, "
+           "launches (distinct CUPTI correlation ids: a graph launch is one, whatever it runs) and GPU kernel time "
+           "per request from the CUPTI run, batch 1 only (CUPTI adds ~1 ms per request to latency, not to kernel "
+           "time). Server us/request: Triton's compute_input / compute_infer / compute_output. Graph lines: the "
+           "backend's log (`cuda_graph: ... captured batch size N` / `runs eagerly: REASON`).", "",
+           "| model | batch | eager p50 / p99 ms | graph p50 / p99 ms | p50 eager/graph | req/s eager / graph | "
+           "kernels / launches per req. eager | kernels / launches per req. graph | GPU kernel ms per req. eager / graph | "
+           "server us/req eager | server us/req graph | graph captures, fallbacks |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for m in models:
+        for b in (1, 8):
+            e, g = by.get(f"g{b}-{m}-eager"), by.get(f"g{b}-{m}-graph")
+            if not e and not g:
+                continue
+            pe = (e or {}).get("models", {}).get(m, {}).get("p50_us")
+            pg = (g or {}).get("models", {}).get(m, {}).get("p50_us")
+
+            def kl(c):
+                k, l = per_request(c or {}, "kernels"), per_request(c or {}, "launches")
+                return "-" if k is None else f"{k:.0f} / {l:.0f}"
+
+            def busy(c):
+                v = per_request(c or {}, "kernel_busy_ns")
+                return "-" if v is None else f"{v / 1e6:.2f}"
+
+            def tp(c):
+                t = (c or {}).get("throughput_rps")
+                return "-" if not t else (f"{t:.0f}" + (f" ({t * b:.0f} samples/s)" if b > 1 else ""))
+            out.append(f"| {m} | {b} | {lat_ms(e, m)} | {lat_ms(g, m)} | "
+                       + (f"{pe / pg:.2f}x" if pe and pg else "-")
+                       + f" | {tp(e)} / {tp(g)} | {kl(e)} | {kl(g)} | {busy(e)} / {busy(g)} | {server(e, m)} | "
+                       f"{server(g, m)} | {graph_note(g, b)} |")
+    peer = ", ".join(f"{m} {k}" for m, k in PEER["kernels_per_request"].items() if m in models)
+    if peer:
+        out += ["", f"Stock backend, kernels per request at batch 1 ({PEER['device']}): {peer}."]
+    return out
+
+
+def seed_section(by, dev):
+    cases = [n for n in ("seed-ort", "seed-key", "seed-graph") if n in by]
+    if not cases:
+        return []
+    models = list(by[cases[-1]].get("models", {}))
+    out = ["", "## Seed replay: CUDA graphs vs eager vs the stock backend", "", device_caveat(dev), "",
+           "Three models at once, one request per model in flight, 100 measured requests each after 10 warm-up "
+           "(key cases: plus one first request that stores the input). Latency p50 / p99 ms from the plain run.", "",
+           "| case | 300 requests in s | req/s | " + " | ".join(f"{m} p50 / p99 ms" for m in models)
+           + " | server us/req (in / infer / out) | GPU kernels busy (CUPTI) |",
+           "|---|---|---|" + "---|" * len(models) + "---|---|"]
+    lo, hi = PEER["seed_wall_s"]
+    out.append(f"| stock Triton 2.70 (peer, {PEER['device']}) | {lo:.2f}-{hi:.2f} | {300 / hi:.0f}-{300 / lo:.0f} | "
+               + " | ".join(f'{PEER["p50_ms"][m][0]}-{PEER["p50_ms"][m][1]} / {PEER["p99_ms"][m][0]}-{PEER["p99_ms"][m][1]}'
+                            if m in PEER["p50_ms"] else "-" for m in models)
+               + " | compute_infer " + ", ".join(f"{m} {PEER['compute_infer_ms'][m][0] * 1e3:.0f}"
+                                                 for m in models if m in PEER["compute_infer_ms"]) + " | 37-40% of wall |")
+    for n in cases:
+        c = by[n]
+        t = c.get("throughput_rps")
+        win = (c.get("cupti") or {}).get("measured")
+        gpu = (f'{100 * win["kernel_busy_ns"] / win["window_ns"]:.0f}% of the window' if win and win.get("window_ns") else "-")
+        out.append(f"| {n} ({c['mode']}) | " + (f"{300 / t:.3f}" if t else "-") + f" | {t or 0:.0f} | "
+                   + " | ".join(lat_ms(c, m) for m in models) + " | "
+                   + "; ".join(f"{m} {server(c, m)}" for m in models) + f" | {gpu} |")
+    out += ["", "### Goal: " + GOALS["seed_graph"], ""]
+    g = by.get("seed-graph")
+    t = (g or {}).get("throughput_rps")
+    if not t:
+        out.append("- not measured: no seed-graph run" + (" (skipped)" if not g else " (no throughput)"))
+        return out
+    wall = 300 / t
+    mid = sum(PEER["seed_wall_s"]) / 2
+    errors = sum(v.get("errors", 0) for v in g.get("models", {}).values())
+    met_t = wall <= GOAL_WALL_S and errors == 0
+    line = (f"- throughput: seed-graph ran 300 requests in **{wall:.3f} s** ({t:.0f} req/s), "
+            f"{mid / wall:.2f}x the stock backend ({lo:.2f}-{hi:.2f} s; goal 2x, <= {GOAL_WALL_S} s): ")
+    if met_t:
+        line += "**met**"
+    else:
+        line += (f"**missed** by {wall - GOAL_WALL_S:.3f} s ({wall / GOAL_WALL_S:.2f}x the goal's time)"
+                 + (f"; {errors} requests failed" if errors else ""))
+    out.append(line)
+    worse = []
+    parts = []
+    for m in models:
+        v = g["models"][m]
+        if m not in PEER["p99_ms"]:
+            parts.append(f"{m} {v['p99_us'] / 1e3:.2f} ms (no stock figure)")
+            continue
+        plo, phi = PEER["p99_ms"][m]
+        p = v["p99_us"] / 1e3
+        if p <= plo:
+            verdict = "no worse than stock's best run"
+        elif p <= phi:
+            verdict = "within stock's range"
+        else:
+            verdict = f"worse by {p - phi:.2f} ms than stock's worst run"
+            worse.append(m)
+        parts.append(f"{m} {p:.2f} ms vs {plo}-{phi} ({verdict})")
+    out.append("- p99: " + "; ".join(parts) + ": " + ("**met**" if not worse else f"**missed** ({', '.join(worse)})"))
+    out.append(f"- goal as a whole: **{'met' if met_t and not worse else 'missed'}**"
+               + ("" if dev and "H100" in dev else f" (on {dev or 'an unknown device'}, against H100 figures)"))
+    # Where the time goes: the wall is set by the slowest model (they run at once, one request each in flight).
+    out += ["", "### Where the time goes (seed-graph)", ""]
+    slow = max(models, key=lambda m: g["models"][m]["mean_us"] * g["models"][m]["requests"])
+    for m in models:
+        v = g["models"][m]
+        sv = g.get("server_us_per_request", {}).get(m)
+        srv = sum(sv.values()) if sv else None
+        alone = by.get(f"g1-{m}-graph")
+        ap = (alone or {}).get("models", {}).get(m, {}).get("p50_us")
+        ab = per_request(alone or {}, "kernel_busy_ns")
+        line = (f"- {m}: client mean {v['mean_us'] / 1e3:.2f} ms x {v['requests']} requests = "
+                f"{v['mean_us'] * v['requests'] / 1e6:.3f} s" + (" (the slowest: it sets the wall)" if m == slow else ""))
+        if sv:
+            line += (f"; in the backend {srv / 1e3:.2f} ms/request (input {sv['input'] / 1e3:.2f}, infer "
+                     f"{sv['infer'] / 1e3:.2f}, output {sv['output'] / 1e3:.2f}), outside it (host queue, response, "
+                     f"client thread) {(v['mean_us'] - srv) / 1e3:.2f} ms")
+        if ap:
+            line += f"; alone (g1-{m}-graph) p50 {ap / 1e3:.2f} ms"
+        if ab is not None:
+            line += f", GPU kernels {ab / 1e6:.2f} ms per request"
+        if m in PEER["torch_graph_ms"]:
+            line += f"; torch graph replay on the H100: {PEER['torch_graph_ms'][m]} ms"
+        out.append(line)
+    win = (g.get("cupti") or {}).get("measured")
+    if win and win.get("window_ns"):
+        def n(c, key):
+            v = per_request(c or {}, key)
+            return "-" if v is None else f"{v:.0f}"
+        out.append(f"- GPU (CUPTI run, which adds ~1 ms per request): kernels busy {100 * win['kernel_busy_ns'] / win['window_ns']:.0f}% "
+                   f"of the measured window, {100 * win['overlap_fraction']:.0f}% of that with kernels of >= 2 streams; "
+                   f"{n(g, 'launches')} launches and {n(g, 'kernels')} kernels per request (seed-key, eager: "
+                   f"{n(by.get('seed-key'), 'launches')} launches, {n(by.get('seed-key'), 'kernels')} kernels)")
+    out.append(f"- reference: the seed with torch CUDA-graph replay on 3 streams ran 300 requests in "
+               f"{PEER['torch_graph_seed_wall_s']} s on the H100 (the launch-free floor).")
+    return out
+
+
+def chain_section(by, identity):
+    names = [n for n in ("chain-device", "chain-client") if n in by]
+    if not names and not identity:
+        return []
+    fb = FEATURES_BYTES
+    out = ["", f"## Two-model chain: vit_encoder -> vit_head, the intermediate `features` ({fb:,} B)", "",
+           "One chain in flight (encoder request, then after its answer the head request, in one client thread; one "
+           "latency sample per chain). chain-device: the encoder keeps `features` resident under "
+           "`output_cache_key.features` and returns only `pooled`; the head names the key with "
+           "`input_cache_key.features`. chain-client: the encoder returns `features`, the head request carries them. "
+           f"Copies of {fb:,} B in the measured phase, CUPTI run (the encoder's 602,112 B image is sent every chain in both).", "",
+           "| case | chains/s | p50 / p99 ms per chain | features HtoD n | features DtoH n | features DtoD n | "
+           "all HtoD n / bytes | all DtoH n / bytes | server us/req (in / infer / out) |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for n in names:
+        c = by[n]
+        win = (c.get("cupti") or {}).get("measured")
+        lat = "; ".join(f'{m} {v["p50_us"] / 1e3:.2f} / {v["p99_us"] / 1e3:.2f}' + (f' ({v["errors"]} err)' if v["errors"] else "")
+                        for m, v in c.get("models", {}).items()) or "-"
+        h, d = copy_sum(win, "HtoD"), copy_sum(win, "DtoH")
+        cp = (f"{sized(win, 'HtoD', fb)} | {sized(win, 'DtoH', fb)} | {sized(win, 'DtoD', fb)} | "
+              f"{h[0]} / {fmt_bytes(h[1])} | {d[0]} / {fmt_bytes(d[1])}") if win else "- | - | - | - | -"
+        srv = "; ".join(f"{m} {server(c, m)}" for m in c.get("server_us_per_request", {})) or "-"
+        out.append(f"| {n} ({c['mode']}) | {c.get('throughput_rps', 0):.0f} | {lat} | {cp} | {srv} |")
+    out += [""]
+    c = by.get("chain-device")
+    win = ((c or {}).get("cupti") or {}).get("measured")
+    if not c:
+        out.append(f"- {GOALS['chain_copies']}: not measured (no chain-device run)")
+    elif not win:
+        out.append(f"- {GOALS['chain_copies']}: not measured (chain-device had no CUPTI run)")
+    else:
+        h, d = sized(win, "HtoD", fb), sized(win, "DtoH", fb)
+        n = (c.get("cupti") or {}).get("measured_requests")
+        errors = sum(v.get("errors", 0) for v in c.get("models", {}).values())
+        ok = h == 0 and d == 0 and errors == 0
+        cl = ((by.get("chain-client") or {}).get("cupti") or {}).get("measured")
+        out.append(f"- {GOALS['chain_copies']}: chain-device, {n} chains: {h} HtoD and {d} DtoH of {fb:,} B: "
+                   + ("**met**" if ok else "**missed**")
+                   + (f" (but {errors} requests failed in the plain run, so the count proves nothing)" if errors else "")
+                   + (f"; chain-client for contrast: {sized(cl, 'HtoD', fb)} HtoD and {sized(cl, 'DtoH', fb)} DtoH" if cl else ""))
+    iv = identity or {}
+    if not identity:
+        out.append(f"- {GOALS['chain_identity']}: not compared (no identity run)")
+    elif iv.get("verdict") == "identical":
+        out.append(f"- {GOALS['chain_identity']}: vit_head's logits by the key path and from the features sent as data "
+                   f"are **identical bit for bit** ({iv['values']} of {iv['values']} values): **met**")
+    elif iv.get("verdict") == "different":
+        out.append(f"- {GOALS['chain_identity']}: **DIFFERENT**: {iv['differing']} of {iv['values']} logits differ "
+                   f"(max |diff| {iv['max_abs_diff']:.3g}; shapes {iv.get('shapes')}): **missed**")
+    else:
+        out.append(f"- {GOALS['chain_identity']}: not compared: {iv.get('reason', '?')}")
+    return out
+
+
+def infer_lines(path):
+    rows = []
+    if os.path.exists(path):
+        for line in open(path):
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    rows.append({"error": "unparsable line"})
+    return rows
+
+
+def output_of(rows, model, name):
+    for r in rows:
+        if r.get("model_name") == model:
+            for o in r.get("outputs", []):
+                if o.get("name") == name and "data" in o:
+                    return o
+    return None
+
+
+def flat(x):
+    if isinstance(x, list):
+        for v in x:
+            yield from flat(v)
+    else:
+        yield x
+
+
+def errors_of(*paths):
+    return "; ".join(str(r["error"])[:200] for p in paths for r in infer_lines(p) if "error" in r)
+
+
+def head_request(enc_jsonl, out_path):
+    """vit_head's request with the features vit_encoder's answer printed (9 significant digits: exact
+    for FP32), as raw FP32 bytes."""
+    o = output_of(infer_lines(enc_jsonl), "vit_encoder", "features")
+    if o is None:
+        print(f"no vit_encoder features in {enc_jsonl}: {errors_of(enc_jsonl) or 'no answer'}", file=sys.stderr)
+        return 1
+    raw = array("f", [float(v) for v in flat(o["data"])]).tobytes()
+    if len(raw) != 4 * math.prod(o["shape"]):
+        print(f"features: {len(raw)} bytes for shape {o['shape']}", file=sys.stderr)
+        return 1
+    body = {"inputs": [{"name": "features", "shape": o["shape"], "datatype": "FP32",
+                        "raw_data_b64": base64.b64encode(raw).decode()}], "outputs": [{"name": "logits"}]}
+    json.dump(body, open(out_path, "w"))
+    return 0
+
+
+def identity(key_jsonl, data_jsonl):
+    a = output_of(infer_lines(key_jsonl), "vit_head", "logits")
+    b = output_of(infer_lines(data_jsonl), "vit_head", "logits")
+    if a is None or b is None:
+        which = "the key path" if a is None else "the data path"
+        err = errors_of(key_jsonl, data_jsonl)
+        return {"verdict": "not compared", "reason": f"no logits from {which}" + (f": {err}" if err else "")}
+    xa = array("f", [float(v) for v in flat(a["data"])])
+    xb = array("f", [float(v) for v in flat(b["data"])])
+    ia, ib = array("I", xa.tobytes()), array("I", xb.tobytes())
+    differing = sum(1 for p, q in zip(ia, ib) if p != q) + abs(len(ia) - len(ib))
+    same = a["shape"] == b["shape"] and differing == 0
+    diffs = [abs(p - q) for p, q in zip(xa, xb)]
+    return {"verdict": "identical" if same else "different", "values": len(xa), "differing": differing,
+            "max_abs_diff": max(diffs) if diffs else 0.0, "shapes": [a["shape"], b["shape"]],
+            "features_values": len(list(flat((output_of(infer_lines(key_jsonl), "vit_encoder", "features") or {}).get("data", []))))}
 
 
 if __name__ == "__main__":
@@ -258,3 +688,8 @@ if __name__ == "__main__":
         json.dump(cut(sys.argv[2], sys.argv[3]), sys.stdout, indent=1)
     elif sys.argv[1] == "--table":
         table(sys.argv[2])
+    elif sys.argv[1] == "--head-request":
+        sys.exit(head_request(sys.argv[2], sys.argv[3]))
+    elif sys.argv[1] == "--identity":
+        json.dump(identity(sys.argv[2], sys.argv[3]), sys.stdout, indent=1)
+        print()

@@ -4,7 +4,8 @@
   report.py --table OUTDIR                  OUTDIR/summary.json and the markdown table (stdout)
   report.py --head-request ENC.jsonl OUT.json   vit_head request carrying the features that
                                             `triton-host infer` printed for vit_encoder
-  report.py --identity KEY.jsonl DATA.jsonl     vit_head's logits of both infer runs, bit for bit (JSON)
+  report.py --identity KEY.jsonl DATA.jsonl [LOG...]   vit_head's logits of both infer runs, bit
+                                            for bit (JSON; the logs give the reason when there are none)
 
 CUPTI records (cupti_count.c: CLOCK_REALTIME ns) are cut to the windows the host's replay totals
 line gives: `measured` (after warm-up) and `requests` (from the first request sent, warm-up and
@@ -330,7 +331,7 @@ def table(outdir):
             c["elapsed_s"] = float(elapsed[c["case"]]) / 1e3
     out += graph_section(by, dev)
     out += seed_section(by, dev)
-    out += chain_section(by, identity)
+    out += chain_section(by, identity, skipped)
     if skipped:
         out += ["", "## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()]
     if elapsed:
@@ -421,7 +422,7 @@ def graph_section(by, dev):
             models.append(m)
     out = ["", "## CUDA graphs: one model alone, eager vs graph (key mode: the input stays on the GPU)", "",
            device_caveat(dev), "",
-           "Client latency p50 / p99 from the plain run (100 requests after 10 warm-up, one in flight); kernels, "
+           "Client latency p50 / p99 from the plain run (one request in flight, after warm-up); kernels, "
            "launches (distinct CUPTI correlation ids: a graph launch is one, whatever it runs) and GPU kernel time "
            "per request from the CUPTI run, batch 1 only (CUPTI adds ~1 ms per request to latency, not to kernel "
            "time). Server us/request: Triton's compute_input / compute_infer / compute_output. Graph lines: the "
@@ -465,8 +466,9 @@ def seed_section(by, dev):
         return []
     models = list(by[cases[-1]].get("models", {}))
     out = ["", "## Seed replay: CUDA graphs vs eager vs the stock backend", "", device_caveat(dev), "",
-           "Three models at once, one request per model in flight, 100 measured requests each after 10 warm-up "
-           "(key cases: plus one first request that stores the input). Latency p50 / p99 ms from the plain run.", "",
+           "Three models at once, one request per model in flight, the measured requests after warm-up (key cases: "
+           "plus one first request that stores the input). Latency p50 / p99 ms from the plain run; `300 requests "
+           "in` = 300 / req/s (the wall time of the measured phase when each model has 100).", "",
            "| case | 300 requests in s | req/s | " + " | ".join(f"{m} p50 / p99 ms" for m in models)
            + " | server us/req (in / infer / out) | GPU kernels busy (CUPTI) |",
            "|---|---|---|" + "---|" * len(models) + "---|---|"]
@@ -474,8 +476,9 @@ def seed_section(by, dev):
     out.append(f"| stock Triton 2.70 (peer, {PEER['device']}) | {lo:.2f}-{hi:.2f} | {300 / hi:.0f}-{300 / lo:.0f} | "
                + " | ".join(f'{PEER["p50_ms"][m][0]}-{PEER["p50_ms"][m][1]} / {PEER["p99_ms"][m][0]}-{PEER["p99_ms"][m][1]}'
                             if m in PEER["p50_ms"] else "-" for m in models)
-               + " | compute_infer " + ", ".join(f"{m} {PEER['compute_infer_ms'][m][0] * 1e3:.0f}"
-                                                 for m in models if m in PEER["compute_infer_ms"]) + " | 37-40% of wall |")
+               + " | " + ("compute_infer " + ", ".join(f"{m} {PEER['compute_infer_ms'][m][0] * 1e3:.0f}"
+                                                       for m in models if m in PEER["compute_infer_ms"])
+                          if any(m in PEER["compute_infer_ms"] for m in models) else "-") + " | 37-40% of wall |")
     for n in cases:
         c = by[n]
         t = c.get("throughput_rps")
@@ -559,9 +562,13 @@ def seed_section(by, dev):
     return out
 
 
-def chain_section(by, identity):
+def chain_section(by, identity, skipped):
     names = [n for n in ("chain-device", "chain-client") if n in by]
     if not names and not identity:
+        if "chain-device" in skipped:
+            return ["", "## Two-model chain: vit_encoder -> vit_head", "",
+                    f"- {GOALS['chain_copies']}: not measured (chain-device skipped: {skipped['chain-device']})",
+                    f"- {GOALS['chain_identity']}: not compared (skipped)"]
         return []
     fb = FEATURES_BYTES
     out = ["", f"## Two-model chain: vit_encoder -> vit_head, the intermediate `features` ({fb:,} B)", "",
@@ -665,12 +672,21 @@ def head_request(enc_jsonl, out_path):
     return 0
 
 
-def identity(key_jsonl, data_jsonl):
+def first_host_error(paths):
+    for p in paths:
+        if os.path.exists(p):
+            for line in open(p, errors="replace"):
+                if line.startswith("triton-host:") or " error" in line.lower():
+                    return line.strip()[:300]
+    return ""
+
+
+def identity(key_jsonl, data_jsonl, logs=()):
     a = output_of(infer_lines(key_jsonl), "vit_head", "logits")
     b = output_of(infer_lines(data_jsonl), "vit_head", "logits")
     if a is None or b is None:
         which = "the key path" if a is None else "the data path"
-        err = errors_of(key_jsonl, data_jsonl)
+        err = errors_of(key_jsonl, data_jsonl) or first_host_error(logs)
         return {"verdict": "not compared", "reason": f"no logits from {which}" + (f": {err}" if err else "")}
     xa = array("f", [float(v) for v in flat(a["data"])])
     xb = array("f", [float(v) for v in flat(b["data"])])
@@ -691,5 +707,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "--head-request":
         sys.exit(head_request(sys.argv[2], sys.argv[3]))
     elif sys.argv[1] == "--identity":
-        json.dump(identity(sys.argv[2], sys.argv[3]), sys.stdout, indent=1)
+        json.dump(identity(sys.argv[2], sys.argv[3], sys.argv[4:]), sys.stdout, indent=1)
         print()

@@ -150,7 +150,7 @@ run_case() {
       gzip -f -c "$WORK/cupti/$name.memcpy.csv" >"$base.memcpy.csv.gz" 2>/dev/null
     fi
     log "$name [$mode, streams per $streams, $pass]: rc=$rc in $(( ($(date +%s%N) - t) / 1000000 )) ms: $(tail -1 "$base.jsonl" | cut -c1-90)"
-    ((rc != 0)) && { grep -m3 -i "error\|exception\|breach" "$base.log" | cut -c1-300 >&2; }
+    ((rc != 0)) && { grep -m3 -i "error\|exception\|breach\|triton-host:" "$base.log" | cut -c1-300 | tee -a "$OUTDIR/run.log" >&2; }
     # The backend's CUDA graph lines (captures, eager fallbacks), once per distinct text.
     grep -h "cuda_graph" "$base.log" 2>/dev/null | sed 's/^.*cuda_graph/cuda_graph/' | sort | uniq -c | head -8 |
       while read -r line; do log "  $name $pass: $line"; done
@@ -272,7 +272,7 @@ elif wanted chain-device || wanted chain-client || wanted chain-identity; then
   else
     log "chain-identity: no features in the encoder's answer; chain-client's head request keeps random features"
   fi
-  "$PYTHON" "$here/report.py" --identity "$id.key.jsonl" "$id.data.jsonl" >"$id.json" 2>>"$id.key.log"
+  "$PYTHON" "$here/report.py" --identity "$id.key.jsonl" "$id.data.jsonl" "$id.key.log" "$id.data.log" >"$id.json" 2>>"$OUTDIR/run.log"
   ms=$(( ($(date +%s%N) - t) / 1000000 ))
   log "chain-identity [$CHAIN_MODE]: infer rc=$rc1/$rc2 in $ms ms: $(tr -d '\n' <"$id.json" | cut -c1-200)"
   echo "chain-identity $ms" >>"$OUTDIR/raw/elapsed.txt"

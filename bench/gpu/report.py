@@ -192,8 +192,13 @@ def case_summary(outdir, name, mode, streams):
     return d
 
 
-GRAPH_CAPTURED = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': captured batch size (\d+) in ([\d.]+) ms")
-GRAPH_EAGER = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': batch size (\d+) runs eagerly: (.*)$")
+# The backend's lines (GraphPath): "captured batch size N (shape [..]) as graph G in X ms" and
+# "batch size N (shape [..]) runs eagerly: REASON"; a session-wide fallback says "every batch
+# runs eagerly: REASON" and lands in "other".
+GRAPH_CAPTURED = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': captured batch size (\d+)"
+                            r"(?: \(shape [^)]*\))?(?: as graph \d+)? in ([\d.]+) ms")
+GRAPH_EAGER = re.compile(r"cuda_graph: model '([^']*)' instance '([^']*)': batch size (\d+)"
+                         r"(?: \(shape [^)]*\))? runs eagerly: (.*)$")
 
 
 def graph_lines(log):

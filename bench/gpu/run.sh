@@ -215,6 +215,25 @@ for p in $GRAPH_MODELS; do
     done
   done
 done
+# (a'') graph results identical to eager: one infer per model and batch size on repo-keygraph,
+# 4 repetitions of the request that carries the data (the 1st runs eagerly and learns the shape,
+# the 2nd captures, the 3rd and 4th replay); --verify-repeats counts answers that differ from the
+# 1st, bit for bit (the printed floats are exact to float precision).
+if [[ $KIND == KIND_GPU ]] && wanted graph-identity; then
+  for p in $GRAPH_MODELS; do
+    m=${p%%:*} r=${p#*:}
+    has_model keygraph "$m" || continue
+    for b in 1 8; do
+      rq=$r; [[ $b == 8 ]] && rq=${r}_b8
+      [[ -e $R/$rq.first-key.json ]] || continue
+      gi=$OUTDIR/raw/graph-identity-$m-b$b
+      timeout 100 "$host" infer --backend-directory "$backends" --gpus "$gpus" --model-repository "$WORK/repo-keygraph" \
+        --backend-config "java_onnxruntime,jvm-options=$jvm" --model "$m" --request "$R/$rq.first-key.json" \
+        --repeat 4 --verify-repeats >"$gi.jsonl" 2>"$gi.log"
+      log "graph-identity $m b$b: rc=$? $(grep -m1 -o 'repeats differing from the first answer [0-9]*' "$gi.log"); $(grep -c 'captured batch size' "$gi.log") captured; $(grep -m1 -o 'runs eagerly: .*' "$gi.log" | cut -c1-160)"
+    done
+  done
+fi
 # (b) input size sweep on the small conv model, one model at a time.
 for s in $SWEEP_SIZES; do
   for mode in ort pinned content key auto; do

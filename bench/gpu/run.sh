@@ -44,7 +44,7 @@ DEADLINE_S=${DEADLINE_S:-0}
 case $PLAN in
   all) plan_re='.' ;;
   base) plan_re='^(seed-(ort|pinned|content|key|auto)(-1stream|-1thread)?$|sweep[0-9]+-|partial-|unique-)' ;;
-  graph) plan_re='^(seed-(ort|key|graph)$|g[18]-|chain-)' ;;
+  graph) plan_re='^(seed-(ort|key|graph)$|g[18]-|graph-identity|chain-)' ;;
   *) echo "PLAN must be all, base or graph" >&2; exit 64 ;;
 esac
 HASH=${HASH:-$([[ $PLAN == graph ]] && echo 0 || echo 1)}

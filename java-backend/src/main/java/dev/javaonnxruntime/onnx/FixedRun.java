@@ -7,6 +7,7 @@ import java.util.function.Function;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.RunOptions;
@@ -36,6 +37,10 @@ public final class FixedRun implements AutoCloseable {
       List<InputTensor> inputs, List<OutputTensor> outputs, int graphId) {
     if (graphId < 0) {
       throw new IllegalArgumentException("graph id must be >= 0, got " + graphId);
+    }
+    if (PointerScope.getInnerScope() != null) {
+      // A scope would release the binding when it closes, long before the graph stops replaying.
+      throw new IllegalStateException("a graph's binding must be made outside any PointerScope");
     }
     this.session = session;
     this.outputs = List.copyOf(outputs);

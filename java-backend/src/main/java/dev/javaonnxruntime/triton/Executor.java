@@ -224,13 +224,18 @@ final class Executor implements AutoCloseable {
     if (times[0] == 0) {
       times[0] = System.nanoTime();
     }
+    List<OutputTensor> shown = new ArrayList<>();
     session.run(inputs, bound, results -> {
       times[1] = System.nanoTime();
       if (learn) {
-        graphs.learn(key, inputs, results);
+        shown.addAll(results); // records: their shapes outlive the run, their addresses do not
       }
       writer.scatter(group, layout, results);
     });
+    if (learn) {
+      // Outside the run's PointerScope, which would release the graph's binding with the run.
+      graphs.learn(key, inputs, shown);
+    }
   }
 
   private void finish(List<RequestData> requests, long[] times) {

@@ -75,8 +75,10 @@ final class GraphPath implements AutoCloseable {
 
   /**
    * After the eager run that learned shape {@code key}: allocates the fixed buffers for its
-   * inputs and outputs and binds them, so its next batch is captured. On failure the shape stays
-   * eager (logged); nothing is thrown, the run's results are still good.
+   * inputs and outputs (of the names, types, sizes and shapes given; their addresses are not
+   * used) and binds them, so its next batch is captured. Must be called outside any {@code
+   * PointerScope}: the binding lives until {@link #close}. On failure the shape stays eager
+   * (logged); nothing is thrown, the run's results are still good.
    */
   void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
     List<Long> blocks = new ArrayList<>();

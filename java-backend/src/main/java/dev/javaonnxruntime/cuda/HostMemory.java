@@ -23,6 +23,7 @@ public final class HostMemory implements DeviceMemory {
   private final ConcurrentHashMap<Long, Long> live = new ConcurrentHashMap<>();
   private final AtomicLong liveBytes = new AtomicLong();
   private final AtomicInteger failuresToInject = new AtomicInteger();
+  private final int deviceId;
 
   /** Host memory without a capacity limit. */
   public HostMemory() {
@@ -31,10 +32,19 @@ public final class HostMemory implements DeviceMemory {
 
   /** Host memory that refuses allocations beyond {@code capacityBytes} live bytes. */
   public HostMemory(long capacityBytes) {
+    this(-1, capacityBytes);
+  }
+
+  /**
+   * Host memory standing in for device {@code deviceId} (tests of several devices without a GPU:
+   * each logical device gets its own memory, cache and budget, as each GPU does).
+   */
+  public HostMemory(int deviceId, long capacityBytes) {
     if (capacityBytes <= 0) {
       throw new IllegalArgumentException("capacityBytes must be > 0, got " + capacityBytes);
     }
     this.capacityBytes = capacityBytes;
+    this.deviceId = deviceId;
   }
 
   /** Makes the next {@code count} calls to {@link #allocate} fail (test hook). */
@@ -54,7 +64,7 @@ public final class HostMemory implements DeviceMemory {
 
   @Override
   public int deviceId() {
-    return -1;
+    return deviceId;
   }
 
   @Override

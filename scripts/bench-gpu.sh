@@ -26,7 +26,7 @@ jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.
 cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 # Libraries the host needs that Ubuntu may lack (Debian's libcjson).
 for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
-cp bench/gpu/run.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
+cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   "$bundle/bench/gpu/"
 for m in conv_net vit_patch text_encoder two_input; do
   mkdir -p "$bundle/examples/$m/1"

@@ -17,6 +17,7 @@ import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.LongVector;
 import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.OrtStatus;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
@@ -46,32 +47,41 @@ public final class ModelSession implements AutoCloseable {
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
 
-  private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target, int intraOpThreads,
-      boolean cudaGraph) {
+  private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
+      SessionSettings settings) {
     this.target = target;
-    this.cudaGraph = cudaGraph && target.gpu();
+    this.cudaGraph = settings.cudaGraph() && target.gpu();
+    boolean userStream = target.gpu() && target.stream() != 0;
     options = new SessionOptions();
     options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
-    if (intraOpThreads > 0) {
-      options.SetIntraOpNumThreads(intraOpThreads);
+    if (settings.intraOpThreads() > 0) {
+      options.SetIntraOpNumThreads(settings.intraOpThreads());
     }
     CUDAProviderOptions cuda = null;
     try {
+      settings.sessionConfig().forEach(options::AddConfigEntry);
+      for (Map.Entry<String, Long> d : settings.freeDimensions().entrySet()) {
+        check(GetApi().AddFreeDimensionOverrideByName(options.asOrtSessionOptions(), d.getKey(),
+            d.getValue()), "free dimension '" + d.getKey() + "'");
+      }
       if (target.gpu()) {
         cuda = new CUDAProviderOptions();
-        try (StringStringMap settings = new StringStringMap()) {
-          settings.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
+        try (StringStringMap map = new StringStringMap()) {
+          map.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
           if (this.cudaGraph) {
-            settings.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
+            map.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
           }
-          cuda.Update(settings);
+          settings.cudaOptions().forEach((k, v) -> map.put(new BytePointer(k), new BytePointer(v)));
+          cuda.Update(map);
         }
-        // ORT computes on the instance's own non-blocking stream, where all our copies run too.
-        cuda.UpdateWithValue("user_compute_stream", new Pointer() {
-          {
-            address = target.stream();
-          }
-        });
+        if (userStream) {
+          // ORT computes on the instance's own non-blocking stream, where all our copies run too.
+          cuda.UpdateWithValue("user_compute_stream", new Pointer() {
+            {
+              address = target.stream();
+            }
+          });
+        }
         options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
       }
       session = new Session(runtime.env(), new BytePointer(file.toString()), options);
@@ -85,7 +95,7 @@ public final class ModelSession implements AutoCloseable {
     cudaOptions = cuda;
     binding = new IoBinding(session);
     runOptions = new RunOptions();
-    if (target.gpu()) {
+    if (userStream) {
       // The instance synchronises its stream once per Execute, after its own output copies.
       runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
     }
@@ -110,7 +120,17 @@ public final class ModelSession implements AutoCloseable {
   /** Opens a session on the given target; a CUDA target whose provider cannot load throws. */
   public static ModelSession open(OrtRuntime runtime, Path file, ExecutionTarget target,
       int intraOpThreads) {
-    return new ModelSession(runtime, file, target, intraOpThreads, false);
+    return open(runtime, file, target, SessionSettings.threads(intraOpThreads));
+  }
+
+  /**
+   * Opens a session with the given settings. A CUDA target whose stream is 0 lets ONNX Runtime
+   * compute on a stream of its own (and synchronise it at the end of every run); otherwise ORT
+   * computes on the target's stream. Graph settings on a CPU target are ignored.
+   */
+  public static ModelSession open(OrtRuntime runtime, Path file, ExecutionTarget target,
+      SessionSettings settings) {
+    return new ModelSession(runtime, file, target, settings);
   }
 
   /**
@@ -123,7 +143,8 @@ public final class ModelSession implements AutoCloseable {
     if (!target.gpu()) {
       throw new IllegalArgumentException("CUDA graphs need a CUDA target");
     }
-    return new ModelSession(runtime, file, target, intraOpThreads, true);
+    return new ModelSession(runtime, file, target, SessionSettings.threads(intraOpThreads)
+        .withCudaGraph(true));
   }
 
   /** Whether this session was opened for CUDA graphs. */
@@ -203,6 +224,14 @@ public final class ModelSession implements AutoCloseable {
         binding.ClearBoundInputs();
         binding.ClearBoundOutputs();
       }
+    }
+  }
+
+  private static void check(OrtStatus status, String what) {
+    if (status != null && !status.isNull()) {
+      String message = GetApi().GetErrorMessage().call(status).getString();
+      GetApi().ReleaseStatus(status);
+      throw new OrtFailure("ONNX Runtime refused " + what + ": " + message, null);
     }
   }
 

@@ -1,0 +1,44 @@
+package dev.javaonnxruntime.onnx;
+
+import java.util.Map;
+
+/**
+ * How a {@link ModelSession} is opened, beyond its file and target: ONNX Runtime's intra-op thread
+ * count (0: its default), whether the CUDA provider may capture graphs, extra CUDA provider
+ * options by their ONNX Runtime names ({@code cudnn_conv_algo_search}, ...), session config
+ * entries ({@code session.disable_cpu_ep_fallback}, ...) and free-dimension overrides (a symbolic
+ * dimension such as {@code batch} fixed to a value, so ONNX Runtime can fold the shape arithmetic
+ * that depends on it). Immutable.
+ */
+public record SessionSettings(int intraOpThreads, boolean cudaGraph, Map<String, String> cudaOptions,
+    Map<String, String> sessionConfig, Map<String, Long> freeDimensions) {
+  public SessionSettings {
+    if (intraOpThreads < 0) {
+      throw new IllegalArgumentException("intra-op threads must be >= 0, got " + intraOpThreads);
+    }
+    cudaOptions = Map.copyOf(cudaOptions);
+    sessionConfig = Map.copyOf(sessionConfig);
+    freeDimensions = Map.copyOf(freeDimensions);
+  }
+
+  /** Plain settings: no graphs, no extra options. */
+  public static SessionSettings threads(int intraOpThreads) {
+    return new SessionSettings(intraOpThreads, false, Map.of(), Map.of(), Map.of());
+  }
+
+  public SessionSettings withCudaGraph(boolean on) {
+    return new SessionSettings(intraOpThreads, on, cudaOptions, sessionConfig, freeDimensions);
+  }
+
+  public SessionSettings withCudaOptions(Map<String, String> options) {
+    return new SessionSettings(intraOpThreads, cudaGraph, options, sessionConfig, freeDimensions);
+  }
+
+  public SessionSettings withSessionConfig(Map<String, String> config) {
+    return new SessionSettings(intraOpThreads, cudaGraph, cudaOptions, config, freeDimensions);
+  }
+
+  public SessionSettings withFreeDimensions(Map<String, Long> dims) {
+    return new SessionSettings(intraOpThreads, cudaGraph, cudaOptions, sessionConfig, dims);
+  }
+}

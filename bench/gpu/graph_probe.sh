@@ -62,9 +62,6 @@ for m in $MODELS; do
       probe "$m" "$b" stream=ort
       probe "$m" "$b" dim.batch="$b" stream=ort
       probe "$m" "$b" dim.batch="$b" cuda.cudnn_conv_algo_search=HEURISTIC
-      probe "$m" "$b" dim.batch="$b" cuda.cudnn_conv_algo_search=DEFAULT
-      probe "$m" "$b" dim.batch="$b" cuda.cudnn_conv_use_max_workspace=0
-      probe "$m" "$b" CUDA_MODULE_LOADING=EAGER dim.batch="$b"
       probe "$m" "$b" session.disable_cpu_ep_fallback=1
       probe "$m" "$b" dim.batch="$b" session.disable_cpu_ep_fallback=1
     fi

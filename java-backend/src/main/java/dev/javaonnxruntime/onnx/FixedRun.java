@@ -66,16 +66,26 @@ public final class FixedRun implements AutoCloseable {
   }
 
   private Value value(MemoryInfo info, long address, long bytes, long[] shape, DataType type) {
-    Pointer data = new Pointer() {
-      {
-        this.address = address;
-      }
-    };
+    Pointer data = view(address);
     try (LongPointer dims = new LongPointer(shape)) {
       Value v = Value.CreateTensor(info.asOrtMemoryInfo(), data, bytes, dims, shape.length,
           ElementTypes.toOnnx(type));
       values.add(v);
       return v;
+    }
+  }
+
+  /**
+   * A non-owning view of a caller's buffer. A named class, not an anonymous {@code Pointer} with an
+   * initialiser: inside one, {@code address} names Pointer's own field, not the method's parameter.
+   */
+  static Pointer view(long address) {
+    return new View(address);
+  }
+
+  private static final class View extends Pointer {
+    View(long address) {
+      this.address = address;
     }
   }
 

@@ -178,12 +178,7 @@ public final class GraphProbe {
 
   private static byte[] toHost(long address, long bytes) {
     try (BytePointer host = new BytePointer(bytes)) {
-      Pointer src = new Pointer() {
-        {
-          this.address = address;
-        }
-      };
-      check(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy");
+      check(cudaMemcpy(host, FixedRun.view(address), bytes, cudaMemcpyDeviceToHost), "cudaMemcpy");
       byte[] b = new byte[(int) bytes];
       host.get(b);
       return b;

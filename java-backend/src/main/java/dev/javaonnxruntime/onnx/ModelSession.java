@@ -153,14 +153,14 @@ public final class ModelSession implements AutoCloseable {
   }
 
   /**
-   * Binds every input and output of the model once at fixed device addresses (the caller's
-   * buffers) for the CUDA graph {@code graphId}; see {@link FixedRun}.
+   * Binds every input and output of the model once at fixed addresses (the caller's buffers: on
+   * the device for a CUDA session, in host memory for a CPU one) for the CUDA graph
+   * {@code graphId}; see {@link FixedRun}. On a session not opened for graphs the binding is only
+   * reused: every run is an eager run.
    */
   public FixedRun fixedRun(List<InputTensor> in, List<OutputTensor> out, int graphId) {
-    if (!cudaGraph) {
-      throw new IllegalStateException("the session was not opened for CUDA graphs");
-    }
-    return new FixedRun(session, deviceInfo, this::name, in, out, graphId);
+    return new FixedRun(session, deviceInfo != null ? deviceInfo : cpuInfo, this::name, in, out,
+        graphId);
   }
 
   public ExecutionTarget target() {

@@ -14,6 +14,21 @@
 static atomic_long host_funcs;
 static atomic_long free_hosts;
 
+/* cudart is dlopen()ed after this library (by JavaCPP, RTLD_LOCAL): RTLD_NEXT cannot see it. */
+static void*
+real_symbol(const char* name)
+{
+  void* f = dlsym(RTLD_NEXT, name);
+  if (f == NULL) {
+    void* h = dlopen("libcudart.so.13", RTLD_NOW | RTLD_NOLOAD);
+    f = h != NULL ? dlsym(h, name) : NULL;
+  }
+  if (f == NULL) {
+    fprintf(stderr, "cuda_trace: cannot find the real %s\n", name);
+  }
+  return f;
+}
+
 static void
 trace(const char* what, int rc)
 {
@@ -31,7 +46,11 @@ cudaFreeHost(void* p)
 {
   static int (*real)(void*);
   if (real == NULL) {
-    real = (int (*)(void*))dlsym(RTLD_NEXT, "cudaFreeHost");
+    real = (int (*)(void*))real_symbol("cudaFreeHost");
+  }
+  if (real == NULL) {
+    trace("cudaFreeHost (no real symbol)", -1);
+    return 1;
   }
   atomic_fetch_add(&free_hosts, 1);
   int rc = real(p);
@@ -46,7 +65,10 @@ cudaLaunchHostFunc(void* stream, void (*fn)(void*), void* data)
 {
   static int (*real)(void*, void (*)(void*), void*);
   if (real == NULL) {
-    real = (int (*)(void*, void (*)(void*), void*))dlsym(RTLD_NEXT, "cudaLaunchHostFunc");
+    real = (int (*)(void*, void (*)(void*), void*))real_symbol("cudaLaunchHostFunc");
+  }
+  if (real == NULL) {
+    return 1;
   }
   atomic_fetch_add(&host_funcs, 1);
   return real(stream, fn, data);

@@ -47,12 +47,28 @@ probe() { # MODEL BATCH [ENV=V] ARGS...
     -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-probe" -cp "$B/backends/java_onnxruntime/*" \
     dev.javaonnxruntime.onnx.GraphProbe "$WORK/models/$m/1/model.onnx" "$b" runs="$RUNS" "$@" 2>>"$log")
   local rc=$?
-  res=$(grep '^RESULT' <<<"$res")
+  local closed=$(grep -c '^CLOSED' <<<"$res")
+  res="$(grep '^RESULT' <<<"$res") rc=$rc closed=$closed"
   [[ -n $res ]] || res="RESULT model=$m batch=$b variant=[${envs[*]} $*] rc=$rc (no result; see probe.log)"
   [[ ${#envs[@]} -gt 0 ]] && res="$res env=[${envs[*]}]"
   echo "$res ($(( $(date +%s) - t )) s)" | tee -a "$out"
   echo "--- $res" >>"$log"
 }
+
+# CLOSE=1: only whether closing a session aborts the process (issue 7): plain sessions (ORT's
+# callback frees pinned buffers), graph-enabled ones, ORT's own stream; 3 processes each.
+if [[ ${CLOSE:-0} == 1 ]]; then
+  for m in $MODELS; do
+    for v in "graph=off" "graph=off stream=ort" "graph=on"; do
+      for i in 1 2 3; do
+        # shellcheck disable=SC2086
+        probe "$m" 1 runs=50 $v
+      done
+    done
+  done
+  echo "sessions closed cleanly: $(grep -c "closed=1" "$out") of $(grep -c "^RESULT" "$out")" | tee -a "$out"
+  exit 0
+fi
 
 for m in $MODELS; do
   for b in $BATCHES; do

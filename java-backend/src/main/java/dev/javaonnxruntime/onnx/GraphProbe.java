@@ -27,7 +27,9 @@ import org.bytedeco.javacpp.Pointer;
  * can leave a sticky CUDA error that poisons the process.
  *
  * <p>Run: {@code java -cp <jars> dev.javaonnxruntime.onnx.GraphProbe MODEL.onnx BATCH [stream=user|ort]
- * [cuda.<provider option>=V]... [session.<config key>=V]... [dim.<symbolic dim>=N] [runs=N]}.
+ * [graph=off] [cuda.<provider option>=V]... [session.<config key>=V]... [dim.<symbolic dim>=N]
+ * [runs=N]}. {@code graph=off} opens a plain session and only runs it eagerly; a line
+ * {@code CLOSED ...} follows once the session has been closed.
  */
 public final class GraphProbe {
   private GraphProbe() {}
@@ -36,6 +38,7 @@ public final class GraphProbe {
     Path file = Path.of(args[0]);
     int batch = Integer.parseInt(args[1]);
     boolean userStream = true;
+    boolean graph = true;
     int runs = 200;
     Map<String, String> cuda = new HashMap<>();
     Map<String, String> config = new HashMap<>();
@@ -46,6 +49,8 @@ public final class GraphProbe {
       String v = a.substring(a.indexOf('=') + 1);
       if (k.equals("stream")) {
         userStream = v.equals("user");
+      } else if (k.equals("graph")) {
+        graph = !v.equals("off");
       } else if (k.equals("runs")) {
         runs = Integer.parseInt(v);
       } else if (k.startsWith("cuda.")) {
@@ -62,7 +67,7 @@ public final class GraphProbe {
     cudaSetDevice(0);
     try (OrtRuntime ort = OrtRuntime.create();
         CudaStream stream = new CudaStream(0)) {
-      SessionSettings settings = SessionSettings.threads(0).withCudaGraph(true).withCudaOptions(cuda)
+      SessionSettings settings = SessionSettings.threads(0).withCudaGraph(graph).withCudaOptions(cuda)
           .withSessionConfig(config).withFreeDimensions(dims);
       ModelSession session;
       try {
@@ -75,6 +80,8 @@ public final class GraphProbe {
       line.append(" load=ok");
       List<Pointer> device = new ArrayList<>();
       try (session) {
+        body:
+        {
         List<InputTensor> in = new ArrayList<>();
         for (TensorInfo t : session.inputs()) {
           long[] shape = t.shape().clone();
@@ -123,6 +130,9 @@ public final class GraphProbe {
           }
         }
         line.append(String.format(" eager_p50_ms=%.3f", p50(eager)));
+        if (!graph) {
+          break body;
+        }
         List<OutputTensor> out = new ArrayList<>();
         for (OutputTensor o : outShapes) {
           Pointer d = new Pointer();
@@ -144,8 +154,8 @@ public final class GraphProbe {
             line.append(String.format(" capture=ok(warm %.1f ms, capture %.1f ms)",
                 (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
           } catch (RuntimeException e) {
-            System.out.println(line + " capture=FAIL(" + oneLine(e) + ")");
-            return;
+            line.append(" capture=FAIL(" + oneLine(e) + ")");
+            break body;
           }
           boolean same = identical(out, reference);
           for (int r = 0; r < runs; r++) {
@@ -158,12 +168,14 @@ public final class GraphProbe {
           same &= identical(out, reference);
           line.append(String.format(" graph_p50_ms=%.3f identical=%s", p50(replay), same));
         }
+        }
       } catch (RuntimeException e) {
         line.append(" error=").append(oneLine(e));
       } finally {
         device.forEach(p -> cudaFree(p));
+        System.out.println(line); // before the session closes: closing may abort the process
       }
-      System.out.println(line);
+      System.out.println("CLOSED session of " + file + ", after " + variant);
     }
   }
 

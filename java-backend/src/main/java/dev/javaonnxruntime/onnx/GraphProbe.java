@@ -28,7 +28,7 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>Run: {@code java -cp <jars> dev.javaonnxruntime.onnx.GraphProbe MODEL.onnx BATCH [stream=user|ort]
  * [graph=off] [cuda.<provider option>=V]... [session.<config key>=V]... [dim.<symbolic dim>=N]
- * [runs=N]}. {@code graph=off} opens a plain session and only runs it eagerly; a line
+ * [runs=N]}. {@code graph=off} captures nothing and only runs the session eagerly; a line
  * {@code CLOSED ...} follows once the session has been closed.
  */
 public final class GraphProbe {

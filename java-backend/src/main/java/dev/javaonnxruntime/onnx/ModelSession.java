@@ -43,6 +43,7 @@ public final class ModelSession implements AutoCloseable {
   private final MemoryInfo deviceInfo;
   private final ExecutionTarget target;
   private final boolean cudaGraph;
+  private final String graphModeRefusal;
   private final List<TensorInfo> inputs;
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
@@ -52,13 +53,65 @@ public final class ModelSession implements AutoCloseable {
     this.target = target;
     this.cudaGraph = settings.cudaGraph() && target.gpu();
     boolean userStream = target.gpu() && target.stream() != 0;
-    options = new SessionOptions();
-    options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
-    if (settings.intraOpThreads() > 0) {
-      options.SetIntraOpNumThreads(settings.intraOpThreads());
+    // Every CUDA session runs in the provider's graph mode, captures or not. Outside it ONNX
+    // Runtime releases a stream's pinned CPU buffers from a CUDA host callback holding a
+    // reference to the pinned allocator; when a session closes, that callback can hold the
+    // last one and destroy the allocator inside the callback, where cudaFreeHost fails (800)
+    // and ORT terminates the process (seen on unload, bench/results/2026-12-01-h200-graphs).
+    // In graph mode ORT synchronises the stream and frees them on the calling thread instead.
+    boolean graphMode = target.gpu();
+    Opened opened;
+    String refusal = null;
+    try {
+      opened = openSession(runtime, file, target, settings, graphMode, userStream);
+    } catch (OrtFailure e) {
+      if (!graphMode || cudaGraph) {
+        throw e;
+      }
+      // A model ORT cannot run in graph mode (control flow, nodes off the CUDA provider).
+      refusal = e.getMessage();
+      graphMode = false;
+      opened = openSession(runtime, file, target, settings, false, userStream);
     }
+    options = opened.options();
+    cudaOptions = opened.cuda();
+    session = opened.session();
+    this.graphModeRefusal = refusal;
+    binding = new IoBinding(session);
+    runOptions = new RunOptions();
+    if (userStream) {
+      // The instance synchronises its stream once per Execute, after its own output copies.
+      runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
+    }
+    if (graphMode) {
+      // Eager runs in graph mode must not capture: only FixedRun's graph ids do.
+      runOptions.AddConfigEntry("gpu_graph_id", "-1");
+    }
+    cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    deviceInfo = target.gpu()
+        ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
+    inputs = describe(session.GetInputNames(), true);
+    outputs = describe(session.GetOutputNames(), false);
+    // Names live as long as the session: made here, outside every run's PointerScope.
+    for (TensorInfo t : inputs) {
+      names.put(t.name(), new BytePointer(t.name()));
+    }
+    for (TensorInfo t : outputs) {
+      names.put(t.name(), new BytePointer(t.name()));
+    }
+  }
+
+  private record Opened(SessionOptions options, CUDAProviderOptions cuda, Session session) {}
+
+  private static Opened openSession(OrtRuntime runtime, Path file, ExecutionTarget target,
+      SessionSettings settings, boolean graphMode, boolean userStream) {
+    SessionOptions options = new SessionOptions();
     CUDAProviderOptions cuda = null;
     try {
+      options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
+      if (settings.intraOpThreads() > 0) {
+        options.SetIntraOpNumThreads(settings.intraOpThreads());
+      }
       settings.sessionConfig().forEach(options::AddConfigEntry);
       for (Map.Entry<String, Long> d : settings.freeDimensions().entrySet()) {
         check(GetApi().AddFreeDimensionOverrideByName(options.asOrtSessionOptions(), d.getKey(),
@@ -68,7 +121,7 @@ public final class ModelSession implements AutoCloseable {
         cuda = new CUDAProviderOptions();
         try (StringStringMap map = new StringStringMap()) {
           map.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
-          if (this.cudaGraph) {
+          if (graphMode) {
             map.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
           }
           settings.cudaOptions().forEach((k, v) -> map.put(new BytePointer(k), new BytePointer(v)));
@@ -84,36 +137,15 @@ public final class ModelSession implements AutoCloseable {
         }
         options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
       }
-      session = new Session(runtime.env(), new BytePointer(file.toString()), options);
+      Session session = new Session(runtime.env(), new BytePointer(file.toString()), options);
+      return new Opened(options, cuda, session);
     } catch (RuntimeException e) {
       if (cuda != null) {
         cuda.close();
       }
       options.close();
-      throw new OrtFailure("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
-    }
-    cudaOptions = cuda;
-    binding = new IoBinding(session);
-    runOptions = new RunOptions();
-    if (userStream) {
-      // The instance synchronises its stream once per Execute, after its own output copies.
-      runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
-    }
-    if (this.cudaGraph) {
-      // Eager runs of a graph-enabled session must not capture: only FixedRun's graph ids do.
-      runOptions.AddConfigEntry("gpu_graph_id", "-1");
-    }
-    cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-    deviceInfo = target.gpu()
-        ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
-    inputs = describe(session.GetInputNames(), true);
-    outputs = describe(session.GetOutputNames(), false);
-    // Names live as long as the session: made here, outside every run's PointerScope.
-    for (TensorInfo t : inputs) {
-      names.put(t.name(), new BytePointer(t.name()));
-    }
-    for (TensorInfo t : outputs) {
-      names.put(t.name(), new BytePointer(t.name()));
+      throw e instanceof OrtFailure f ? f
+          : new OrtFailure("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -145,6 +177,14 @@ public final class ModelSession implements AutoCloseable {
     }
     return new ModelSession(runtime, file, target, SessionSettings.threads(intraOpThreads)
         .withCudaGraph(true));
+  }
+
+  /**
+   * Why ONNX Runtime refused the CUDA provider's graph mode for this CUDA session that captures
+   * no graphs (the session then runs without it, see the constructor), or null.
+   */
+  public String graphModeRefusal() {
+    return graphModeRefusal;
   }
 
   /** Whether this session was opened for CUDA graphs. */

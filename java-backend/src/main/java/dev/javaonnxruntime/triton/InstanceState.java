@@ -69,6 +69,12 @@ final class InstanceState implements AutoCloseable {
         try {
           stream = backend.instanceStream(memory);
           session = openGpu(model, name, ExecutionTarget.cuda(device, stream.handle()), threads);
+          if (session.graphModeRefusal() != null) {
+            Log.warn("instance '" + name + "' of model '" + model.name + "': ONNX Runtime cannot "
+                + "run this model in the CUDA provider's graph mode (" + session.graphModeRefusal()
+                + "); it runs without it, where unloading the model can abort the server "
+                + "(docs/triton-guide.md, known limits)");
+          }
         } finally {
           gate.exit();
         }

@@ -234,7 +234,7 @@ def main():
                 wrong_first += 1
             elif k is not None:
                 code, phrase = EXPECTED[k]
-                ok = phrase in line.get("error", "")
+                ok = phrase in line.get("error", "") and line.get("code", code) == code
                 errors_by_code.setdefault(code, [0, 0])
                 errors_by_code[code][0 if ok else 1] += 1
                 if not ok:

@@ -1012,6 +1012,7 @@ TRITONBACKEND_ResponseSend(
                      fn, host_request_label(r), send_flags);
   }
   char* err_msg = error != NULL ? host_error_peek(error, fn) : NULL;
+  const char* err_code = error != NULL ? host_error_code_name(error) : NULL;
   pthread_mutex_lock(&r->lock);
   bool second = r->answered;
   bool host_owned = r->state == REQ_HOST_ANSWERED;
@@ -1022,7 +1023,7 @@ TRITONBACKEND_ResponseSend(
   char* format_err = NULL;
   bool with_data = r->call->wants_data;
   if (!second && !host_owned) {
-    json = err_msg != NULL ? requests_error_json(err_msg)
+    json = err_msg != NULL ? requests_backend_error_json(err_msg, err_code)
                            : requests_format_response(response, with_data, &format_err);
   }
   pthread_mutex_unlock(&r->lock);

@@ -102,6 +102,9 @@ TRITONSERVER_Error* host_error(TRITONSERVER_Error_Code code, const char* fmt, ..
 char* host_error_consume(TRITONSERVER_Error* err, const char* entry_point);
 /* Copies the message of an error the backend keeps (ResponseSend). */
 char* host_error_peek(TRITONSERVER_Error* err, const char* where);
+/* The error's code as the enum names it without its prefix ("INVALID_ARG"); "UNKNOWN" for a
+ * pointer that is not a live error. */
+const char* host_error_code_name(TRITONSERVER_Error* err);
 TRITONSERVER_Message* host_message_new(const char* json, size_t len, bool host_owned);
 void host_message_free(TRITONSERVER_Message* msg);
 void host_log(TRITONSERVER_LogLevel level, const char* file, int line, const char* fmt, ...)
@@ -400,6 +403,9 @@ TRITONBACKEND_Request* requests_instantiate(const host_request_template* t, host
  * on a malformed output: the same breaches are found with or without data. */
 char* requests_format_response(TRITONBACKEND_Response* response, bool with_data, char** err);
 char* requests_error_json(const char* message);
+/* {"error":"...","code":"INVALID_ARG"}: an error response the backend sent, with its code (the
+ * host's own output format; Triton's HTTP front end maps the code to the status instead). */
+char* requests_backend_error_json(const char* message, const char* code);
 /* Poisons a released request's input buffers and retires it for deferred freeing. */
 void requests_retire(TRITONBACKEND_Request* request);
 void requests_free_all_retired(void);

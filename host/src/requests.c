@@ -189,6 +189,18 @@ requests_error_json(const char* message)
   return b.s;
 }
 
+char*
+requests_backend_error_json(const char* message, const char* code)
+{
+  sbuf b = {0};
+  sb_str(&b, "{\"error\":");
+  sb_json_string(&b, message, strlen(message));
+  sb_str(&b, ",\"code\":");
+  sb_json_string(&b, code, strlen(code));
+  sb_str(&b, "}");
+  return b.s;
+}
+
 /* ---------------------------------------------------------------- datatypes */
 
 static const char* const req_dtype_names[] = {

@@ -170,6 +170,25 @@ host_error_peek(TRITONSERVER_Error* err, const char* where)
   return strdup(err->msg);
 }
 
+const char*
+host_error_code_name(TRITONSERVER_Error* err)
+{
+  if (registry_kind(err) != HK_ERROR) {
+    return "UNKNOWN";
+  }
+  switch (err->code) {
+    case TRITONSERVER_ERROR_UNKNOWN: return "UNKNOWN";
+    case TRITONSERVER_ERROR_INTERNAL: return "INTERNAL";
+    case TRITONSERVER_ERROR_NOT_FOUND: return "NOT_FOUND";
+    case TRITONSERVER_ERROR_INVALID_ARG: return "INVALID_ARG";
+    case TRITONSERVER_ERROR_UNAVAILABLE: return "UNAVAILABLE";
+    case TRITONSERVER_ERROR_UNSUPPORTED: return "UNSUPPORTED";
+    case TRITONSERVER_ERROR_ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case TRITONSERVER_ERROR_CANCELLED: return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
 /* ---------------------------------------------------------------- messages */
 
 TRITONSERVER_Message*

@@ -323,7 +323,7 @@ rogue_replay no_output_buffer "output 'OUTPUT0' was sent without TRITONBACKEND_O
 rogue_replay short_bytes "BYTES output 'S_OUT' holds fewer than 1 length-prefixed elements"
 rogue_replay bytes_overrun "BYTES output 'S_OUT' element 0 overruns the buffer"
 rogue execute_error 1 "" '{"error":"rogue is unavailable"}'
-rogue error_response 1 "" '{"error":"rogue rejects this input"}'
+rogue error_response 1 "" '{"error":"rogue rejects this input","code":"INVALID_ARG"}'
 rogue fail_model_init 1 "" '{"error":"failed to load model '\''r_fail_model_init'\'': rogue refuses this model"}'
 rogue fail_instance_init 1 "" '{"error":"failed to load model '\''r_fail_instance_init'\'': rogue instance _1 failed"}'
 

@@ -1,6 +1,8 @@
 package dev.javaonnxruntime.hosttests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -48,5 +50,34 @@ class CacheGroupIsolationTest {
         assertEquals(20, line.path("errors").asInt(), r::toString);
       }
     }
+  }
+
+  @Test
+  void unloadingTheLastModelOfAGroupFreesItsEntriesBeforeFinalize() throws Exception {
+    String config = Repos.exampleConfig("two_input", "", "")
+        + "parameters { key: \"input_cache_group\" value: { string_value: \"shared\" } }\n"
+        + "parameters { key: \"input_cache\" value: { string_value: \"key\" } }\n";
+    Repos.withConfig(dir, "two_input", "writer", config.replace("two_input", "writer"));
+    Repos.withConfig(dir, "two_input", "reader", config.replace("two_input", "reader"));
+
+    ObjectNode store = Repos.request("two_input/request_b1.json");
+    store.putObject("parameters").put("input_cache_key.image", "kept");
+    ObjectNode reference = store.deepCopy();
+    ArrayNode inputs = reference.putArray("inputs");
+    for (JsonNode in : store.path("inputs")) {
+      if (!in.path("name").asText().equals("image")) {
+        inputs.add(in);
+      }
+    }
+    TritonHost.Result r = TritonHost.run(List.of(TritonHost.ROOT.resolve("triton-host").toString(),
+        "infer", "--model-repository", dir.toString(),
+        "--model", "writer", "--request", Repos.write(dir, "store.json", store),
+        "--model", "reader", "--request", Repos.write(dir, "reference.json", reference)));
+
+    assertEquals(0, r.exit(), r::toString);
+    // writer unloads first: reader still uses the group, its key stays; then reader, the last.
+    assertTrue(r.stderr().contains("model 'reader' was the last of cache group 'shared': 1 named "
+        + "entries dropped; the caches now hold 0 bytes"), r::toString);
+    assertFalse(r.stderr().contains("model 'writer' was the last"), r::toString);
   }
 }

@@ -48,6 +48,8 @@ class ErrorIsolationTest {
     String badType = r.line(2).path("error").asText();
     assertTrue(notFound.contains("bob-key"), () -> "its own key is named: " + notFound);
     assertTrue(badType.contains("must be a string"), () -> badType);
+    assertEquals("NOT_FOUND", r.line(1).path("code").asText(), r::toString);
+    assertEquals("INVALID_ARG", r.line(2).path("code").asText(), r::toString);
     for (String error : List.of(notFound, badType)) {
       assertFalse(error.contains("alice") || error.contains("secret"),
           () -> "an error names another request's key: " + error);

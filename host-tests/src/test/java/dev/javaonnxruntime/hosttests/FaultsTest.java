@@ -31,6 +31,7 @@ class FaultsTest {
     Outputs.assertMatches(TritonHost.TESTDATA.resolve("fails_at_runtime/expected_good.json"), r.line(2));
     String error = r.line(1).path("error").asText();
     assertTrue(error.contains("ONNX Runtime failed to run"), error);
+    assertEquals("INTERNAL", r.line(1).path("code").asText(), r::toString);
   }
 
   @Test
@@ -45,6 +46,7 @@ class FaultsTest {
     assertEquals(1, r.exit(), r::toString);
     Outputs.assertMatches(TritonHost.TESTDATA.resolve("text_encoder/expected_b1.json"), r.line(0));
     assertTrue(r.line(1).path("error").asText().contains("injected fault"), r::toString);
+    assertEquals("INTERNAL", r.line(1).path("code").asText(), r::toString);
     Outputs.assertMatches(TritonHost.TESTDATA.resolve("text_encoder/expected_b3.json"), r.line(2));
     assertTrue(r.line(3).path("error").asText().contains("injected fault"), r::toString);
   }
@@ -69,6 +71,8 @@ class FaultsTest {
     assertEquals(1, r.exit(), r::toString);
     String error = r.line(0).path("error").asText();
     assertTrue(error.contains("out of device memory"), error);
+    // Triton has no RESOURCE_EXHAUSTED: UNAVAILABLE (HTTP 503) tells the client to retry later.
+    assertEquals("UNAVAILABLE", r.line(0).path("code").asText(), r::toString);
     Path expected = TritonHost.TESTDATA.resolve("two_input/expected_b1.json");
     Outputs.assertMatches(expected, r.line(1));
     Outputs.assertMatches(expected, r.line(2));

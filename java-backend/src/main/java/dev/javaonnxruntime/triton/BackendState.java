@@ -146,7 +146,15 @@ final class BackendState implements AutoCloseable {
   synchronized void modelUnloaded(ModelState model) {
     if (groupUsers.merge(model.cache.group, -1, Integer::sum) <= 0) {
       groupUsers.remove(model.cache.group);
-      caches.values().forEach(c -> c.removeGroup(model.cache.group));
+      int dropped = 0;
+      long resident = 0;
+      for (InputCache c : caches.values()) {
+        dropped += c.removeGroup(model.cache.group);
+        resident += c.residentBytes();
+      }
+      Log.info("input cache: model '" + model.name + "' was the last of cache group '"
+          + model.cache.group + "': " + dropped + " named entries dropped; the caches now hold "
+          + resident + " bytes");
     }
   }
 

@@ -91,5 +91,8 @@ class FaultsTest {
     assertEquals(0, r.exit(), r::toString);
     assertTrue(r.stderr().contains("native memory after finalize: 0 bytes held by the backend"),
         r::toString);
+    // JavaCPP's own count, after the GC finalize runs: every pointer the backend made is closed
+    // or unreachable; one still referenced (a leak the GC cannot fix) shows here.
+    assertTrue(r.stderr().contains("JavaCPP counts 0 bytes in 0 pointers (after a GC"), r::toString);
   }
 }

@@ -242,6 +242,7 @@ typedef struct host_queue {
   struct TRITONBACKEND_Request* tail;
   size_t length;
   bool shutdown;
+  bool closed; /* unloading: new requests are answered with an error at once */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } host_queue;
@@ -424,6 +425,9 @@ void models_free(TRITONBACKEND_Model* model);
 void scheduler_init(TRITONBACKEND_Model* model);
 int scheduler_start(TRITONBACKEND_Model* model);
 void scheduler_enqueue(TRITONBACKEND_Model* model, TRITONBACKEND_Request* request);
+/* Unload begins: from now on a new request is answered with an error at once (Triton's front
+ * end refuses a model that is unloading); queued and executing ones still run. */
+void scheduler_close(TRITONBACKEND_Model* model);
 /* Stops accepting work, lets the instance threads drain the queue and joins them. */
 void scheduler_stop(TRITONBACKEND_Model* model);
 void histogram_add(host_histogram* h, uint64_t value);

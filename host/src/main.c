@@ -46,6 +46,7 @@ typedef struct main_args {
   long metrics_interval_ms; /* --metrics-interval: rewrite --metrics FILE this often */
   bool interleave;          /* infer --interleave: round-robin over the files */
   bool verify_repeats;      /* infer --verify-repeats: every repetition must answer the same */
+  long unload_after;        /* infer --unload-after N: unload every model once N are answered */
 } main_args;
 
 static FILE* main_out; /* the real stdout */
@@ -74,6 +75,9 @@ main_usage(void)
           "  --disable-auto-complete-config\n"
           "  --gpus N                       GPUs the host pretends to have (default 0)\n"
           "  --no-frontend-checks           pass requests Triton's front end would reject\n"
+          "  --unload-after N               infer: unload the models once N requests are\n"
+          "                                 answered, while the clients go on sending (queued\n"
+          "                                 and executing ones finish; later ones are refused)\n"
           "  --input-chunks K               split each input into K buffers\n"
           "  --log-verbose                  enable VERBOSE log messages\n"
           "  --metrics FILE                 write custom metrics (Prometheus text format)\n"
@@ -191,6 +195,8 @@ main_parse(int argc, char** argv, main_args* a)
       a->repeat = n;
     } else if (MAIN_FLAG("--concurrency") && main_long(v, 1, &n)) {
       a->concurrency = n;
+    } else if (MAIN_FLAG("--unload-after") && main_long(v, 1, &n)) {
+      a->unload_after = n;
     } else if (MAIN_FLAG("--warmup") && main_long(v, 0, &n)) {
       a->warmup = n;
     } else if (MAIN_FLAG("--backend-directory")) {
@@ -498,6 +504,22 @@ main_infer(const main_args* a)
     pthread_create(&tids[i], NULL, main_infer_client, &c);
   }
   main_sampler_start(a);
+  if (a->unload_after > 0) {
+    /* Unload while the clients still send, as Triton does on an explicit unload: bounded wait
+     * for the first N answers (every request is answered or times out). */
+    long total = (long)c.files * c.repeat;
+    long target = a->unload_after < total ? a->unload_after : total;
+    uint64_t deadline = host_now_ns() + (uint64_t)(g_host_options.response_timeout_s * 1e9);
+    while (atomic_load(&c.answered) < target && host_now_ns() < deadline) {
+      struct timespec pause = {0, 1000000};
+      nanosleep(&pause, NULL);
+    }
+    fprintf(stderr, "triton-host: infer: unloading the models after %ld answers\n",
+            atomic_load(&c.answered));
+    for (int i = 0; i < loaded; ++i) {
+      models_unload(models[i]);
+    }
+  }
   for (long i = 0; i < threads; ++i) {
     pthread_join(tids[i], NULL);
   }

@@ -550,6 +550,7 @@ static void*
 models_unload_main(void* arg)
 {
   TRITONBACKEND_Model* m = arg;
+  scheduler_close(m);
   /* Triton waits for in-flight requests before unloading; bounded here by the response
    * timeout (at most 10 s). */
   double wait_s = g_host_options.response_timeout_s < 10.0 ? g_host_options.response_timeout_s

@@ -53,6 +53,22 @@ scheduler_enqueue(TRITONBACKEND_Model* model, TRITONBACKEND_Request* request)
   request->state = REQ_QUEUED;
   request->next = NULL;
   pthread_mutex_lock(&q->mu);
+  if (q->closed) {
+    pthread_mutex_unlock(&q->mu);
+    pthread_mutex_lock(&request->lock);
+    request->state = REQ_HOST_ANSWERED;
+    request->answered = true;
+    pthread_mutex_unlock(&request->lock);
+    char* msg = NULL;
+    if (asprintf(&msg, "model '%s' is unloading and accepts no new requests", model->name) < 0) {
+      msg = NULL;
+    }
+    call_deliver(request->call, requests_error_json(msg != NULL ? msg : "model is unloading"),
+                 true);
+    free(msg);
+    requests_retire(request);
+    return;
+  }
   request->enqueue_ns = host_now_ns();
   if (q->tail != NULL) {
     q->tail->next = request;
@@ -315,6 +331,15 @@ scheduler_start(TRITONBACKEND_Model* model)
     inst->thread_started = true;
   }
   return 0;
+}
+
+void
+scheduler_close(TRITONBACKEND_Model* model)
+{
+  host_queue* q = &model->queue;
+  pthread_mutex_lock(&q->mu);
+  q->closed = true;
+  pthread_mutex_unlock(&q->mu);
 }
 
 void

@@ -30,9 +30,9 @@ class ErrorIsolationTest {
     bias(alice).removeAll().add(SECRET_VALUE).add(SECRET_VALUE).add(SECRET_VALUE).add(SECRET_VALUE);
 
     // Bob, in the same model and cache group: a key nobody stored, then a key of the wrong type.
-    ObjectNode unknown = withoutImage(Repos.request("two_input/request_b1.json"));
+    ObjectNode unknown = Repos.without(Repos.request("two_input/request_b1.json"), "image");
     unknown.putObject("parameters").put("input_cache_key.image", "bob-key");
-    ObjectNode wrongType = withoutImage(Repos.request("two_input/request_b1.json"));
+    ObjectNode wrongType = Repos.without(Repos.request("two_input/request_b1.json"), "image");
     wrongType.putObject("parameters").put("input_cache_key.image", 7);
 
     List<String> args = TritonHost.requests(Repos.write(dir, "alice.json", alice),
@@ -64,16 +64,5 @@ class ErrorIsolationTest {
       }
     }
     throw new IllegalArgumentException("no bias input");
-  }
-
-  private static ObjectNode withoutImage(ObjectNode request) {
-    JsonNode all = request.path("inputs").deepCopy();
-    ArrayNode inputs = request.putArray("inputs");
-    for (JsonNode in : all) {
-      if (!in.path("name").asText().equals("image")) {
-        inputs.add(in);
-      }
-    }
-    return request;
   }
 }

@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.hosttests;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +34,18 @@ final class Repos {
     Path file = dir.resolve(name);
     Files.writeString(file, request.toString());
     return file.toString();
+  }
+
+  /** A copy of {@code request} (parameters included) without its input {@code input}. */
+  static ObjectNode without(ObjectNode request, String input) {
+    ObjectNode copy = request.deepCopy();
+    ArrayNode inputs = copy.putArray("inputs");
+    for (JsonNode in : request.path("inputs")) {
+      if (!in.path("name").asText().equals(input)) {
+        inputs.add(in);
+      }
+    }
+    return copy;
   }
 
   /** A copy of an example request file, as an editable tree. */

@@ -26,7 +26,8 @@ import org.bytedeco.javacpp.Pointer;
  * capture a model on a given GPU, not a test: one variant per process, because a failed capture
  * can leave a sticky CUDA error that poisons the process.
  *
- * <p>Run: {@code java -cp <jars> dev.javaonnxruntime.onnx.GraphProbe MODEL.onnx BATCH [stream=user|ort]
+ * <p>Run: {@code java -cp <jars> dev.javaonnxruntime.onnx.GraphProbe MODEL.onnx BATCH
+ * [stream=user|ort]
  * [graph=off] [cuda.<provider option>=V]... [session.<config key>=V]... [dim.<symbolic dim>=N]
  * [runs=N]}. {@code graph=off} captures nothing and only runs the session eagerly; a line
  * {@code CLOSED ...} follows once the session has been closed.
@@ -62,12 +63,14 @@ public final class GraphProbe {
       }
     }
     String variant = String.join(" ", Arrays.asList(args).subList(2, args.length));
-    StringBuilder line = new StringBuilder("RESULT model=" + file.getParent().getParent().getFileName()
+    StringBuilder line = new StringBuilder("RESULT model="
+        + file.getParent().getParent().getFileName()
         + " batch=" + batch + " variant=[" + variant + "]");
     cudaSetDevice(0);
     try (OrtRuntime ort = OrtRuntime.create();
         CudaStream stream = new CudaStream(0)) {
-      SessionSettings settings = SessionSettings.threads(0).withCudaGraph(graph).withCudaOptions(cuda)
+      SessionSettings settings = SessionSettings.threads(0).withCudaGraph(graph)
+          .withCudaOptions(cuda)
           .withSessionConfig(config).withFreeDimensions(dims);
       ModelSession session;
       try {
@@ -80,94 +83,94 @@ public final class GraphProbe {
       line.append(" load=ok");
       List<Pointer> device = new ArrayList<>();
       try (session) {
-        body:
-        {
-        List<InputTensor> in = new ArrayList<>();
-        for (TensorInfo t : session.inputs()) {
-          long[] shape = t.shape().clone();
-          for (int d = 0; d < shape.length; d++) {
-            if (shape[d] < 0) {
-              shape[d] = d == 0 ? batch : 1;
-            }
-          }
-          long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-          long bytes = n * t.dataType().byteSize();
-          BytePointer host = new BytePointer(bytes);
-          for (long j = 0; j < n; j++) {
-            if (t.dataType() == DataType.FP32) {
-              host.putFloat(j * 4, (float) Math.sin(j * 0.001));
-            } else if (t.dataType() == DataType.INT64) {
-              host.putLong(j * 8, (j * 7919) % 1000);
-            } else {
-              throw new IllegalArgumentException("probe fills FP32 and INT64 inputs only: " + t);
-            }
-          }
-          Pointer d = new Pointer();
-          check(cudaMalloc(d, bytes), "cudaMalloc");
-          device.add(d);
-          check(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
-          in.add(new InputTensor(t.name(), t.dataType(), d.address(), bytes, shape, true));
-        }
-        List<String> outNames = session.outputs().stream().map(TensorInfo::name).toList();
-        List<byte[]> reference = new ArrayList<>();
-        List<OutputTensor> outShapes = new ArrayList<>();
-        long[] eager = new long[Math.max(runs / 4, 10)];
-        for (int r = -3; r < eager.length; r++) {
-          long t0 = System.nanoTime();
-          int rr = r;
-          session.run(in, outNames, outs -> {
-            stream.synchronize();
-            check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-            if (rr == -3) {
-              for (OutputTensor o : outs) {
-                reference.add(toHost(o.address(), o.byteSize()));
-                outShapes.add(o);
+        body: {
+          List<InputTensor> in = new ArrayList<>();
+          for (TensorInfo t : session.inputs()) {
+            long[] shape = t.shape().clone();
+            for (int d = 0; d < shape.length; d++) {
+              if (shape[d] < 0) {
+                shape[d] = d == 0 ? batch : 1;
               }
             }
-          });
-          if (r >= 0) {
-            eager[r] = System.nanoTime() - t0;
+            long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            long bytes = n * t.dataType().byteSize();
+            BytePointer host = new BytePointer(bytes);
+            for (long j = 0; j < n; j++) {
+              if (t.dataType() == DataType.FP32) {
+                host.putFloat(j * 4, (float) Math.sin(j * 0.001));
+              } else if (t.dataType() == DataType.INT64) {
+                host.putLong(j * 8, (j * 7919) % 1000);
+              } else {
+                throw new IllegalArgumentException("probe fills FP32 and INT64 inputs only: " + t);
+              }
+            }
+            Pointer d = new Pointer();
+            check(cudaMalloc(d, bytes), "cudaMalloc");
+            device.add(d);
+            check(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
+            in.add(new InputTensor(t.name(), t.dataType(), d.address(), bytes, shape, true));
           }
-        }
-        line.append(String.format(" eager_p50_ms=%.3f", p50(eager)));
-        if (!graph) {
-          break body;
-        }
-        List<OutputTensor> out = new ArrayList<>();
-        for (OutputTensor o : outShapes) {
-          Pointer d = new Pointer();
-          check(cudaMalloc(d, o.byteSize()), "cudaMalloc");
-          device.add(d);
-          out.add(new OutputTensor(o.name(), o.dataType(), d.address(), o.byteSize(), o.shape(), true));
-        }
-        try (FixedRun fixed = session.fixedRun(in, out, 0)) {
-          long[] replay = new long[runs];
-          try {
+          List<String> outNames = session.outputs().stream().map(TensorInfo::name).toList();
+          List<byte[]> reference = new ArrayList<>();
+          List<OutputTensor> outShapes = new ArrayList<>();
+          long[] eager = new long[Math.max(runs / 4, 10)];
+          for (int r = -3; r < eager.length; r++) {
             long t0 = System.nanoTime();
-            fixed.run(); // regular run under the graph id
-            stream.synchronize();
-            check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-            long t1 = System.nanoTime();
-            fixed.run(); // capture, then one replay
-            stream.synchronize();
-            check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-            line.append(String.format(" capture=ok(warm %.1f ms, capture %.1f ms)",
-                (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
-          } catch (RuntimeException e) {
-            line.append(" capture=FAIL(" + oneLine(e) + ")");
+            int rr = r;
+            session.run(in, outNames, outs -> {
+              stream.synchronize();
+              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              if (rr == -3) {
+                for (OutputTensor o : outs) {
+                  reference.add(toHost(o.address(), o.byteSize()));
+                  outShapes.add(o);
+                }
+              }
+            });
+            if (r >= 0) {
+              eager[r] = System.nanoTime() - t0;
+            }
+          }
+          line.append(String.format(" eager_p50_ms=%.3f", p50(eager)));
+          if (!graph) {
             break body;
           }
-          boolean same = identical(out, reference);
-          for (int r = 0; r < runs; r++) {
-            long t0 = System.nanoTime();
-            fixed.run();
-            stream.synchronize();
-            check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-            replay[r] = System.nanoTime() - t0;
+          List<OutputTensor> out = new ArrayList<>();
+          for (OutputTensor o : outShapes) {
+            Pointer d = new Pointer();
+            check(cudaMalloc(d, o.byteSize()), "cudaMalloc");
+            device.add(d);
+            out.add(new OutputTensor(o.name(), o.dataType(), d.address(), o.byteSize(), o.shape(),
+                true));
           }
-          same &= identical(out, reference);
-          line.append(String.format(" graph_p50_ms=%.3f identical=%s", p50(replay), same));
-        }
+          try (FixedRun fixed = session.fixedRun(in, out, 0)) {
+            long[] replay = new long[runs];
+            try {
+              long t0 = System.nanoTime();
+              fixed.run(); // regular run under the graph id
+              stream.synchronize();
+              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              long t1 = System.nanoTime();
+              fixed.run(); // capture, then one replay
+              stream.synchronize();
+              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              line.append(String.format(" capture=ok(warm %.1f ms, capture %.1f ms)",
+                  (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
+            } catch (RuntimeException e) {
+              line.append(" capture=FAIL(" + oneLine(e) + ")");
+              break body;
+            }
+            boolean same = identical(out, reference);
+            for (int r = 0; r < runs; r++) {
+              long t0 = System.nanoTime();
+              fixed.run();
+              stream.synchronize();
+              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              replay[r] = System.nanoTime() - t0;
+            }
+            same &= identical(out, reference);
+            line.append(String.format(" graph_p50_ms=%.3f identical=%s", p50(replay), same));
+          }
         }
       } catch (RuntimeException e) {
         line.append(" error=").append(oneLine(e));

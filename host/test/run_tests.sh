@@ -132,6 +132,15 @@ expect_file "$TMP/metrics.txt" '# TYPE identity_requests_total counter'
 expect_file "$TMP/metrics.txt" 'identity_requests_total{model="m_basic"} 16'
 expect_file "$TMP/metrics.txt" '# TYPE identity_last_batch_requests gauge'
 
+# Unload while the clients still send (--unload-after): nothing lost, later requests refused.
+infer_basic "m_basic unload while busy" 1 --request "$REQ/json_full.json" --repeat 200 \
+  --concurrency 4 --unload-after 20
+expect_lines 1
+expect_line 1 '{"error":"model '\''m_basic'\'' is unloading and accepts no new requests"}'
+expect_err "infer: unloading the models after"
+expect_err "infer: sent 200, answered 200,"
+expect_no_err "contract breach"
+
 # ---------------------------------------------------------------- other identity models
 run "m_nobatch FP16" 1 infer --model-repository "$MODELS" --model m_nobatch \
   --request "$REQ/fp16_json.json" --request "$REQ/fp16_raw.json"

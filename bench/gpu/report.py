@@ -339,15 +339,40 @@ def table(outdir):
     out += chain_section(by, identity, skipped)
     if skipped:
         out += ["", "## Skipped", ""] + [f"- {k}: {v}" for k, v in skipped.items()]
+    abnormal = abnormal_exits(os.path.join(outdir, "run.log"))
+    out += ["", "## Host processes that did not exit normally", ""]
+    if abnormal["runs"] == 0:
+        out += ["- run.log lists no host run."]
+    else:
+        bad = abnormal["abnormal"]
+        out += [f"- {len(bad)} of {abnormal['runs']} host runs exited with a status other than 0 or 1"
+                + (" (134: aborted, e.g. the ONNX Runtime abort at unload, docs/triton-guide.md)" if bad else "")
+                + ("" if not bad else ": " + ", ".join(f"{n} [{p}] rc {rc}" for n, p, rc in bad))]
     if elapsed:
         out += ["", "## Run time", "",
                 "Per case, plain and CUPTI passes together (s): "
                 + ", ".join(f"{k} {float(v) / 1e3:.1f}" for k, v in elapsed.items())
                 + f"; sum {sum(float(v) for v in elapsed.values()) / 1e3:.0f} s (run.log has the whole run's)."]
     json.dump({"cases": cases, "goals": GOALS, "device": dev, "peer": PEER, "goal_wall_s": GOAL_WALL_S,
-               "chain_identity": identity, "skipped": skipped},
+               "chain_identity": identity, "skipped": skipped, "abnormal_exits": abnormal},
               open(os.path.join(outdir, "summary.json"), "w"), indent=1)
     print("\n".join(out))
+
+
+def abnormal_exits(run_log):
+    """Host runs in run.log ('NAME [MODE, ..., PASS]: rc=N') whose status is neither 0 nor 1."""
+    runs, bad = 0, []
+    try:
+        lines = open(run_log).read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        m = re.match(r"\[[0-9:]+\] (\S+) \[([^\]]*)\]: rc=(\d+)", line)
+        if m:
+            runs += 1
+            if int(m.group(3)) not in (0, 1):
+                bad.append((m.group(1), m.group(2).split(", ")[-1], int(m.group(3))))
+    return {"runs": runs, "abnormal": bad}
 
 
 def load_json(path):

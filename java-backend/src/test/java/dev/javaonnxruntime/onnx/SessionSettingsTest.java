@@ -1,0 +1,53 @@
+package dev.javaonnxruntime.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Settings reach ONNX Runtime: a free-dimension override fixes the model's symbolic batch. */
+class SessionSettingsTest {
+  private static final Path MODEL = Path.of("..", "model_repository", "two_input", "1", "model.onnx");
+  private static OrtRuntime ort;
+
+  @BeforeAll
+  static void start() {
+    ort = OrtRuntime.create();
+  }
+
+  @AfterAll
+  static void stop() {
+    ort.close();
+  }
+
+  @Test
+  void aFreeDimensionOverrideFixesTheSymbolicBatch() {
+    try (ModelSession plain = ModelSession.open(ort, MODEL, ExecutionTarget.cpu(), 1);
+        ModelSession fixed = ModelSession.open(ort, MODEL, ExecutionTarget.cpu(),
+            SessionSettings.threads(1).withFreeDimensions(Map.of("N", 2L))
+                .withSessionConfig(Map.of("session.disable_cpu_ep_fallback", "0")))) {
+      assertArrayEquals(new long[] {-1, 3, 224, 224}, plain.inputs().get(0).shape());
+      assertArrayEquals(new long[] {2, 3, 224, 224}, fixed.inputs().get(0).shape());
+      assertArrayEquals(new long[] {2, 4}, fixed.inputs().get(1).shape());
+      assertFalse(fixed.cudaGraph(), "graphs are for CUDA targets only");
+      assertNull(fixed.graphModeRefusal(), "a CPU session has no CUDA graph mode to refuse");
+    }
+  }
+
+  @Test
+  void settingsAreImmutableAndThreadsNotNegative() {
+    Map<String, String> options = new HashMap<>(Map.of("cudnn_conv_algo_search", "HEURISTIC"));
+    SessionSettings s = SessionSettings.threads(0).withCudaOptions(options);
+    options.put("cudnn_conv_algo_search", "EXHAUSTIVE");
+    assertArrayEquals(new Object[] {"HEURISTIC"}, s.cudaOptions().values().toArray());
+    assertThrows(UnsupportedOperationException.class, () -> s.cudaOptions().put("k", "v"));
+    assertThrows(IllegalArgumentException.class, () -> SessionSettings.threads(-1));
+  }
+}

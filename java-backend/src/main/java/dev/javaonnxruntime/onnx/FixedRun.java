@@ -76,8 +76,9 @@ public final class FixedRun implements AutoCloseable {
   }
 
   /**
-   * A non-owning view of a caller's buffer. A named class, not an anonymous {@code Pointer} with an
-   * initialiser: inside one, {@code address} names Pointer's own field, not the method's parameter.
+   * A non-owning view of an address (a caller's buffer, a stream handle), for this package. A named
+   * class, not an anonymous {@code Pointer} with an initialiser: inside one, {@code address} names
+   * Pointer's own field, not the method's parameter.
    */
   static Pointer view(long address) {
     return new View(address);

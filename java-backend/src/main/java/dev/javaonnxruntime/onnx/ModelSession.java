@@ -129,11 +129,7 @@ public final class ModelSession implements AutoCloseable {
         }
         if (userStream) {
           // ORT computes on the instance's own non-blocking stream, where all our copies run too.
-          cuda.UpdateWithValue("user_compute_stream", new Pointer() {
-            {
-              address = target.stream();
-            }
-          });
+          cuda.UpdateWithValue("user_compute_stream", FixedRun.view(target.stream()));
         }
         options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
       }
@@ -195,10 +191,14 @@ public final class ModelSession implements AutoCloseable {
   /**
    * Binds every input and output of the model once at fixed addresses (the caller's buffers: on
    * the device for a CUDA session, in host memory for a CPU one) for the CUDA graph
-   * {@code graphId}; see {@link FixedRun}. On a session not opened for graphs the binding is only
-   * reused: every run is an eager run.
+   * {@code graphId}; see {@link FixedRun}. A CPU session only reuses the binding (every run is
+   * eager); a CUDA session must have been opened for graphs, because every CUDA session runs in
+   * the provider's graph mode and would capture under that id.
    */
   public FixedRun fixedRun(List<InputTensor> in, List<OutputTensor> out, int graphId) {
+    if (target.gpu() && !cudaGraph) {
+      throw new IllegalStateException("the session was not opened for CUDA graphs");
+    }
     return new FixedRun(session, deviceInfo != null ? deviceInfo : cpuInfo, this::name, in, out,
         graphId);
   }
@@ -230,11 +230,7 @@ public final class ModelSession implements AutoCloseable {
     try (PointerScope scope = new PointerScope()) {
       try {
         for (InputTensor t : in) {
-          Pointer data = new Pointer() {
-            {
-              address = t.address();
-            }
-          };
+          Pointer data = FixedRun.view(t.address());
           Value value = Value.CreateTensor(
               (t.onDevice() ? deviceInfo : cpuInfo).asOrtMemoryInfo(), data, t.byteSize(),
               new LongPointer(t.shape()), t.shape().length, ElementTypes.toOnnx(t.dataType()));

@@ -118,8 +118,7 @@ public final class GraphProbe {
             long t0 = System.nanoTime();
             int rr = r;
             session.run(in, outNames, outs -> {
-              stream.synchronize();
-              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              sync(stream);
               if (rr == -3) {
                 for (OutputTensor o : outs) {
                   reference.add(toHost(o.address(), o.byteSize()));
@@ -148,12 +147,10 @@ public final class GraphProbe {
             try {
               long t0 = System.nanoTime();
               fixed.run(); // regular run under the graph id
-              stream.synchronize();
-              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              sync(stream);
               long t1 = System.nanoTime();
               fixed.run(); // capture, then one replay
-              stream.synchronize();
-              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              sync(stream);
               line.append(String.format(" capture=ok(warm %.1f ms, capture %.1f ms)",
                   (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6));
             } catch (RuntimeException e) {
@@ -164,8 +161,7 @@ public final class GraphProbe {
             for (int r = 0; r < runs; r++) {
               long t0 = System.nanoTime();
               fixed.run();
-              stream.synchronize();
-              check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+              sync(stream);
               replay[r] = System.nanoTime() - t0;
             }
             same &= identical(out, reference);
@@ -180,6 +176,12 @@ public final class GraphProbe {
       }
       System.out.println("CLOSED session of " + file + ", after " + variant);
     }
+  }
+
+  /** Waits for the instance stream and, for ORT's own stream, the whole device. */
+  private static void sync(CudaStream stream) {
+    stream.synchronize();
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
   }
 
   private static boolean identical(List<OutputTensor> out, List<byte[]> reference) {

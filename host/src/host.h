@@ -405,7 +405,8 @@ TRITONBACKEND_Request* requests_instantiate(const host_request_template* t, host
 char* requests_format_response(TRITONBACKEND_Response* response, bool with_data, char** err);
 char* requests_error_json(const char* message);
 /* {"error":"...","code":"INVALID_ARG"}: an error response the backend sent, with its code (the
- * host's own output format; Triton's HTTP front end maps the code to the status instead). */
+ * host's own output format; Triton's HTTP front end maps the code to the status instead); no
+ * "code" when code is NULL. */
 char* requests_backend_error_json(const char* message, const char* code);
 /* Poisons a released request's input buffers and retires it for deferred freeing. */
 void requests_retire(TRITONBACKEND_Request* request);

@@ -182,11 +182,7 @@ sb_json_string(sbuf* b, const char* s, size_t n)
 char*
 requests_error_json(const char* message)
 {
-  sbuf b = {0};
-  sb_str(&b, "{\"error\":");
-  sb_json_string(&b, message, strlen(message));
-  sb_str(&b, "}");
-  return b.s;
+  return requests_backend_error_json(message, NULL);
 }
 
 char*
@@ -195,8 +191,10 @@ requests_backend_error_json(const char* message, const char* code)
   sbuf b = {0};
   sb_str(&b, "{\"error\":");
   sb_json_string(&b, message, strlen(message));
-  sb_str(&b, ",\"code\":");
-  sb_json_string(&b, code, strlen(code));
+  if (code != NULL) {
+    sb_str(&b, ",\"code\":");
+    sb_json_string(&b, code, strlen(code));
+  }
   sb_str(&b, "}");
   return b.s;
 }

@@ -163,11 +163,12 @@ final class BackendState implements AutoCloseable {
   /**
    * Lets the garbage collector release the JavaCPP pointers nothing references any more (small
    * temporaries whose deallocators JavaCPP runs from its reference queue), so the count that
-   * follows shows what is still held. A few rounds, bounded: finalize runs once per process.
+   * follows shows what is still held. At most a few rounds, none once nothing is counted: finalize
+   * runs once per process.
    */
   private static long collectUnreachablePointers() {
     long before = org.bytedeco.javacpp.Pointer.totalCount();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 5 && org.bytedeco.javacpp.Pointer.totalCount() > 0; i++) {
       System.gc();
       try {
         Thread.sleep(20);

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.javaonnxruntime.config.DataType;
-import java.nio.file.Path;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,20 +13,7 @@ import org.junit.jupiter.api.Test;
  * the addresses it was given: the CUDA graph path captures kernels that read and write exactly
  * there. Checked on a CPU session (same binding code) against an eager run of the same model.
  */
-class FixedRunTest {
-  private static final Path MODEL = Path.of("..", "model_repository", "two_input", "1", "model.onnx");
-  private static OrtRuntime ort;
-
-  @BeforeAll
-  static void start() {
-    ort = OrtRuntime.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    ort.close();
-  }
-
+class FixedRunTest extends OrtTestSupport {
   @Test
   void readsAndWritesTheCallersBuffers() throws Exception {
     int imageFloats = 3 * 224 * 224;

@@ -5,28 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Settings reach ONNX Runtime: a free-dimension override fixes the model's symbolic batch. */
-class SessionSettingsTest {
-  private static final Path MODEL = Path.of("..", "model_repository", "two_input", "1", "model.onnx");
-  private static OrtRuntime ort;
-
-  @BeforeAll
-  static void start() {
-    ort = OrtRuntime.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    ort.close();
-  }
-
+class SessionSettingsTest extends OrtTestSupport {
   @Test
   void aFreeDimensionOverrideFixesTheSymbolicBatch() {
     try (ModelSession plain = ModelSession.open(ort, MODEL, ExecutionTarget.cpu(), 1);

@@ -7,6 +7,7 @@ test_server.py uses them against a running server.
 """
 
 import base64
+import http.client
 import json
 import os
 import re
@@ -180,3 +181,37 @@ def wait_ready(http_url, models, timeout_s=300, poll_s=2):
         if time.monotonic() > deadline:
             raise TimeoutError("not ready after %ds: %s (last error: %s)" % (timeout_s, pending[0], last))
         time.sleep(poll_s)
+
+
+def kserve_body(header, binary=b""):
+    """(body, headers) of a KServe v2 inference request: the JSON header, then the binary tensor
+    data (Triton's binary extension: Inference-Header-Content-Length says where the JSON ends)."""
+    head = json.dumps(header).encode("utf-8")
+    if not binary:
+        return head, {"Content-Type": "application/json"}
+    return head + binary, {"Content-Type": "application/octet-stream",
+                           "Inference-Header-Content-Length": str(len(head))}
+
+
+def raw_post(url, path, body, headers, timeout=60):
+    """POSTs bytes as they are (for requests tritonclient refuses to build); returns (HTTP status,
+    the JSON answer or, when it is not JSON, its text)."""
+    host, _, port = url.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+    finally:
+        conn.close()
+    try:
+        return r.status, json.loads(data[:int(r.getheader("Inference-Header-Content-Length") or len(data))])
+    except ValueError:
+        return r.status, data.decode("utf-8", "replace")
+
+
+def raw_infer(url, model, header, binary=b"", version=None):
+    """One inference request, sent as raw KServe v2 JSON (+ binary data): (status, answer)."""
+    path = "/v2/models/%s%s/infer" % (model, "/versions/%s" % version if version else "")
+    body, headers = kserve_body(header, binary)
+    return raw_post(url, path, body, headers)

@@ -27,14 +27,25 @@ cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 # Libraries the host needs that Ubuntu may lack (Debian's libcjson).
 for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
+  bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
   "$bundle/bench/gpu/"
+# The real Triton server's GPU build for bench/gpu/triton_run.sh (the stock backend's ONNX Runtime
+# libraries come from the GPU jar above, unpacked on the device).
+triton=${TRITON_GPU:-../shared/tritonserver-2.70/gpu}
+if [[ -x $triton/bin/tritonserver ]]; then
+  mkdir -p "$bundle/tritonserver/backends/onnxruntime"
+  cp -r "$triton/bin" "$triton/lib" "$triton/deplib" "$bundle/tritonserver/"
+  cp "$triton/backends/onnxruntime/libtriton_onnxruntime.so" "$bundle/tritonserver/backends/onnxruntime/"
+else
+  echo "no $triton/bin/tritonserver: the bundle has no tritonserver/ (bench/gpu/triton_run.sh needs TRITON=...)" >&2
+fi
 for m in conv_net vit_patch text_encoder two_input; do
   mkdir -p "$bundle/examples/$m/1"
   cp "model_repository/$m/config.pbtxt" "$bundle/examples/$m/"
   cp "model_repository/$m/1/model.onnx" "$bundle/examples/$m/1/"
 done
 { echo "bundle: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) built $(date -u +%FT%TZ)"; } >"$bundle/VERSION"
-echo "bundle: $(du -sh "$bundle" | cut -f1) in $bundle; run: $bundle/bench/gpu/run.sh OUTDIR"
+echo "bundle: $(du -sh "$bundle" | cut -f1) in $bundle; run: $bundle/bench/gpu/run.sh OUTDIR (host) or $bundle/bench/gpu/triton_run.sh OUTDIR (real tritonserver)"
 if [[ ${STAGE:-1} == 1 && -x ../shared/gpu/stage ]]; then
   ../shared/gpu/stage .gpu "$bundle"/*
 fi

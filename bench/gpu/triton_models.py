@@ -1,0 +1,102 @@
+"""Makes one model repository for the real-server benchmark (triton_run.sh): every model once per
+variant, the stock onnxruntime backend's copy and ours in each mode, all linked to the same ONNX file.
+
+  python3 triton_models.py WORK [--examples DIR] [--no-torch] [--kind KIND_GPU|KIND_CPU] [--variants a,b]
+
+Exports the torch models with make_models.py (WORK/models/, reused when present) and writes
+WORK/repo-triton/<model>__<variant>/ (config.pbtxt, 1/model.onnx a symlink to WORK/models/...).
+Variants: `stock` (backend onnxruntime, Triton's defaults, no parameters) and ours
+(backend java_onnxruntime) in the modes of VARIANTS. The key variants declare their keyed inputs
+`optional: true` (the requests after the first carry only the key); the chain's two halves share
+one input_cache_group per variant. Prints the model names, one line.
+"""
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_models  # noqa: E402
+
+# Our modes (model parameters). cuda_graph written out everywhere: the eager modes say "off".
+VARIANTS = {
+    "ort": {"input_staging": "ort", "input_cache": "off", "cuda_graph": "off"},
+    "key": {"input_cache": "key", "cuda_graph": "off"},
+    "content": {"input_cache": "content", "cuda_graph": "off"},
+    "keygraph": {"input_cache": "key", "cuda_graph": "on", "cuda_graph_batch_sizes": "1"},
+    "contentgraph": {"input_cache": "content", "cuda_graph": "on", "cuda_graph_batch_sizes": "1"},
+}
+KEY_VARIANTS = ("key", "keygraph")
+TORCH = ["vit", "bert", "resnet50", "conv_tiny", "vit_encoder", "vit_head"]
+CHAIN = ("vit_encoder", "vit_head")
+# Which variants each model gets (the chain: the stock-like client path and the key paths).
+MODEL_VARIANTS = {m: ("stock", "ort", "key", "keygraph") for m in CHAIN}
+KEYED = {"two_input": ["image"]}  # inputs keyed in the key variants; every input where absent
+
+
+def config(template, model, variant, kind):
+    text = template.replace("@KIND@", kind)
+    text = re.sub(r'^name: "[^"]*"', f'name: "{model}__{variant}"', text, count=1, flags=re.M)
+    keyed = KEYED.get(model)
+    inputs = re.findall(r'name: "(\w+)"\s*data_type', text.split("output [")[0])
+
+    def opt(m):
+        on = variant in KEY_VARIANTS and (keyed is None or m.group(1) in keyed)
+        return "optional: true" if on else ""
+
+    text = re.sub(r"@OPT@(\w+)@", opt, text)
+    if variant == "stock":
+        return re.sub(r'^backend: "[^"]*"', 'backend: "onnxruntime"', text, count=1, flags=re.M)
+    text = re.sub(r'^backend: "[^"]*"', 'backend: "java_onnxruntime"', text, count=1, flags=re.M)
+    p = dict(VARIANTS[variant])
+    if model in CHAIN:
+        p["input_cache_group"] = f"vitchain_{variant}"
+    if variant in KEY_VARIANTS and keyed is not None:
+        for inp in inputs:
+            if inp not in keyed:
+                p[f"input_cache.{inp}"] = "off"
+    for k, v in p.items():
+        text += f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}\n'
+    return text
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work")
+    ap.add_argument("--examples", help="the bundle's examples/ (two_input)")
+    ap.add_argument("--no-torch", action="store_true", help="skip the torch models (CPU smoke test)")
+    ap.add_argument("--kind", default="KIND_GPU")
+    ap.add_argument("--variants", default="stock," + ",".join(VARIANTS), help="comma-separated subset")
+    a = ap.parse_args()
+    want = set(a.variants.split(","))
+    models_dir = os.path.join(a.work, "models")
+    templates = {}
+    if not a.no_torch:
+        missing = [n for n in TORCH if not os.path.exists(os.path.join(models_dir, n, "1", "model.onnx"))]
+        if missing:
+            make_models.export_torch(models_dir, missing)
+        for n in TORCH:
+            templates[n] = (make_models.torch_config(models_dir, n), os.path.join(models_dir, n, "1", "model.onnx"))
+    if a.examples:
+        for n in ("two_input", "conv_net"):
+            templates[n] = (make_models.example_config(os.path.join(a.examples, n, "config.pbtxt")),
+                            os.path.join(a.examples, n, "1", "model.onnx"))
+    repo = os.path.join(a.work, "repo-triton")
+    names = []
+    for model, (tmpl, onnx_path) in templates.items():
+        for variant in MODEL_VARIANTS.get(model, ("stock",) + tuple(VARIANTS)):
+            if variant not in want:
+                continue
+            d = os.path.join(repo, f"{model}__{variant}")
+            os.makedirs(os.path.join(d, "1"), exist_ok=True)
+            link = os.path.join(d, "1", "model.onnx")
+            if os.path.lexists(link):
+                os.remove(link)
+            os.symlink(os.path.abspath(onnx_path), link)
+            open(os.path.join(d, "config.pbtxt"), "w").write(config(tmpl, model, variant, a.kind))
+            names.append(f"{model}__{variant}")
+    print(f"{len(names)} models in {repo}: {' '.join(names)}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""tests/integration in the real tritonserver on this machine (``make test-triton``, part of
+``make test``).
+
+Needs ../shared beside the checkout (tritonserver-2.70: the CPU build and the stock ONNX Runtime
+backend; tritonclient: NVIDIA's Python client) and build/backends/java_onnxruntime (``make
+build``). Without ../shared it prints one line saying so and exits 0; with CI=true that is a
+failure. It prepares, under build/triton-tests/:
+
+  backends/   our backend (a symlink) beside Triton's stock onnxruntime backend
+  repo-stock/ every example model as <model>_stock with backend "onnxruntime" (same ONNX file,
+              our backend's parameters removed), and the auto-complete models (a config that names
+              only the backend), for test_differential.py and test_server.py
+  *.log       the servers' logs (printed in part when something fails)
+
+then starts one server (explicit model control, every model loaded, client shared memory
+allowed) for test_server.py and test_differential.py; test_shutdown.py starts servers of its own.
+The last line is the summary: ``triton-server: N passed, N failed, N skipped``.
+
+    /usr/bin/python3 tests/integration/run_local.py [-k PATTERN] [-v]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import local_server  # noqa: E402
+
+WORK = os.path.join(ROOT, "build", "triton-tests")
+STOCK_SUFFIX = "_stock"
+# Auto-complete: (model name, backend, ONNX file taken from this example model).
+AUTOCOMPLETE = [("autocomplete_conv_net", "java_onnxruntime", "conv_net"),
+                ("autocomplete_conv_net_stock", "onnxruntime", "conv_net")]
+SUITES = ["test_server", "test_differential", "test_shutdown"]
+HOW = "make test-triton (in a checkout with ../shared/tritonserver-2.70 and ../shared/tritonclient beside it)"
+
+
+def stock_config(text, name):
+    """An example model's config.pbtxt for the stock backend under another name: backend
+    "onnxruntime", our backend's parameters { ... } entries dropped, comments dropped, and every
+    `optional: true` dropped. (Optional inputs are how our backend takes a named key instead of
+    the data; the stock backend refuses a config that declares optional an input the ONNX model
+    needs: "configuration expects 1 inputs, model provides 2".)"""
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == "optional: true":
+            continue
+        if stripped.startswith("#") or stripped.startswith("parameters"):
+            if stripped.startswith("parameters") and stripped.count("{") != stripped.count("}"):
+                raise ValueError("multi-line parameters entry in %s: not handled" % name)
+            continue
+        line = re.sub(r'^name:\s*".*"', 'name: "%s"' % name, line)
+        line = re.sub(r'^backend:\s*"java_onnxruntime"', 'backend: "onnxruntime"', line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def make_stock_repo(src, dest):
+    """dest/<model>_stock for each example model of src, and the auto-complete models."""
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    models = sorted(m for m in os.listdir(src) if os.path.isfile(os.path.join(src, m, "config.pbtxt")))
+    for m in models:
+        with open(os.path.join(src, m, "config.pbtxt")) as f:
+            config = stock_config(f.read(), m + STOCK_SUFFIX)
+        os.makedirs(os.path.join(dest, m + STOCK_SUFFIX, "1"))
+        with open(os.path.join(dest, m + STOCK_SUFFIX, "config.pbtxt"), "w") as f:
+            f.write(config)
+        shutil.copyfile(os.path.join(src, m, "1", "model.onnx"),
+                        os.path.join(dest, m + STOCK_SUFFIX, "1", "model.onnx"))
+    for name, backend, source in AUTOCOMPLETE:
+        os.makedirs(os.path.join(dest, name, "1"))
+        with open(os.path.join(dest, name, "config.pbtxt"), "w") as f:
+            f.write('backend: "%s"\ninstance_group [ { kind: KIND_CPU count: 1 } ]\n' % backend)
+        shutil.copyfile(os.path.join(src, source, "1", "model.onnx"), os.path.join(dest, name, "1", "model.onnx"))
+    return models
+
+
+def missing(msg):
+    """No server here: one line, a failure under CI=true."""
+    if os.environ.get("CI") == "true":
+        print("triton-server: FAILED: %s (CI=true needs it)" % msg, file=sys.stderr)
+        return 1
+    print("triton-server: SKIPPED: %s; run it with: %s" % (msg, HOW))
+    return 0
+
+
+def with_tritonclient():
+    """Re-executes this script with ../shared/tritonclient on PYTHONPATH when needed."""
+    client = os.path.normpath(os.path.join(ROOT, "..", "shared", "tritonclient"))
+    try:
+        import tritonclient.http  # noqa: F401
+        return None
+    except ImportError:
+        pass
+    if not os.path.isdir(os.path.join(client, "tritonclient")) or os.environ.get("_RUN_LOCAL_REEXEC"):
+        return "no tritonclient (%s)" % client
+    env = dict(os.environ, _RUN_LOCAL_REEXEC="1")
+    env["PYTHONPATH"] = client + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", dest="patterns", action="append", help="only tests matching (unittest -k)")
+    parser.add_argument("-v", dest="verbosity", action="store_const", const=2, default=1)
+    opts = parser.parse_args()
+
+    binary = local_server.find_server(ROOT)
+    if binary is None:
+        return missing("no %s" % os.path.join(local_server.shared_dir(ROOT), "cpu", "bin", "tritonserver"))
+    problem = with_tritonclient()
+    if problem:
+        return missing(problem)
+    testdata = os.path.join(ROOT, "build", "testdata")
+    repo = os.path.join(ROOT, "model_repository")
+    if not os.path.isdir(testdata) or not os.path.isfile(os.path.join(repo, "conv_net", "1", "model.onnx")):
+        print("triton-server: FAILED: no example models or build/testdata: run make models", file=sys.stderr)
+        return 1
+
+    backends = local_server.assemble_backends(ROOT, os.path.join(WORK, "backends"))
+    stock_repo = os.path.join(WORK, "repo-stock")
+    models = make_stock_repo(repo, stock_repo)
+
+    server = local_server.TritonServer(
+        binary, repo, backends, log_path=os.path.join(WORK, "server.log"),
+        args=["--model-repository", stock_repo, "--model-control-mode=explicit", "--load-model=*",
+              "--allow-client-shm=true", "--exit-timeout-secs=30", "--log-verbose=0"])
+    print("triton-server: starting %s (log %s)" % (binary, server.log_path), flush=True)
+    server.start(timeout=180)
+    os.environ.update({
+        "TRITON_HTTP_URL": server.http_url,
+        "TRITON_METRICS_URL": server.metrics_url,
+        "TESTDATA": testdata,
+        "EXPECT_KIND": "cpu",
+        "TRITON_MODEL_CONTROL": "explicit",
+        "TRITON_CLIENT_SHM": "1",
+        "STOCK_SUFFIX": STOCK_SUFFIX,
+        "EXAMPLE_MODELS": ",".join(models),
+        "TRITON_SERVER_BIN": binary,
+        "TRITON_BACKENDS": backends,
+        "TRITON_TEST_WORK": WORK,
+        "MODEL_REPOSITORY": repo,
+    })
+    loader = unittest.TestLoader()
+    if opts.patterns:
+        loader.testNamePatterns = ["*%s*" % p if "*" not in p else p for p in opts.patterns]
+    suite = unittest.TestSuite(loader.loadTestsFromName(name) for name in SUITES)
+    try:
+        result = unittest.TextTestRunner(stream=sys.stdout, verbosity=opts.verbosity).run(suite)
+    finally:
+        alive = server.running()
+        code = server.stop(signal.SIGTERM, timeout=90)
+    failed = len(result.failures) + len(result.errors)
+    if not alive:
+        print("triton-server: the server died during the tests (exit code %d)" % code, file=sys.stderr)
+        failed += 1
+    elif code != 0:
+        print("triton-server: the server exited with %d on SIGTERM" % code, file=sys.stderr)
+        failed += 1
+    if failed:
+        print("---- tail of %s" % server.log_path)
+        print("".join(server.log().splitlines(True)[-80:]))
+    skipped = len(result.skipped)
+    passed = result.testsRun - len(result.failures) - len(result.errors) - skipped
+    print("triton-server: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

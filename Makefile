@@ -23,10 +23,19 @@ build: models
 demo: build
 	./scripts/demo.sh
 
-# Unit tests, the host's own contract tests (test backends in C), and the backend through the host.
+# Unit tests, the host's own contract tests (test backends in C), the backend through the host,
+# then the backend in the real tritonserver of ../shared beside the stock one (test-triton).
 test: models
 	$(MVN) verify
 	$(MAKE) -C host check
+	triton-build/assemble.sh $(BACKEND_DIR)
+	$(PYTHON) tests/integration/run_local.py
+
+# tests/integration in ../shared/tritonserver-2.70 (CPU build) over HTTP with tritonclient: one
+# line and a pass where ../shared is absent, a failure then under CI=true. Logs: build/triton-tests.
+.PHONY: test-triton
+test-triton: build
+	$(PYTHON) tests/integration/run_local.py
 
 bench: build
 	./scripts/bench.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What CI can check of tests/integration without Docker, a GPU or tritonclient: every file
-# compiles, and the client-side helpers (reference data, tolerances, metrics parsing, waiting for
-# a server that is not there) pass their offline tests. test_server.py itself is not run here.
+# What CI can check of tests/integration without Docker or a GPU: every file compiles, and the
+# client-side helpers (reference data, tolerances, metrics parsing, waiting for a server that is
+# not there) pass their offline tests. test_server.py runs in the real tritonserver within make
+# test (run_local.py), not here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
@@ -15,9 +16,9 @@ with tempfile.TemporaryDirectory() as d:
 print("integration: %d Python files compile" % (len(sys.argv) - 1))
 EOF
 bash -n run.sh
-echo "integration: NOT RUN here: test_server.py (reference outputs of every example model over"
-echo "  HTTP and gRPC, named keys, unknown key, cache metrics, bad requests beside good ones) needs"
-echo "  Docker and a GPU: make integration"
+echo "integration: NOT RUN here: test_server.py against the image (KIND_GPU models, gRPC) needs"
+echo "  Docker and a GPU: make integration. The KIND_CPU models over HTTP in the real tritonserver"
+echo "  ran within make test (make test-triton)."
 "$python" - <<'EOF'
 import sys, unittest
 suite = unittest.defaultTestLoader.loadTestsFromName("test_helpers")

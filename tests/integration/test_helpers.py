@@ -137,5 +137,32 @@ class NoServer(unittest.TestCase):
         self.assertIn("v2/health/ready", str(cm.exception))
 
 
+
+class RawRequests(unittest.TestCase):
+    def test_binary_body_says_where_the_json_ends(self):
+        body, headers = helpers.kserve_body({"inputs": []}, b"\x01\x02")
+        n = int(headers["Inference-Header-Content-Length"])
+        self.assertEqual({"inputs": []}, json.loads(body[:n]))
+        self.assertEqual(b"\x01\x02", body[n:])
+        self.assertEqual("application/json", helpers.kserve_body({"inputs": []})[1]["Content-Type"])
+
+
+class StockCopies(unittest.TestCase):
+    """run_local.py's stock copies of a config: another name and backend, none of ours."""
+
+    def test_stock_config(self):
+        import run_local
+        text = "\n".join([
+            "# a comment", 'name: "two_input"', 'backend: "java_onnxruntime"', "max_batch_size: 8",
+            "input [ {", '  name: "image"', "  optional: true", "} ]",
+            'parameters { key: "input_cache_group" value: { string_value: "chain" } }'])
+        out = run_local.stock_config(text, "two_input_stock")
+        self.assertIn('name: "two_input_stock"', out)
+        self.assertIn('backend: "onnxruntime"', out)
+        self.assertIn("max_batch_size: 8", out)
+        for gone in ("java_onnxruntime", "optional", "parameters", "comment"):
+            self.assertNotIn(gone, out)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

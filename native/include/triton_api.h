@@ -112,10 +112,10 @@ typedef enum TRITONBACKEND_artifacttype_enum {
 } TRITONBACKEND_ArtifactType;
 
 /* Response flags and request release flags, tritonserver.h. */
-typedef enum TRITONSERVER_responsecompleteflag_enum {
+typedef enum tritonserver_responsecompleteflag_enum {
   TRITONSERVER_RESPONSE_COMPLETE_FINAL = 1
 } TRITONSERVER_ResponseCompleteFlag;
-typedef enum TRITONSERVER_requestreleaseflag_enum {
+typedef enum tritonserver_requestreleaseflag_enum {
   TRITONSERVER_REQUEST_RELEASE_ALL = 1,
   TRITONSERVER_REQUEST_RELEASE_RESCHEDULE = 2
 } TRITONSERVER_RequestReleaseFlag;

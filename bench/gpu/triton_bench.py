@@ -90,6 +90,13 @@ class Req:
             struct.pack_into("<q", self.body, self.offsets[n], seq)
 
 
+def np_prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else None
@@ -122,6 +129,7 @@ class Bench:
         self.rng = np.random.default_rng(0)
         self.data = {}
         self.reference = {}  # (scenario, model) -> [binary answers of the stock variant]
+        self.input_bytes = set()
         self.out = open(a.out, "a")
         self.t_start = time.time()
 
@@ -163,6 +171,7 @@ class Bench:
         ins, outs = self.inputs_of(model, shapes)
         outs = outputs or outs
         full = [(n, dt, sh, self.tensor(f"{scen}:{base}:{n}", dt, sh)) for n, dt, sh in ins]
+        self.input_bytes.update(len(t[3]) for t in full)
         if variant in ("key", "keygraph"):
             # the inputs the model declares optional (triton_models.py: the keyed ones), unless varied
             cfg = self.ctl.get(f"/v2/models/{model}/config")
@@ -176,6 +185,8 @@ class Bench:
 
     def emit(self, row):
         row["pass"] = self.a.pass_
+        row["input_bytes"] = sorted(self.input_bytes)  # sizes of the scenario's full input tensors
+        self.input_bytes = set()
         self.out.write(json.dumps(row) + "\n")
         self.out.flush()
         m = " ".join(f"{k}: p50 {v['p50_us']} us" for k, v in row["models"].items())
@@ -323,6 +334,8 @@ class Bench:
         enc, head = f"{enc_b}__{variant}", f"{head_b}__{variant}"
         ins, _ = self.inputs_of(enc)
         full = [(n, dt, sh, self.tensor(f"chain:{enc_b}:{n}", dt, sh)) for n, dt, sh in ins]
+        hin, _ = self.inputs_of(head)
+        self.input_bytes.update([len(t[3]) for t in full] + [4 * np_prod(sh) for _, _, sh in hin])
         device = variant in ("key", "keygraph")
         if device:
             er = Req(full, ["pooled"], {"output_cache_key.features": "feat"})
@@ -389,7 +402,8 @@ class Bench:
         for v in a.variants:
             if v in ("key", "keygraph"):
                 continue  # every input differs: nothing to name by key
-            plan.append((f"unique-{v}", lambda v=v: self.single("unique", a.unique_model, v, vary=(a.unique_vary,)),
+            plan.append((f"unique-{v}", lambda v=v: self.single("unique", a.unique_model, v, {a.unique_vary: [1, 3, 224, 224]},
+                                                                vary=(a.unique_vary,)),
                          [f"{a.unique_model}__{v}"]))
         if a.chain:
             for v in ("stock", "ort", "key", "keygraph"):

@@ -32,8 +32,10 @@ def cut(base, results):
     res = [r for r in rows(results) if "window_unix_ns" in r]
     wins = sorted((r["window_unix_ns"][0], r["window_unix_ns"][1], key(r)) for r in res)
     starts = [w[0] for w in wins]
+    sizes = {key(r): set(r.get("input_bytes", [])) for r in res}
     out = {w[2]: {"window_ns": w[1] - w[0], "copies": defaultdict(lambda: {"count": 0, "bytes": 0}),
-                  "kinds": defaultdict(int), "kernels": 0, "_iv": []} for w in wins}
+                  "kinds": defaultdict(int), "htod_input_sized": 0, "htod_sizes": defaultdict(int),
+                  "kernels": 0, "_iv": []} for w in wins}
 
     def find(t):
         i = bisect.bisect_right(starts, t) - 1
@@ -48,6 +50,10 @@ def cut(base, results):
                 c["count"] += 1
                 c["bytes"] += int(r["bytes"])
                 o["kinds"][r["kind"]] += 1
+                if r["kind"] == "HtoD":
+                    o["htod_sizes"][int(r["bytes"])] += 1
+                    if int(r["bytes"]) in sizes[k]:
+                        o["htod_input_sized"] += 1
     if os.path.exists(base + ".kernel.csv"):
         with open(base + ".kernel.csv") as f:
             for r in csv.DictReader(f):
@@ -107,7 +113,7 @@ def table(outdir):
     L = []
     L.append("# java_onnxruntime vs the stock onnxruntime backend, one real tritonserver\n")
     for line in versions.splitlines():
-        if re.match(r"(date|gpu|server|kind|bundle|openjdk|torch|python)", line):
+        if re.match(r"(date|gpu|server|triton|kind|bundle|openjdk|torch|python)", line):
             L.append(f"- {line}")
     L.append("")
 
@@ -118,7 +124,7 @@ def table(outdir):
         if not c:
             return "-"
         k = c["kinds"]
-        return f"{k.get('HtoD', 0)} / {k.get('DtoH', 0)} / {k.get('DtoD', 0)}"
+        return f"{k.get('HtoD', 0)} ({c.get('htod_input_sized', '?')}) / {k.get('DtoH', 0)} / {k.get('DtoD', 0)}"
 
     # The seed.
     seed = {v: by.get(("seed", v), []) for v in variants}
@@ -135,7 +141,7 @@ def table(outdir):
         L.append("Throughput vs stock = stock's median wall time / the variant's (higher is better); "
                  "latency ratios = the variant's / stock's (lower is better).\n")
         hdr = "| variant | wall s per repetition | median s | throughput vs stock | " + \
-              " | ".join(f"{m} p50 ms (vs stock) | {m} p99 ms (vs stock)" for m in models) + " | HtoD / DtoH / DtoD (CUPTI) | kernel-busy | answers = stock |"
+              " | ".join(f"{m} p50 ms (vs stock) | {m} p99 ms (vs stock)" for m in models) + " | HtoD (input-sized) / DtoH / DtoD (CUPTI) | kernel-busy | answers = stock |"
         L.append(hdr)
         L.append("|" + "---|" * (hdr.count("|") - 1))
         for v in variants:
@@ -187,7 +193,7 @@ def table(outdir):
     if others:
         L.append("## Size sweep, partial, unique, chain (one model / one chain in flight)\n")
         L.append("| scenario | variant | wall s | throughput vs stock | p50 ms (vs stock) | p99 ms (vs stock) | "
-                 "server us: compute_input / infer / output | HtoD / DtoH / DtoD (CUPTI) | answers = stock |")
+                 "server us: compute_input / infer / output | HtoD (input-sized) / DtoH / DtoD (CUPTI) | answers = stock |")
         L.append("|---|---|---|---|---|---|---|---|---|")
         for s in others:
             ref = (by.get((s, "stock")) or [None])[0]
@@ -230,7 +236,17 @@ def table(outdir):
     summary["identity"] = {"differing_runs": bad, "answers_compared": total}
     L.append("")
     L.append("CUPTI counts: copies whose start lies in the measured phase of the CUPTI pass (a separate server "
-             "start, 1 repetition; latency comes from the plain pass). Kernel-busy: share of that phase with a kernel running.")
+             "start, 1 repetition; latency comes from the plain pass); in parentheses the HtoD copies whose size is that "
+             "of one of the scenario's input tensors (the others are ONNX Runtime's small copies). "
+             "Kernel-busy: share of that phase with a kernel running.")
+    slog = os.path.join(outdir, "server.plain.log")
+    if os.path.exists(slog):
+        text = open(slog, errors="replace").read()
+        cap = len(re.findall(r"cuda_graph: model '[^']*' instance '[^']*': captured", text))
+        eager = sorted(set(re.findall(r"cuda_graph: (model '[^']*' instance '[^']*': batch size \d+ runs eagerly: [^\"]*)", text)))
+        L.append("")
+        L.append(f"CUDA graphs (plain pass, server log): {cap} captures; eager fallbacks: {'; '.join(eager) if eager else 'none'}.")
+        summary["cuda_graph"] = {"captures": cap, "eager": eager}
     if skipped:
         L.append("")
         L.append("Skipped or failed: " + "; ".join(f"{r['skipped']} ({r['pass']}): {r['why']}" for r in skipped))

@@ -148,6 +148,7 @@ start_server() {
     sleep 1
   done
   http POST "http://127.0.0.1:$PORT/v2/repository/index" >"$OUTDIR/index.$pass.json"
+  [[ $pass == plain ]] && echo "triton: $(http GET "http://127.0.0.1:$PORT/v2" | cut -c1-300)" >>"$OUTDIR/versions.txt"
   log "server ($pass) up in $(( $(date +%s) - t )) s: $("$PYTHON" -c '
 import json, sys, collections
 ix = json.load(open(sys.argv[1]))

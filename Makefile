@@ -9,9 +9,12 @@ BACKEND_DIR := $(BACKENDS)/java_onnxruntime
 all: build
 
 # Example models, their config.pbtxt and reference data (Debian's python3-onnx, no download).
-models: model_repository/conv_net/1/model.onnx
-model_repository/conv_net/1/model.onnx: model_repository/make_models.py
+# One run makes both: the repository (ignored by git) and build/testdata (gone after make clean).
+MODEL_OUTPUTS := model_repository/conv_net/1/model.onnx build/testdata.stamp
+models: $(MODEL_OUTPUTS)
+$(MODEL_OUTPUTS) &: model_repository/make_models.py
 	$(PYTHON) model_repository/make_models.py --repo model_repository --testdata build/testdata
+	touch build/testdata.stamp
 
 # Shim, host, jars, and the backend directory Triton (or the host) loads.
 build: models

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "exit_guard.h"
 #include "jvm.h"
 #include "triton_api.h"
 
@@ -30,6 +31,7 @@ EXPORT TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* backe
   if ((err = jvm_start(backend)) != NULL) {
     return err;
   }
+  exit_guard_arm();
   return jvm_call(JVM_INITIALIZE, HANDLE(backend), 0, 0);
 }
 
@@ -44,20 +46,31 @@ EXPORT TRITONSERVER_Error* TRITONBACKEND_Finalize(TRITONBACKEND_Backend* backend
 /* Called when a model loads, on its load thread: Java parses and checks the config. */
 EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model)
 {
-  return jvm_call(JVM_MODEL_INITIALIZE, HANDLE(model), 0, 0);
+  TRITONSERVER_Error* err = jvm_call(JVM_MODEL_INITIALIZE, HANDLE(model), 0, 0);
+  if (err == NULL) {
+    exit_guard_models(+1);
+    exit_guard_arm();
+  }
+  return err;
 }
 
 /* Called when a model unloads, after all its instances are finalized. */
 EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelFinalize(TRITONBACKEND_Model* model)
 {
-  return jvm_call(JVM_MODEL_FINALIZE, HANDLE(model), 0, 0);
+  TRITONSERVER_Error* err = jvm_call(JVM_MODEL_FINALIZE, HANDLE(model), 0, 0);
+  exit_guard_models(-1);
+  return err;
 }
 
 /* Called per instance of instance_group, on the model's load thread: Java creates the ORT
  * session on the instance's device and stream. */
 EXPORT TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelInstance* instance)
 {
-  return jvm_call(JVM_INSTANCE_INITIALIZE, HANDLE(instance), 0, 0);
+  TRITONSERVER_Error* err = jvm_call(JVM_INSTANCE_INITIALIZE, HANDLE(instance), 0, 0);
+  if (err == NULL) {
+    exit_guard_arm();
+  }
+  return err;
 }
 
 /* Called when an instance unloads: Java closes its session, stream and buffers. */

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "exit_guard.h"
+#include "signals.h"
 
 #define JVM_ENTRY_CLASS "dev/javaonnxruntime/triton/BackendEntryPoints"
 #define JVM_MAX_OPTIONS 64
@@ -157,6 +159,37 @@ static TRITONSERVER_Error* jvm_cache_entries(JNIEnv* env, const char* class_path
   return NULL;
 }
 
+/* The JVM now holds pointers into this library (the signal forwarder, the host's redirected
+ * signal calls), so the library stays mapped even if Triton closes it; then the host's later
+ * signal handlers are chained behind the JVM's instead of replacing them. */
+static void jvm_keep_signals(int libjsig)
+{
+  Dl_info self;
+  if (dladdr((void*)jvm_keep_signals, &self) == 0 ||
+      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == NULL) {
+    errors_log(TRITONSERVER_LOG_WARN, __LINE__, "cannot pin %s in memory", self.dli_fname);
+  }
+  if (libjsig) {
+    errors_log(
+        TRITONSERVER_LOG_INFO, __LINE__,
+        "libjsig.so is preloaded: the JVM chains the host's signal handlers itself");
+    return;
+  }
+  int redirected = signals_protect();
+  if (redirected > 0) {
+    errors_log(
+        TRITONSERVER_LOG_VERBOSE, __LINE__,
+        "signal chaining: the host's SIGSEGV/SIGBUS/SIGFPE/SIGILL handlers now chain behind the "
+        "JVM's (%d call sites of signal/sigaction redirected)",
+        redirected);
+  } else {
+    errors_log(
+        TRITONSERVER_LOG_VERBOSE, __LINE__,
+        "signal chaining: the host program has no signal() or sigaction() call site to redirect "
+        "(one that installs handlers otherwise needs libjsig.so preloaded, see the guide)");
+  }
+}
+
 TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
 {
   TRITONSERVER_Error* err = NULL;
@@ -241,6 +274,7 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
     }
     JavaVMInitArgs init = {JNI_VERSION_10, n, options, JNI_FALSE};
     struct timespec t0, t1;
+    int libjsig = signals_prepare();
     clock_gettime(CLOCK_MONOTONIC, &t0);
     jint rc = create(&jvm_vm, (void**)&env, &init);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -256,6 +290,7 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
         TRITONSERVER_LOG_INFO, __LINE__, "JVM created in %.1f ms (libjvm.so of %s)",
         (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
         java_home[0] != '\0' ? java_home : "the bundled jre/ or JAVA_HOME");
+    jvm_keep_signals(libjsig);
   }
   err = jvm_cache_entries(env, class_path);
 
@@ -291,12 +326,14 @@ TRITONSERVER_Error* jvm_call(jvm_entry entry, jlong handle, jlong requests, jint
         jvm_entries[entry].name);
   }
   jlong result;
+  exit_guard_enter();
   if (entry == JVM_INSTANCE_EXECUTE) {
     result = (*env)->CallStaticLongMethod(
         env, jvm_class, jvm_methods[entry], handle, requests, request_count);
   } else {
     result = (*env)->CallStaticLongMethod(env, jvm_class, jvm_methods[entry], handle);
   }
+  exit_guard_leave();
   if ((*env)->ExceptionCheck(env)) {
     return errors_from_exception(env, jvm_entries[entry].name);
   }

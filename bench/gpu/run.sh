@@ -185,7 +185,7 @@ for mode in ort pinned content key auto; do
     run_case "seed-$mode" "$mode" instance $(seed_args "$([[ $mode == key ]] && echo key)")
 done
 # The seed with CUDA graphs (key mode: the inputs stay resident, copied DtoD into the graphs'
-# buffers): the goal is 2x the stock backend's throughput with p99 no worse.
+# buffers). Host figures: compared with seed-key and seed-ort only (stock: triton_run.sh).
 if [[ $KIND != KIND_GPU ]]; then
   skip_case seed-graph "cuda_graph needs KIND_GPU instances (refused at model load on $KIND)"
 else

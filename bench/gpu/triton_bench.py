@@ -331,39 +331,37 @@ class Bench:
     # --- the chain: encoder, then head ------------------------------------------------------------
     def chain(self, variant):
         enc_b, head_b = self.a.chain
+        feat = self.a.chain_features
         enc, head = f"{enc_b}__{variant}", f"{head_b}__{variant}"
-        ins, _ = self.inputs_of(enc)
+        ins, enc_outs = self.inputs_of(enc)
+        hin, head_outs = self.inputs_of(head)
+        others = [o for o in enc_outs if o != feat]  # the encoder's other outputs (ViT: pooled)
         full = [(n, dt, sh, self.tensor(f"chain:{enc_b}:{n}", dt, sh)) for n, dt, sh in ins]
-        hin, _ = self.inputs_of(head)
         self.input_bytes.update([len(t[3]) for t in full] + [4 * np_prod(sh) for _, _, sh in hin])
         device = variant in ("key", "keygraph")
         if device:
-            er = Req(full, ["pooled"], {"output_cache_key.features": "feat"})
-            hr = Req([], ["logits"], {"input_cache_key.features": "feat"})
+            er = Req(full, others, {f"output_cache_key.{feat}": "feat"})
+            hr = Req([], head_outs, {f"input_cache_key.{feat}": "feat"})
         else:
-            er = Req(full, ["features", "pooled"])
-        fshape = None
-        c = Conn(self.host, self.port)
+            er = Req(full, [feat] + others)
+        # one keep-alive connection per model
+        ce, ch = Conn(self.host, self.port), Conn(self.host, self.port)
 
         def one():
-            nonlocal fshape
             t0 = time.perf_counter_ns()
-            _, hj, eb = c.infer(enc, er.body, er.hlen)
+            _, hj, eb = ce.infer(enc, er.body, er.hlen)
+            parts, off = {}, 0
+            for o in json.loads(hj)["outputs"]:
+                sz = o["parameters"]["binary_data_size"]
+                parts[o["name"]] = (o["shape"], o["datatype"], eb[off:off + sz])
+                off += sz
             if device:
-                pooled = eb
-                _, _, hb = c.infer(head, hr.body, hr.hlen)
+                _, _, hb = ch.infer(head, hr.body, hr.hlen)
             else:
-                outs = json.loads(hj)["outputs"]
-                parts, off = {}, 0
-                for o in outs:
-                    sz = o["parameters"]["binary_data_size"]
-                    parts[o["name"]] = (o["shape"], eb[off:off + sz])
-                    off += sz
-                sh, feats = parts["features"]
-                pooled = parts["pooled"][1]
-                r = Req([("features", "FP32", sh, feats)], ["logits"])
-                _, _, hb = c.infer(head, r.body, r.hlen)
-            return time.perf_counter_ns() - t0, pooled + hb
+                sh, dt, feats = parts[feat]
+                r = Req([(feat, dt, sh, feats)], head_outs)
+                _, _, hb = ch.infer(head, r.body, r.hlen)
+            return time.perf_counter_ns() - t0, b"".join(parts[o][2] for o in others) + hb
 
         for _ in range(self.a.warmup):
             one()
@@ -375,7 +373,8 @@ class Bench:
             lat.append(x)
             ans.append(a)
         t1, w1 = time.perf_counter_ns(), time.time_ns()
-        c.close()
+        ce.close()
+        ch.close()
         after = {m: stats(self.ctl, m) for m in (enc, head)}
         idt = self.identity("chain", enc_b, variant, ans)
         row = dict(scenario="chain", variant=variant, rep=0, wall_s=(t1 - t0) / 1e9, requests=len(lat),
@@ -451,6 +450,7 @@ def main():
     ap.add_argument("--unique-model", default="conv_tiny")
     ap.add_argument("--unique-vary", default="input")
     ap.add_argument("--chain", default="vit_encoder,vit_head", help="encoder,head or empty")
+    ap.add_argument("--chain-features", default="features", help="the encoder output the head reads")
     ap.add_argument("--only", default=".")
     ap.add_argument("--deadline-s", type=float, default=0)
     a = ap.parse_args()

@@ -28,7 +28,8 @@ VARIANTS = {
 }
 KEY_VARIANTS = ("key", "keygraph")
 TORCH = ["vit", "bert", "resnet50", "conv_tiny", "vit_encoder", "vit_head"]
-CHAIN = ("vit_encoder", "vit_head")
+# The chains' halves and their cache group (the example chain_encoder/chain_head: smoke test only).
+CHAIN = {"vit_encoder": "vitchain", "vit_head": "vitchain", "chain_encoder": "smallchain", "chain_head": "smallchain"}
 # Which variants each model gets (the chain: the stock-like client path and the key paths).
 MODEL_VARIANTS = {m: ("stock", "ort", "key", "keygraph") for m in CHAIN}
 KEYED = {"two_input": ["image"]}  # inputs keyed in the key variants; every input where absent
@@ -50,7 +51,7 @@ def config(template, model, variant, kind):
     text = re.sub(r'^backend: "[^"]*"', 'backend: "java_onnxruntime"', text, count=1, flags=re.M)
     p = dict(VARIANTS[variant])
     if model in CHAIN:
-        p["input_cache_group"] = f"vitchain_{variant}"
+        p["input_cache_group"] = f"{CHAIN[model]}_{variant}"
     if variant in KEY_VARIANTS and keyed is not None:
         for inp in inputs:
             if inp not in keyed:
@@ -78,7 +79,7 @@ def main():
         for n in TORCH:
             templates[n] = (make_models.torch_config(models_dir, n), os.path.join(models_dir, n, "1", "model.onnx"))
     if a.examples:
-        for n in ("two_input", "conv_net"):
+        for n in ("two_input", "conv_net") + (("chain_encoder", "chain_head") if a.no_torch else ()):
             templates[n] = (make_models.example_config(os.path.join(a.examples, n, "config.pbtxt")),
                             os.path.join(a.examples, n, "1", "model.onnx"))
     repo = os.path.join(a.work, "repo-triton")

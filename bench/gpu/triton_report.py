@@ -41,11 +41,19 @@ def cut(base, results):
         i = bisect.bisect_right(starts, t) - 1
         return wins[i][2] if i >= 0 and t <= wins[i][1] else None
 
+    api = {}  # runtime correlation id -> API name (CUPTI_RUNTIME=1 only)
+    if os.path.exists(base + ".api.csv"):
+        with open(base + ".api.csv") as f:
+            for r in csv.DictReader(f):
+                api[r["corr"]] = r["name"]
     with open(base + ".memcpy.csv") as f:
         for r in csv.DictReader(f):
             k = find(int(r["start"]))
             if k:
                 o = out[k]
+                if api:
+                    o.setdefault("by_api", defaultdict(int))[
+                        f'{r["kind"]} {r["bytes"]} B via {api.get(r.get("rcorr"), "no memcpy API call (a graph launch?)")}'] += 1
                 c = o["copies"][f'{r["kind"]}:{r["src"]}->{r["dst"]}']
                 c["count"] += 1
                 c["bytes"] += int(r["bytes"])

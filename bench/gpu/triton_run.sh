@@ -21,7 +21,7 @@
 #             VARIANTS without the graph modes, BENCH_ARGS for the example models)
 #   VARIANTS  default stock,ort,key,content,keygraph,contentgraph
 #   REPS      repetitions of the seed (default 3); CUPTI_REPS for the CUPTI pass (default 1)
-#   CUPTI     0: no CUPTI pass
+#   CUPTI     0: no CUPTI pass; CUPTI_RUNTIME=1: also the memcpy API calls (cupti.windows.json's by_api)
 #   JSIG      1 (default): preload the bundled JRE's libjsig.so (the JVM's signal chaining; issue 14
 #             item 0: tritonserver replaces the JVM's SIGSEGV handler after the models load); 0: not
 #   DEADLINE_S  the CUPTI pass starts only if fewer seconds than this have passed (default 330)
@@ -189,7 +189,7 @@ if [[ -n $cupti_lib ]]; then
     log "CUPTI pass skipped: $(( $(date +%s) - t_start )) s passed, DEADLINE_S=$DEADLINE_S"
   else
     rm -f "$WORK"/cupti.*
-    if start_server cupti CUDA_INJECTION64_PATH="$cupti_lib" CUPTI_OUT="$WORK/cupti"; then
+    if start_server cupti CUDA_INJECTION64_PATH="$cupti_lib" CUPTI_OUT="$WORK/cupti" CUPTI_RUNTIME="${CUPTI_RUNTIME:-0}"; then
       t=$(date +%s)
       timeout 300 "$PYTHON" "$here/triton_bench.py" --url "127.0.0.1:$PORT" --out "$OUTDIR/results.cupti.jsonl" \
         --pass cupti --variants "$VARIANTS" --reps "$CUPTI_REPS" "${bench_args[@]}" 2>&1 | tee "$OUTDIR/bench.cupti.log"

@@ -22,13 +22,10 @@ hangs 0". Exit 1 when anything went wrong, 0 otherwise; skips (exit 0, one line)
 is absent, unless CI=true.
 """
 
-import array
 import http.client
-import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import local_server  # noqa: E402
+import v2_binary  # noqa: E402
 
 WORK = os.path.join(ROOT, "build", "signals")
 OURS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
@@ -98,20 +96,9 @@ def build_repository():
 
 
 def request_body(model, seed):
-    """A KServe v2 request with one binary input tensor and the output asked for as binary."""
+    """A binary request to one model of OURS or STOCK, its output asked for as binary."""
     name, dtype, shape, output = {**OURS, **STOCK}[model]
-    count = 1
-    for d in shape:
-        count *= d
-    if dtype == "FP32":
-        data = array.array("f", (((seed + i) % 97) / 97.0 for i in range(count))).tobytes()
-    else:
-        data = array.array("q", ((seed + i) % 1000 for i in range(count))).tobytes()
-    header = json.dumps({
-        "inputs": [{"name": name, "shape": shape, "datatype": dtype,
-                    "parameters": {"binary_data_size": len(data)}}],
-        "outputs": [{"name": output, "parameters": {"binary_data": True}}]}).encode()
-    return header, data
+    return v2_binary.request({name: (dtype, shape, v2_binary.tensor(dtype, shape, seed))}, [output])
 
 
 class Client(threading.Thread):
@@ -127,10 +114,7 @@ class Client(threading.Thread):
         self.errors = []
 
     def run(self):
-        header, data = request_body(self.model, 3)
-        body = header + data
-        headers = {"Inference-Header-Content-Length": str(len(header)),
-                   "Content-Type": "application/octet-stream"}
+        body, headers = request_body(self.model, 3)
         if not self.keep_alive:
             headers["Connection"] = "close"
         first = None
@@ -157,8 +141,7 @@ class Client(threading.Thread):
                     self.errors.append("%s: %d %s" % (self.model, response.status, answer[:200]))
                     continue
                 self.answered += 1
-                length = int(response.getheader("Inference-Header-Content-Length"))
-                tensor = answer[length:]
+                tensor = answer[int(response.getheader(v2_binary.HEADER_LENGTH)):]
                 if first is None:
                     first = tensor
                 elif tensor != first:

@@ -53,7 +53,7 @@ def cut(base, results):
                 o = out[k]
                 if api:
                     o.setdefault("by_api", defaultdict(int))[
-                        f'{r["kind"]} {r["bytes"]} B via {api.get(r.get("rcorr"), "no memcpy API call (a graph launch?)")}'] += 1
+                        f'{r["kind"]} {r["bytes"]} B via {api.get(r.get("corr")) or api.get(r.get("rcorr")) or "no memcpy API call (a graph launch?)"}'] += 1
                 c = o["copies"][f'{r["kind"]}:{r["src"]}->{r["dst"]}']
                 c["count"] += 1
                 c["bytes"] += int(r["bytes"])

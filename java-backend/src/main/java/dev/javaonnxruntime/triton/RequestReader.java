@@ -26,6 +26,18 @@ final class RequestReader implements AutoCloseable {
   static final String KEY_PREFIX = "input_cache_key.";
   /** The request parameter keeping an output resident: {@code output_cache_key.<output name>}. */
   static final String OUTPUT_KEY_PREFIX = "output_cache_key.";
+  /**
+   * The same keys spelled as HTTP headers every proxy can name: {@code input-cache-key-<input>}
+   * and {@code output-cache-key-<output>} (nginx's {@code $http_} variables cannot hold a '.').
+   * Triton forwards a header matching {@code --http-header-forward-pattern} as a string
+   * parameter named as the client spelled the header, after the body's parameters, so the
+   * prefixes are matched ignoring ASCII case and, for one tensor, the last parameter wins: a
+   * header over the body.
+   */
+  static final String HEADER_KEY_PREFIX = "input-cache-key-";
+  static final String HEADER_OUTPUT_KEY_PREFIX = "output-cache-key-";
+  private static final String[] PREFIXES =
+      {KEY_PREFIX, OUTPUT_KEY_PREFIX, HEADER_KEY_PREFIX, HEADER_OUTPUT_KEY_PREFIX};
   static final int MAX_KEY_BYTES = 256;
 
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
@@ -72,8 +84,8 @@ final class RequestReader implements AutoCloseable {
   }
 
   /**
-   * Reads the {@code input_cache_key.*} and {@code output_cache_key.*} parameters; other
-   * parameters are not ours and ignored.
+   * Reads the {@code input_cache_key.*} and {@code output_cache_key.*} parameters (or their
+   * header spellings, see {@link #HEADER_KEY_PREFIX}); other parameters are not ours and ignored.
    */
   void readCacheKeys(RequestData data) {
     Errors.check(TRITONBACKEND_RequestParameterCount(data.request, int1),
@@ -83,11 +95,12 @@ final class RequestReader implements AutoCloseable {
       Errors.check(TRITONBACKEND_RequestParameter(data.request, i, out, int1, out2),
           "TRITONBACKEND_RequestParameter");
       String key = out.getString(0);
-      boolean input = key.startsWith(KEY_PREFIX);
-      if (!input && !key.startsWith(OUTPUT_KEY_PREFIX)) {
+      int prefix = keyPrefix(key);
+      if (prefix < 0) {
         continue;
       }
-      String tensor = key.substring((input ? KEY_PREFIX : OUTPUT_KEY_PREFIX).length());
+      boolean input = prefix == 0 || prefix == 2;
+      String tensor = key.substring(PREFIXES[prefix].length());
       if (int1.get() != TRITONSERVER_PARAMETER_STRING) {
         throw new TritonException(TritonException.INVALID_ARG,
             "request parameter '" + key + "' must be a string naming the cache key of "
@@ -95,6 +108,16 @@ final class RequestReader implements AutoCloseable {
       }
       (input ? data.cacheKeys : data.outputKeys).put(tensor, cacheKey(key, new BytePointer(out2.get(0))));
     }
+  }
+
+  /** The index in {@link #PREFIXES} of the prefix that starts the parameter name, or -1. */
+  static int keyPrefix(String name) {
+    for (int i = 0; i < PREFIXES.length; i++) {
+      if (name.regionMatches(true, 0, PREFIXES[i], 0, PREFIXES[i].length())) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   void readRequestedOutputs(RequestData data) {

@@ -20,6 +20,7 @@ The last line is the summary: ``triton-server: N passed, N failed, N skipped``.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -113,7 +114,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="patterns", action="append", help="only tests matching (unittest -k)")
     parser.add_argument("-v", dest="verbosity", action="store_const", const=2, default=1)
+    parser.add_argument("--child", metavar="SUMMARY", help=argparse.SUPPRESS)
     opts = parser.parse_args()
+    if opts.child:
+        return run_child(opts.child, opts.patterns, opts.verbosity)
 
     binary = local_server.find_server(ROOT)
     if binary is None:
@@ -151,28 +155,57 @@ def main():
         "TRITON_TEST_WORK": WORK,
         "MODEL_REPOSITORY": repo,
     })
-    loader = unittest.TestLoader()
-    if opts.patterns:
-        loader.testNamePatterns = ["*%s*" % p if "*" not in p else p for p in opts.patterns]
-    suite = unittest.TestSuite(loader.loadTestsFromName(name) for name in SUITES)
+    # The tests run in a child process: when it exits, every client connection it opened is
+    # closed, so the SIGTERM below finds an idle server (an idle keep-alive connection would hold
+    # Triton's exit for --exit-timeout-secs, after which it exits with models still loaded).
+    summary = os.path.join(WORK, "summary.json")
+    if os.path.exists(summary):
+        os.unlink(summary)
+    child = [sys.executable, os.path.abspath(__file__), "--child", summary, "-v" * (opts.verbosity > 1)]
+    for p in opts.patterns or ():
+        child += ["-k", p]
     try:
-        result = unittest.TextTestRunner(stream=sys.stdout, verbosity=opts.verbosity).run(suite)
-    finally:
-        alive = server.running()
+        subprocess.run([a for a in child if a], check=False, timeout=1200)
+    except subprocess.TimeoutExpired:
+        print("triton-server: the tests ran past 20 minutes", file=sys.stderr)
+    failures = []
+    alive = server.running()
+    try:
         code = server.stop(signal.SIGTERM, timeout=90)
-    failed = len(result.failures) + len(result.errors)
-    if not alive:
-        print("triton-server: the server died during the tests (exit code %d)" % code, file=sys.stderr)
-        failed += 1
-    elif code != 0:
-        print("triton-server: the server exited with %d on SIGTERM" % code, file=sys.stderr)
-        failed += 1
+        if not alive:
+            failures.append("the server died during the tests (exit code %d)" % code)
+        elif code != 0:
+            failures.append("the server exited with %d on SIGTERM" % code)
+    except RuntimeError as e:
+        failures.append(str(e).splitlines()[0])
+    try:
+        with open(summary) as f:
+            counts = json.load(f)
+    except (OSError, ValueError):
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
+        failures.append("the tests did not finish (no %s)" % summary)
+    for f in failures:
+        print("triton-server: %s" % f, file=sys.stderr)
+    failed = counts["failed"] + len(failures)
     if failed:
         print("---- tail of %s" % server.log_path)
         print("".join(server.log().splitlines(True)[-80:]))
+    print("triton-server: %d passed, %d failed, %d skipped" % (counts["passed"], failed, counts["skipped"]))
+    return 1 if failed else 0
+
+
+def run_child(summary, patterns, verbosity):
+    """The test suites against the server the parent started (settings in the environment);
+    writes {"passed", "failed", "skipped"} to summary."""
+    loader = unittest.TestLoader()
+    if patterns:
+        loader.testNamePatterns = ["*%s*" % p if "*" not in p else p for p in patterns]
+    suite = unittest.TestSuite(loader.loadTestsFromName(name) for name in SUITES)
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=verbosity).run(suite)
+    failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
-    passed = result.testsRun - len(result.failures) - len(result.errors) - skipped
-    print("triton-server: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    with open(summary, "w") as f:
+        json.dump({"passed": result.testsRun - failed - skipped, "failed": failed, "skipped": skipped}, f)
     return 1 if failed else 0
 
 

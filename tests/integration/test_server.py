@@ -550,9 +550,10 @@ class ModelControl(unittest.TestCase):
 
         def send(i):
             c = httpclient.InferenceServerClient(HTTP_URL, network_timeout=120)
+            deadline = time.monotonic() + 400  # a bound only: stop ends it first
             try:
-                for _ in range(400):  # bounded; stop ends it first
-                    if stop.is_set():
+                for _ in range(200000):
+                    if stop.is_set() or time.monotonic() > deadline:
                         return
                     try:
                         got = infer("http", self.MODEL, tensors, c=c)
@@ -570,6 +571,7 @@ class ModelControl(unittest.TestCase):
         try:
             self.wait_for(lambda: all("ok" in o for o in outcomes), "every client got an answer")
             self.c.unload_model(self.MODEL)
+            self.wait_for(lambda: self.state() == "UNAVAILABLE", "state UNAVAILABLE after the unload")
             self.wait_for(lambda: all(any(x.startswith("error") for x in o) for o in outcomes),
                           "every client saw the model gone")
         finally:

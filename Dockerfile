@@ -4,12 +4,14 @@
 #   make serve-image            (runs it on the example models with the GPUs)
 #
 # Build arguments:
-#   TRITON_TAG        the NGC Triton release: 26.02 = Triton 2.66.0, CUDA 13.1, Ubuntu 24.04
+#   TRITON_TAG        the NGC Triton release: 26.06 = Triton 2.70.0, CUDA 13.3.0 (its Ubuntu
+#                     release not checked), the Triton that CI tests against
+#                     (../shared/tritonserver-2.70); 26.02 was Triton 2.66.0, CUDA 13.1, Ubuntu 24.04
 #   BUILD_IMAGE       the build stage's base; its glibc must not be newer than the Triton image's
 #   ORT_CLASSIFIER    ONNX Runtime natives: linux-x86_64-gpu (CUDA EP) or linux-x86_64 (CPU only)
 #   TRITON_USER       the user the server runs as (created by the NGC image, uid 1000)
 # Needs BuildKit (the default builder since Docker 23) for the Maven cache mount.
-ARG TRITON_TAG=26.02
+ARG TRITON_TAG=26.06
 ARG BUILD_IMAGE=ubuntu:24.04
 
 ########################################################################################

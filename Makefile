@@ -67,7 +67,7 @@ clean:
 
 # ---- Docker image (Dockerfile), integration tests, Dockerfile checks: see docs/triton-guide.md.
 IMAGE ?= java-onnxruntime-triton:dev
-TRITON_TAG ?= 26.02
+TRITON_TAG ?= 26.06
 DOCKER ?= docker
 .PHONY: image serve-image integration lint-docker
 

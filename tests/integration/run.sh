@@ -6,7 +6,7 @@
 #
 #   tests/integration/run.sh [IMAGE]
 #
-# Environment: KINDS ("gpu cpu"), TRITON_TAG (26.02, for the SDK image), CLIENT_IMAGE
+# Environment: KINDS ("gpu cpu"), TRITON_TAG (26.06, for the SDK image), CLIENT_IMAGE
 # (nvcr.io/nvidia/tritonserver:$TRITON_TAG-py3-sdk, which ships tritonclient), CLIENT=local to
 # use this machine's python3 with tritonclient[all] instead, HTTP_PORT/GRPC_PORT/METRICS_PORT
 # (18000/18001/18002 on localhost), DOCKER (docker), GPUS (all).
@@ -16,7 +16,7 @@ root=$(cd "$here/../.." && pwd)
 image=${1:-java-onnxruntime-triton:dev}
 docker=${DOCKER:-docker}
 kinds=${KINDS:-gpu cpu}
-tag=${TRITON_TAG:-26.02}
+tag=${TRITON_TAG:-26.06}
 client_image=${CLIENT_IMAGE:-nvcr.io/nvidia/tritonserver:$tag-py3-sdk}
 http=${HTTP_PORT:-18000} grpc=${GRPC_PORT:-18001} metrics=${METRICS_PORT:-18002}
 

@@ -5,11 +5,20 @@
  * the hash of its bytes, so the hash must not depend on how the bytes are split. The streaming
  * API (reset, update per buffer, digest) gives exactly the hash of the contiguous bytes.
  *
- * Why inline: the Triton image may lack libxxhash.so, and Debian's libxxhash.a has no x86
- * dispatch. xxhash.h in inline mode compiles into the JNI library that JavaCPP builds for
- * dev.javaonnxruntime.cache.Xxh3, with two update paths: SSE2 (the x86-64 baseline) and AVX2
- * (compiled with a target attribute, chosen at run time by __builtin_cpu_supports, which also
- * checks that the OS saves AVX state). Both give the same hash; only the speed differs.
+ * xxHash's public API only (XXH3_128bits_reset/_update/_digest, XXH3_128bits, and the
+ * XXH_STATIC_LINKING_ONLY state type for a state on the stack), so it builds with any xxHash 0.8.x
+ * (Debian 12: 0.8.1, Ubuntu 24.04: 0.8.2); the hash of given bytes is the same in every 0.8.x and
+ * on every code path. Two paths, chosen at run time by __builtin_cpu_supports("avx2"), which also
+ * checks that the OS saves AVX state:
+ * - AVX2: xxhash.h inline (XXH_INLINE_ALL, XXH_VECTOR = XXH_AVX2) compiled under
+ *   `#pragma GCC target("avx2")`. The target region covers only xxHash and the two jor_xxh3_avx2_
+ *   functions, never the code that chooses the path.
+ * - baseline (SSE2, any x86-64): the same functions from libxxhash.a, linked statically (Xxh3.java
+ *   names it), so there is no libxxhash.so at run time; the Triton image may lack it. One
+ *   translation unit can hold only one inline xxHash, and Debian's libxxhash.a has no x86
+ *   dispatch (xxh_x86dispatch.h is packaged, its implementation is only in libxxhash.so), hence
+ *   the library for this path. xxhash.h first included without XXH_INLINE_ALL, then with it, is
+ *   the combination xxhash.h supports (its inline names get the XXH_INLINE_ prefix).
  *
  * Threading: every function is reentrant; the streaming state lives on the caller's stack.
  * Memory: the functions read the given buffers and write only `out`; they own nothing.
@@ -19,26 +28,92 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <immintrin.h>
+#include <immintrin.h> /* the AVX2 intrinsics xxhash.h uses below (GCC declares them for any target) */
 
-#define XXH_INLINE_ALL
-#define XXH_STATIC_LINKING_ONLY
-#define XXH_DISPATCH_AVX2 1
-#define XXH_TARGET_AVX2 __attribute__((__target__("avx2")))
-#include <xxhash.h>
-
-#if !defined(XXH_VERSION_NUMBER) || XXH_VERSION_NUMBER != 801
-/* XXH3_update's signature (accumulate and scramble function pointers) is that of 0.8.1. */
-#error "xxh3_multi.h was written against xxHash 0.8.1 (libxxhash-dev 0.8.1)"
+#if !defined(__GNUC__) || defined(__clang__) || !(defined(__x86_64__) || defined(_M_X64))
+#error "xxh3_multi.h needs GCC on x86-64 (#pragma GCC target, __builtin_cpu_supports)"
 #endif
 
-/* Consumes one buffer with the AVX2 kernels, as xxh_x86dispatch.c does. */
-static XXH_TARGET_AVX2 void jor_xxh3_update_avx2(XXH3_state_t* state, const void* input, size_t len)
+/* Baseline path: declarations of libxxhash.a's functions. */
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#if !defined(XXH_VERSION_NUMBER) || XXH_VERSION_NUMBER < 800 || XXH_VERSION_NUMBER >= 900
+#error "xxh3_multi.h needs xxHash 0.8.x (its XXH3 output is stable from 0.8.0 on)"
+#endif
+
+/*
+ * Each path writes the hash's high 64 bits to out[0] and its low 64 bits to out[1]: the two
+ * inclusions of xxhash.h declare two distinct XXH128_hash_t types.
+ */
+
+/* Hashes the concatenation of `count` buffers with libxxhash.a's XXH3 (SSE2 on x86-64). */
+static inline void jor_xxh3_baseline_multi(const int64_t* addresses, const int64_t* lengths,
+                                           int32_t count, int64_t* out)
 {
-    XXH3_update(state, (const xxh_u8*)input, len, XXH3_accumulate_512_avx2, XXH3_scrambleAcc_avx2);
+    XXH3_state_t state;
+    XXH128_hash_t hash;
+    int32_t i;
+    XXH3_INITSTATE(&state);
+    XXH3_128bits_reset(&state);
+    for (i = 0; i < count; i++) {
+        if (lengths[i] > 0) {
+            XXH3_128bits_update(&state, (const void*)(intptr_t)addresses[i], (size_t)lengths[i]);
+        }
+    }
+    hash = XXH3_128bits_digest(&state);
+    out[0] = (int64_t)hash.high64;
+    out[1] = (int64_t)hash.low64;
 }
 
-/* 1 when the AVX2 path is used on this CPU, 0 when the SSE2 path is. */
+static inline void jor_xxh3_baseline_bytes(const void* input, size_t len, int64_t* out)
+{
+    const XXH128_hash_t hash = XXH3_128bits(input, len);
+    out[0] = (int64_t)hash.high64;
+    out[1] = (int64_t)hash.low64;
+}
+
+/* AVX2 path: xxHash inline, every function of it compiled for AVX2. */
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define XXH_INLINE_ALL
+#define XXH_VECTOR XXH_AVX2
+#include <xxhash.h>
+
+#if XXH_VECTOR != XXH_AVX2
+#error "xxhash.h did not take XXH_VECTOR = XXH_AVX2"
+#endif
+
+/* As jor_xxh3_baseline_multi, with the inline AVX2 XXH3; call only where the CPU has AVX2. */
+static __attribute__((noinline)) void jor_xxh3_avx2_multi(const int64_t* addresses,
+                                                          const int64_t* lengths, int32_t count,
+                                                          int64_t* out)
+{
+    XXH3_state_t state;
+    XXH128_hash_t hash;
+    int32_t i;
+    XXH3_INITSTATE(&state);
+    XXH3_128bits_reset(&state);
+    for (i = 0; i < count; i++) {
+        if (lengths[i] > 0) {
+            XXH3_128bits_update(&state, (const void*)(intptr_t)addresses[i], (size_t)lengths[i]);
+        }
+    }
+    hash = XXH3_128bits_digest(&state);
+    out[0] = (int64_t)hash.high64;
+    out[1] = (int64_t)hash.low64;
+}
+
+static __attribute__((noinline)) void jor_xxh3_avx2_bytes(const void* input, size_t len,
+                                                          int64_t* out)
+{
+    const XXH128_hash_t hash = XXH3_128bits(input, len);
+    out[0] = (int64_t)hash.high64;
+    out[1] = (int64_t)hash.low64;
+}
+#pragma GCC pop_options
+
+/* 1 when the AVX2 path is used on this CPU, 0 when the baseline path is. */
 static inline int32_t jor_xxh3_uses_avx2(void)
 {
     return __builtin_cpu_supports("avx2") ? 1 : 0;
@@ -51,35 +126,22 @@ static inline int32_t jor_xxh3_uses_avx2(void)
 static inline void jor_xxh3_128_multi(const int64_t* addresses, const int64_t* lengths,
                                       int32_t count, int64_t* out)
 {
-    XXH3_state_t state;
-    XXH128_hash_t hash;
-    int32_t i;
-    const int avx2 = jor_xxh3_uses_avx2();
-    XXH3_INITSTATE(&state);
-    XXH3_128bits_reset(&state);
-    for (i = 0; i < count; i++) {
-        const void* input = (const void*)(intptr_t)addresses[i];
-        const size_t len = (size_t)lengths[i];
-        if (len == 0) {
-            continue;
-        }
-        if (avx2) {
-            jor_xxh3_update_avx2(&state, input, len);
-        } else {
-            XXH3_128bits_update(&state, input, len);
-        }
+    if (jor_xxh3_uses_avx2()) {
+        jor_xxh3_avx2_multi(addresses, lengths, count, out);
+    } else {
+        jor_xxh3_baseline_multi(addresses, lengths, count, out);
     }
-    hash = XXH3_128bits_digest(&state);
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
 }
 
 /* Hashes the bytes of `count` 64-bit values in native (little-endian) order; out as above. */
 static inline void jor_xxh3_128_longs(const int64_t* values, int32_t count, int64_t* out)
 {
-    const XXH128_hash_t hash = XXH3_128bits(values, (size_t)count * sizeof(int64_t));
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
+    const size_t len = (size_t)count * sizeof(int64_t);
+    if (jor_xxh3_uses_avx2()) {
+        jor_xxh3_avx2_bytes(values, len, out);
+    } else {
+        jor_xxh3_baseline_bytes(values, len, out);
+    }
 }
 
 #endif /* JOR_XXH3_MULTI_H */

@@ -35,6 +35,7 @@ test: models
 	triton-build/assemble.sh $(BACKEND_DIR)
 	$(PYTHON) tests/integration/run_local.py
 	$(PYTHON) tests/signals/run.py
+	$(PYTHON) deploy/test_deploy.py
 
 # tests/integration in ../shared/tritonserver-2.70 (CPU build) over HTTP with tritonclient: one
 # line and a pass where ../shared is absent, a failure then under CI=true. Logs: build/triton-tests.
@@ -48,6 +49,12 @@ test-triton: build
 .PHONY: test-signals
 test-signals: build
 	$(PYTHON) tests/signals/run.py
+
+# deploy/: 3 real tritonservers behind nginx hashing on the key header; 300 keys, 3,000 keyed
+# requests, then one server stopped (only its keys miss, resent with the data). Logs: build/deploy/run.
+.PHONY: test-deploy
+test-deploy: build
+	$(PYTHON) deploy/test_deploy.py
 
 bench: build
 	./scripts/bench.sh

@@ -268,6 +268,13 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
       snprintf(cache_dir, sizeof(cache_dir), "-Dorg.bytedeco.javacpp.cacheDir=%s/javacpp-cache", dir);
       options[n++].optionString = cache_dir;
     }
+    /* JavaCPP otherwise reads /proc/self/statm (a pread) for every native object it allocates, to
+     * enforce a limit on the process's resident size: a syscall per tensor on the request path.
+     * The backend owns its native memory explicitly; JavaCPP's maxBytes still bounds what it
+     * tracks. */
+    if (strstr(user_options, "org.bytedeco.javacpp.maxPhysicalBytes") == NULL) {
+      options[n++].optionString = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
+    }
     for (char *save = NULL, *tok = strtok_r(user_options, " \t", &save);
          tok != NULL && n < JVM_MAX_OPTIONS; tok = strtok_r(NULL, " \t", &save)) {
       options[n++].optionString = tok;

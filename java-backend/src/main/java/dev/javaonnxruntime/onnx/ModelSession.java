@@ -34,6 +34,8 @@ import org.bytedeco.onnxruntime.ValueVector;
  * Execute twice at once for one instance), so it is not thread-safe and takes no locks.
  */
 public final class ModelSession implements AutoCloseable {
+  /** The highest rank of a tensor that {@link #run} binds. */
+  public static final int MAX_RANK = 16;
   private final SessionOptions options;
   private final CUDAProviderOptions cudaOptions;
   private final Session session;
@@ -47,6 +49,10 @@ public final class ModelSession implements AutoCloseable {
   private final List<TensorInfo> inputs;
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
+  /** One input's dims for CreateTensor, which copies them: reused by every run. */
+  private final LongPointer dims = new LongPointer(MAX_RANK);
+  private long runStartNanos;
+  private long runEndNanos;
 
   private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
       SessionSettings settings) {
@@ -215,6 +221,18 @@ public final class ModelSession implements AutoCloseable {
     return outputs;
   }
 
+  /**
+   * System.nanoTime() just before and just after ONNX Runtime's Run in the latest {@link #run}:
+   * what Triton's statistics call compute_infer (binding and reading outputs are not in it).
+   */
+  public long runStartNanos() {
+    return runStartNanos;
+  }
+
+  public long runEndNanos() {
+    return runEndNanos;
+  }
+
   /** Receives the outputs of a run while they are still valid. */
   @FunctionalInterface
   public interface OutputConsumer {
@@ -230,17 +248,24 @@ public final class ModelSession implements AutoCloseable {
     try (PointerScope scope = new PointerScope()) {
       try {
         for (InputTensor t : in) {
+          if (t.shape().length > MAX_RANK) {
+            throw new IllegalArgumentException("input '" + t.name() + "' has rank " + t.shape().length
+                + ", more than " + MAX_RANK);
+          }
           Pointer data = FixedRun.view(t.address());
+          dims.put(t.shape(), 0, t.shape().length);
           Value value = Value.CreateTensor(
               (t.onDevice() ? deviceInfo : cpuInfo).asOrtMemoryInfo(), data, t.byteSize(),
-              new LongPointer(t.shape()), t.shape().length, ElementTypes.toOnnx(t.dataType()));
+              dims, t.shape().length, ElementTypes.toOnnx(t.dataType()));
           binding.BindInput(name(t.name()), value);
         }
         MemoryInfo outInfo = deviceInfo != null ? deviceInfo : cpuInfo;
         for (String n : outputNames) {
           binding.BindOutput(name(n), outInfo.asOrtMemoryInfo());
         }
+        runStartNanos = System.nanoTime();
         session.Run(runOptions, binding);
+        runEndNanos = System.nanoTime();
       } catch (RuntimeException e) {
         throw new OrtFailure("ONNX Runtime failed to run: " + e.getMessage(), e);
       }
@@ -306,5 +331,6 @@ public final class ModelSession implements AutoCloseable {
       deviceInfo.close();
     }
     names.values().forEach(BytePointer::close);
+    dims.close();
   }
 }

@@ -32,13 +32,13 @@ final class RequestChecker {
       }
     }
     for (String name : r.outputKeys.keySet()) {
-      if (config.outputs().stream().noneMatch(o -> o.name().equals(name))) {
+      if (!hasOutput(name)) {
         throw invalid("request parameter '" + RequestReader.OUTPUT_KEY_PREFIX + name
             + "' names an output that model '" + config.name() + "' does not have");
       }
     }
     for (String name : r.requestedOutputs) {
-      if (config.outputs().stream().noneMatch(o -> o.name().equals(name))) {
+      if (!hasOutput(name)) {
         throw invalid("unexpected inference output '" + name + "' for model '" + config.name() + "'");
       }
     }
@@ -69,6 +69,25 @@ final class RequestChecker {
     r.batch = batch == -1 ? 1 : batch;
   }
 
+  // Loops, not streams: this runs for every request.
+  private boolean hasOutput(String name) {
+    for (TensorConfig o : config.outputs()) {
+      if (o.name().equals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasNegative(long[] shape) {
+    for (long d : shape) {
+      if (d < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void checkInput(TensorConfig c, InputView v) {
     if (v.dataType() == DataType.BYTES || c.dataType() == DataType.BYTES) {
       throw new TritonException(TritonException.UNSUPPORTED,
@@ -78,7 +97,7 @@ final class RequestChecker {
       throw invalid("inference input '" + c.name() + "' data-type is '" + v.dataType().apiName()
           + "', but model '" + config.name() + "' expects '" + c.dataType().apiName() + "'");
     }
-    if (!c.accepts(v.shape(), config.batched()) || Arrays.stream(v.shape()).anyMatch(d -> d < 0)) {
+    if (!c.accepts(v.shape(), config.batched()) || hasNegative(v.shape())) {
       throw invalid("unexpected shape for input '" + c.name() + "' for model '" + config.name()
           + "'. Expected " + c.describeShape(config.batched()) + ", got "
           + Arrays.toString(v.shape()).replace(" ", ""));
@@ -89,7 +108,10 @@ final class RequestChecker {
           + Arrays.toString(v.shape()).replace(" ", "") + " of " + c.dataType().apiName()
           + " needs " + expected);
     }
-    long sum = Arrays.stream(v.sizes()).sum();
+    long sum = 0;
+    for (long size : v.sizes()) {
+      sum += size;
+    }
     if (sum != v.byteSize()) {
       throw invalid("input '" + c.name() + "' declares " + v.byteSize() + " bytes but its "
           + v.sizes().length + " buffers hold " + sum);

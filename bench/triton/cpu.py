@@ -1,0 +1,219 @@
+"""Our backend beside Triton's stock ONNX Runtime backend in one real tritonserver (CPU build), on
+the same ONNX files, requests and settings: Triton's own per-request statistics side by side.
+
+Each example model (conv_net, vit_patch, text_encoder) is served twice: by java_onnxruntime and,
+as <model>_stock, by the stock onnxruntime backend; one instance each, no dynamic batching, ONNX
+Runtime's default threading on both. One client sends binary-tensor requests over one keep-alive
+connection, alternating between all the models (WARMUP cycles, then CYCLES measured), every
+request carrying its input. Triton's /v2/models/<m>/stats over the measured cycles give queue,
+compute_input, compute_infer and compute_output per request.
+
+  bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
+  PROFILE=1 ...                       also records async-profiler (Maven Central
+                                      tools.profiler:async-profiler:4.1) in the server, Java and
+                                      native frames, and prints the hottest frames of ours
+
+Prints the table (also OUTDIR/table.md) with ours/stock ratios; OUTDIR/summary.json holds the
+figures, OUTDIR/server.log the server's log.
+"""
+
+import collections
+import glob
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import local_server  # noqa: E402
+import v2_binary  # noqa: E402
+
+MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
+          "vit_patch": ("input", "FP32", [1, 3, 224, 224], "tokens"),
+          "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
+PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
+
+
+def config_for(source, name, backend, cache):
+    """The example model's config.pbtxt for one backend: one instance, no dynamic batching."""
+    lines = []
+    with open(os.path.join(ROOT, "model_repository", source, "config.pbtxt")) as f:
+        for line in f:
+            if line.startswith("dynamic_batching") or line.startswith("instance_group"):
+                continue
+            line = line.replace('name: "%s"' % source, 'name: "%s"' % name)
+            line = line.replace('backend: "java_onnxruntime"', 'backend: "%s"' % backend)
+            lines.append(line)
+    lines.append("instance_group [ { kind: KIND_CPU count: 1 } ]\n")
+    if backend == "java_onnxruntime":
+        lines.append('parameters { key: "input_cache" value: { string_value: "%s" } }\n' % cache)
+    return "".join(lines)
+
+
+def build_repository(out, cache):
+    repo = os.path.join(out, "repo")
+    shutil.rmtree(repo, ignore_errors=True)
+    for model in MODELS:
+        for name, backend in ((model, "java_onnxruntime"), (model + "_stock", "onnxruntime")):
+            os.makedirs(os.path.join(repo, name, "1"))
+            shutil.copy(os.path.join(ROOT, "model_repository", model, "1", "model.onnx"),
+                        os.path.join(repo, name, "1", "model.onnx"))
+            with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
+                f.write(config_for(model, name, backend, cache))
+    return repo
+
+
+def profiler_library(out):
+    """libasyncProfiler.so from the Maven Central jar (fetched into ~/.m2 once)."""
+    version = "4.1"
+    jar = os.path.expanduser("~/.m2/repository/tools/profiler/async-profiler/%s/async-profiler-%s.jar"
+                             % (version, version))
+    if not os.path.exists(jar):
+        subprocess.run(["mvn", "-B", "-q", "dependency:get",
+                        "-Dartifact=tools.profiler:async-profiler:%s" % version], check=True)
+    path = os.path.join(out, "libasyncProfiler.so")
+    with zipfile.ZipFile(jar) as z, open(path, "wb") as f:
+        f.write(z.read("linux-x64/libasyncProfiler.so"))
+    return path
+
+
+def stats(url, model):
+    with urllib.request.urlopen("http://%s/v2/models/%s/stats" % (url, model)) as r:
+        s = json.load(r)["model_stats"][0]["inference_stats"]
+    return {p: (s[p]["count"], s[p]["ns"]) for p in PHASES + ("success",)}
+
+
+def measure(url, cycles, warmup):
+    requests = {}
+    for model, (name, dtype, shape, output) in MODELS.items():
+        body = v2_binary.request({name: (dtype, shape, v2_binary.tensor(dtype, shape, 1))}, [output])
+        requests[model] = requests[model + "_stock"] = body
+    host, port = url.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    latencies = collections.defaultdict(list)
+    answers = {}
+    before = None
+    for cycle in range(warmup + cycles):
+        if cycle == warmup:
+            before = {m: stats(url, m) for m in requests}
+        for model, (body, headers) in requests.items():
+            t0 = time.perf_counter()
+            conn.request("POST", "/v2/models/%s/infer" % model, body, headers)
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 200:
+                raise RuntimeError("%s: HTTP %d %s" % (model, r.status, answer[:300]))
+            if cycle >= warmup:
+                latencies[model].append(time.perf_counter() - t0)
+            answers[model] = v2_binary.response(answer, r.getheader(v2_binary.HEADER_LENGTH))
+    conn.close()
+    result = {}
+    for model in requests:
+        after = stats(url, model)
+        n = after["success"][0] - before[model]["success"][0]
+        per = {p: (after[p][1] - before[model][p][1]) / max(n, 1) / 1000.0 for p in PHASES}
+        lat = sorted(latencies[model])
+        result[model] = {"requests": n, "us": per,
+                         "p50_ms": statistics.median(lat) * 1e3,
+                         "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1e3}
+    identical = {m: answers[m] == answers[m + "_stock"] for m in MODELS}
+    return result, identical
+
+
+def table(result, identical):
+    rows = ["| model | backend | queue | compute_input | compute_infer | compute_output | p50 ms | p99 ms |",
+            "|---|---|---|---|---|---|---|---|"]
+    for model in MODELS:
+        ours, stock = result[model], result[model + "_stock"]
+        for label, r in (("stock", stock), ("ours", ours)):
+            rows.append("| %s | %s | %s | %.2f | %.2f |" % (
+                model, label, " | ".join("%.1f us" % r["us"][p] for p in PHASES), r["p50_ms"], r["p99_ms"]))
+        ratio = lambda p: ours["us"][p] / stock["us"][p] if stock["us"][p] else float("nan")  # noqa: E731
+        rows.append("| %s | ours/stock | %s | %.2fx | %.2fx |" % (
+            model, " | ".join("%.2fx" % ratio(p) for p in PHASES),
+            ours["p50_ms"] / stock["p50_ms"], ours["p99_ms"] / stock["p99_ms"]))
+        rows.append("| %s | ours-stock | %s | | |" % (
+            model, " | ".join("%+.1f us" % (ours["us"][p] - stock["us"][p]) for p in PHASES)))
+    rows.append("")
+    rows.append("outputs identical to stock's, bit for bit: " + ", ".join(
+        "%s %s" % (m, "yes" if ok else "NO") for m, ok in identical.items()))
+    return "\n".join(rows)
+
+
+def hottest(collapsed, top=25):
+    """Self and total sample shares of the frames in our backend's execute threads."""
+    self_count, total_count, samples = collections.Counter(), collections.Counter(), 0
+    for path in glob.glob(collapsed):
+        with open(path) as f:
+            for line in f:
+                stack, _, n = line.rstrip().rpartition(" ")
+                frames = stack.split(";")
+                if not any("instanceExecute" in fr for fr in frames):
+                    continue
+                n = int(n)
+                samples += n
+                self_count[frames[-1]] += n
+                for fr in set(frames):
+                    total_count[fr] += n
+    lines = ["%d samples in java_onnxruntime's Execute" % samples, "", "| self | total | frame |", "|---|---|---|"]
+    for frame, n in self_count.most_common(top):
+        lines.append("| %.1f%% | %.1f%% | `%s` |" % (100.0 * n / samples, 100.0 * total_count[frame] / samples,
+                                                    frame[:160]))
+    return "\n".join(lines)
+
+
+def main(argv):
+    out = os.path.abspath(argv[0] if argv else os.path.join(ROOT, "build", "bench-triton-cpu"))
+    os.makedirs(out, exist_ok=True)
+    binary = local_server.find_server(ROOT)
+    if binary is None:
+        print("bench/triton/cpu.py: no tritonserver at %s" % local_server.shared_dir(ROOT))
+        return 1
+    cycles = int(os.environ.get("CYCLES", "1000"))
+    warmup = int(os.environ.get("WARMUP", "200"))
+    cache = os.environ.get("CACHE", "off")
+    repo = build_repository(out, cache)
+    backends = local_server.assemble_backends(ROOT, os.path.join(ROOT, "build", "triton-backends"))
+    backend_config = []
+    collapsed = os.path.join(out, "profile-%p.collapsed")
+    if os.environ.get("PROFILE") == "1":
+        for old in glob.glob(os.path.join(out, "profile-*.collapsed")):
+            os.remove(old)
+        agent = "-agentpath:%s=start,event=%s,interval=%s,cstack=vm,timeout=%s,collapsed,file=%s" % (
+            profiler_library(out), os.environ.get("PROFILE_EVENT", "cpu"),
+            os.environ.get("PROFILE_INTERVAL", "100us"), os.environ.get("PROFILE_SECONDS", "60"), collapsed)
+        backend_config.append("java_onnxruntime,jvm-options=" + agent)
+    server = local_server.TritonServer(binary, repo, backends, log_path=os.path.join(out, "server.log"),
+                                       backend_config=backend_config)
+    with server:
+        result, identical = measure(server.http_url, cycles, warmup)
+        if os.environ.get("PROFILE") == "1":
+            deadline = time.monotonic() + 120
+            while not glob.glob(collapsed.replace("%p", "*")) and time.monotonic() < deadline:
+                time.sleep(1)
+    version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                             capture_output=True, text=True).stdout.strip()
+    text = "tritonserver 2.70.0 CPU build, java_onnxruntime %s, input_cache %s, %d cycles (%d warm-up), " \
+           "us per request from Triton's statistics\n\n%s\n" % (version, cache, cycles, warmup,
+                                                                table(result, identical))
+    if os.environ.get("PROFILE") == "1":
+        text += "\n" + hottest(collapsed.replace("%p", "*")) + "\n"
+    print(text)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump({"version": version, "cache": cache, "cycles": cycles, "results": result,
+                   "identical": identical}, f, indent=1)
+    return 0 if all(identical.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -21,6 +21,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stress_common import growth_of, rss_kib, verdict  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "triton-host")
 TESTDATA = os.path.join(ROOT, "build", "testdata")
@@ -109,17 +112,6 @@ def make_repo(work, model, cache_mode):
     return repo
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def run_host(args, log_path, sample_metrics=None):
     """Runs the host; samples its RSS (and the metrics file) while it runs."""
     samples = []
@@ -159,15 +151,7 @@ def read_gauges(path):
 
 def growth(samples, key):
     """Growth over the second half: the last tenth against the middle tenth of the run."""
-    if len(samples) < 4:
-        return float("nan")  # too short a run to tell
-    def value(s):
-        return s[1] if key == "rss" else s[2].get(key, 0)
-    n = len(samples)
-    mid = [value(s) for s in samples[int(n * 0.45):int(n * 0.55) + 1]]
-    end = [value(s) for s in samples[int(n * 0.9):]]
-    a, b = sum(mid) / len(mid), sum(end) / len(end)
-    return 0.0 if a == 0 else 100.0 * (b - a) / a
+    return growth_of([s[1] if key == "rss" else s[2].get(key, 0) for s in samples])
 
 
 def main():
@@ -262,9 +246,8 @@ def main():
         total["crashes"] += 1 if crashed else 0
     for code, (ok, bad) in sorted(errors_by_code.items()):
         print("errors %-12s as expected %d, otherwise %d (per distinct malformed request)" % (code, ok, bad))
-    print("sent %d, answered %d, identical %d of %d good, crashes %d, growth %.1f%%"
-          % (total["sent"], total["answered"], total["identical"], total["good"], total["crashes"],
-             growth_max))
+    print(verdict(total["sent"], total["answered"], total["identical"], total["good"], total["crashes"],
+                  growth_max))
 
 
 if __name__ == "__main__":

@@ -150,6 +150,9 @@ final class Executor implements AutoCloseable {
 
   /** Requests that agree in every input's non-batch dims, up to max_batch_size rows each. */
   private List<List<RequestData>> group(List<RequestData> requests) {
+    if (requests.size() <= 1) { // the common case without dynamic batching: nothing to compare
+      return requests.isEmpty() ? List.of() : List.of(requests);
+    }
     Map<String, List<List<RequestData>>> groups = new LinkedHashMap<>();
     for (RequestData r : requests) {
       StringBuilder key = new StringBuilder();

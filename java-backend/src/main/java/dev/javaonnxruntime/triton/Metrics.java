@@ -9,6 +9,7 @@ import dev.javaonnxruntime.triton.api.TRITONSERVER_MetricFamily;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Parameter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerPointer;
@@ -18,8 +19,9 @@ import org.bytedeco.javacpp.PointerScope;
  * Publishes the input-cache figures through Triton's custom metrics API, so they appear on
  * Triton's Prometheus endpoint next to its own: per model and device, hits, misses, bytes not
  * copied and hash time; per device, evictions, resident bytes and entries. Counters are kept in
- * Java ({@link CacheStats}) and pushed as deltas after each Execute, which keeps JNI calls off
- * the per-input path. Owned by the backend state; thread-safe (one lock, taken once per Execute).
+ * Java ({@link CacheStats}) and pushed after each Execute as deltas, only those that changed,
+ * through metric handles made once, which keeps JNI calls off the per-input path. Owned by the
+ * backend state; thread-safe (one lock, taken once per Execute).
  */
 final class Metrics implements AutoCloseable {
   private static final String[][] MODEL_FAMILIES = {
@@ -38,7 +40,10 @@ final class Metrics implements AutoCloseable {
 
   private final Map<String, TRITONSERVER_MetricFamily> families = new HashMap<>();
   private final Map<String, TRITONSERVER_Metric> metrics = new HashMap<>();
-  private final Map<String, Double> published = new HashMap<>();
+  private final Map<String, Series[]> modelSeries = new HashMap<>();
+  private final Map<Integer, Series[]> deviceSeries = new HashMap<>();
+  /** The statistics each model series was last published from (identity: one per load). */
+  private final Map<Series[], CacheStats> modelSources = new IdentityHashMap<>();
   private final List<TRITONSERVER_Metric> order = new ArrayList<>();
 
   Metrics() {
@@ -69,25 +74,64 @@ final class Metrics implements AutoCloseable {
 
   /** Pushes what changed since the last call, for one model on one device and for the device. */
   synchronized void publish(String model, InputCache cache, CacheStats stats) {
-    String device = Integer.toString(cache.deviceId());
-    double[] values = {stats.hits(), stats.misses(), stats.bytesNotCopied(), stats.hashNanos() / 1000.0};
-    for (int i = 0; i < MODEL_FAMILIES.length; i++) {
-      increment(MODEL_FAMILIES[i][0], values[i], "model", model, "device", device);
+    int device = cache.deviceId();
+    Series[] perModel = modelSeries.computeIfAbsent(model + "\u0000" + device, k -> {
+      Series[] s = new Series[MODEL_FAMILIES.length];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
+      }
+      return s;
+    });
+    if (modelSources.put(perModel, stats) != stats) {
+      // A model (re)loaded under this name counts from 0 again: its increases continue the series.
+      for (Series series : perModel) {
+        series.published = 0;
+      }
     }
-    increment(EVICTIONS, cache.deviceStats().evictions(), "device", device);
-    set(RESIDENT, cache.residentBytes(), "device", device);
-    set(ENTRIES, cache.entryCount(), "device", device);
+    Series[] perDevice = deviceSeries.computeIfAbsent(device, d -> new Series[] {
+      series(EVICTIONS, "device", Integer.toString(d)),
+      series(RESIDENT, "device", Integer.toString(d)),
+      series(ENTRIES, "device", Integer.toString(d))});
+    perModel[0].increment(stats.hits());
+    perModel[1].increment(stats.misses());
+    perModel[2].increment(stats.bytesNotCopied());
+    perModel[3].increment(stats.hashNanos() / 1000.0);
+    perDevice[0].increment(cache.deviceStats().evictions());
+    perDevice[1].set(cache.residentBytes());
+    perDevice[2].set(cache.entryCount());
   }
 
-  private void increment(String family, double total, String... labels) {
-    String id = id(family, labels);
-    double delta = total - published.getOrDefault(id, 0.0);
-    if (delta > 0) {
-      Errors.check(TRITONSERVER_MetricIncrement(metric(family, id, labels), delta), "TRITONSERVER_MetricIncrement");
-      published.put(id, total);
-    } else {
-      metric(family, id, labels);
+  /**
+   * One labelled metric and the value Triton last got: a counter is pushed as the increase, a
+   * gauge as the value, each only when it changed (no JNI call on an Execute that changed
+   * nothing). Guarded by the Metrics lock.
+   */
+  private static final class Series {
+    final TRITONSERVER_Metric metric;
+    double published;
+
+    Series(TRITONSERVER_Metric metric) {
+      this.metric = metric;
     }
+
+    void increment(double total) {
+      double delta = total - published;
+      if (delta > 0) {
+        Errors.check(TRITONSERVER_MetricIncrement(metric, delta), "TRITONSERVER_MetricIncrement");
+        published = total;
+      }
+    }
+
+    void set(double value) {
+      if (value != published) {
+        Errors.check(TRITONSERVER_MetricSet(metric, value), "TRITONSERVER_MetricSet");
+        published = value;
+      }
+    }
+  }
+
+  private Series series(String family, String... labels) {
+    return new Series(metric(family, id(family, labels), labels));
   }
 
   private void set(String family, double value, String... labels) {
@@ -148,6 +192,9 @@ final class Metrics implements AutoCloseable {
     }
     order.clear();
     metrics.clear();
+    modelSeries.clear();
+    deviceSeries.clear();
+    modelSources.clear();
     for (TRITONSERVER_MetricFamily f : families.values()) {
       Log.errorIfFailed(TRITONSERVER_MetricFamilyDelete(f), "TRITONSERVER_MetricFamilyDelete");
     }

@@ -719,14 +719,26 @@ def jvm_snapshot(pid, baseline, work):
     heap = int(m.group(1)) if m else None
     if baseline:
         jcmd(pid, "VM.native_memory", "baseline")
+        _baseline_threads[pid] = jvm_threads(pid)
         return heap, None, None
     diff = jcmd(pid, "VM.native_memory", "summary.diff") or ""
     with open(os.path.join(work, "nmt-diff.txt"), "w") as f:
         f.write(diff)
     m = re.search(r"Total: reserved=\d+KB(?: [+-]\d+KB)?, committed=(\d+)KB(?: ([+-]\d+)KB)?", diff)
-    t = re.search(r"\(thread #(\d+)(?: ([+-]\d+))?\)", diff)
+    # The JVM's own thread list (NMT's thread count keeps the stacks of attached threads that
+    # detached, so it grows with every instance thread Triton replaces).
+    now, then = jvm_threads(pid), _baseline_threads.get(pid)
     return (heap, (int(m.group(2) or 0), int(m.group(1))) if m else None,
-            (int(t.group(2) or 0), int(t.group(1))) if t else None)
+            (now - then, now) if now is not None and then is not None else None)
+
+
+_baseline_threads = {}
+
+
+def jvm_threads(pid):
+    """How many threads the JVM lists (jcmd Thread.print), or None."""
+    dump = jcmd(pid, "Thread.print")
+    return None if dump is None else len(re.findall(r'^"', dump, re.M))
 
 
 def private_backends(dest):
@@ -867,7 +879,7 @@ def main():
         if threads:
             # Triton's threads (model instances, loads) end and new ones start with each reload;
             # the JVM must not keep a thread for each that ended (the native count is flat).
-            print("JVM threads (NMT): %d at the end, %+d since 40%% of the run; native threads of the "
+            print("JVM threads (Thread.print): %d at the end, %+d since 40%% of the run; native threads of the "
                   "server now: %d" % (threads[1], threads[0], run.native_threads))
         print("after a full GC (jcmd): JVM heap at 40%% and at the end %d -> %d KiB (%.1f%%); JVM native memory (NMT) committed "
               "%s KiB since 40%% of the run%s" % (run.jvm_mid[0], jvm_end[0], heap_gc,

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static const struct {
 };
 
 static JavaVM* jvm_vm;
+static void jvm_detach_at_exit(void);
 static jclass jvm_class;
 static jmethodID jvm_methods[JVM_ENTRY_COUNT];
 
@@ -249,6 +251,7 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
       err = errors_new(TRITONSERVER_ERROR_INTERNAL, "cannot attach to the existing JVM");
       goto cleanup;
     }
+    jvm_detach_at_exit();
   } else {
     /* -Xrs: SIGINT/SIGTERM stay with tritonserver for its graceful shutdown. */
     JavaVMOption options[JVM_MAX_OPTIONS];
@@ -298,6 +301,7 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
         (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
         java_home[0] != '\0' ? java_home : "the bundled jre/ or JAVA_HOME");
     jvm_keep_signals(libjsig);
+    jvm_detach_at_exit(); /* JNI_CreateJavaVM attached this (load) thread */
   }
   err = jvm_cache_entries(env, class_path);
 
@@ -306,8 +310,31 @@ cleanup:
   return err;
 }
 
-/* Attaching is a no-op for a thread already attached; Triton's threads live as long as the
- * server, so they are attached as daemons and never detached. */
+/* Triton's threads come and go (an instance's thread ends when the instance unloads, a load
+ * thread when its load is done): a thread attached here is detached when it exits, from a
+ * thread-specific destructor, as HotSpot supports (it restores its own thread pointer for such
+ * destructors). A thread that ended attached stays in the JVM's thread list for good, and a
+ * thread dump then reads the clock of a thread that no longer exists. */
+static pthread_key_t jvm_detach_key;
+static pthread_once_t jvm_detach_once = PTHREAD_ONCE_INIT;
+
+static void jvm_detach(void* vm)
+{
+  (*(JavaVM*)vm)->DetachCurrentThread((JavaVM*)vm);
+}
+
+static void jvm_detach_key_create(void)
+{
+  pthread_key_create(&jvm_detach_key, jvm_detach);
+}
+
+static void jvm_detach_at_exit(void)
+{
+  pthread_once(&jvm_detach_once, jvm_detach_key_create);
+  pthread_setspecific(jvm_detach_key, jvm_vm);
+}
+
+/* Attaching is a no-op for a thread already attached; daemons, so that none holds the JVM. */
 static JNIEnv* jvm_env(void)
 {
   JNIEnv* env = NULL;
@@ -321,6 +348,7 @@ static JNIEnv* jvm_env(void)
   if ((*jvm_vm)->AttachCurrentThreadAsDaemon(jvm_vm, (void**)&env, &args) != JNI_OK) {
     return NULL;
   }
+  jvm_detach_at_exit();
   return env;
 }
 

@@ -10,12 +10,18 @@ without chaining dies within milliseconds of Triton installing its handler.
   stress   STARTS server starts x REQUESTS requests per model (2 of ours, the same 2 on the stock
            backend, one client thread per model, every answer compared with the model's first),
            under the agent (a forced GC every GC_MS=5 ms); the
-           starts alternate two shutdowns: SIGTERM while the clients still send, and SIGTERM with an
-           idle client holding its keep-alive connection past --exit-timeout-secs (Triton then
-           exits "immediately" while the models unload). Each must end by itself, with exit code 0
-           (1 for the expired timeout, Triton's own), and nothing in the log but log lines.
+           starts take turns with three shutdowns: SIGTERM while the clients still send (closing
+           each connection, as a draining load balancer does); SIGTERM with an idle client holding
+           its keep-alive connection past --exit-timeout-secs (Triton then exits "immediately"
+           while the models unload); SIGTERM while keep-alive clients go on sending past the
+           exit timeout (Triton exits under executing requests and the unload). Each must end
+           by itself, with exit code 0 (1 for the expired timeout, Triton's own), and nothing in
+           the log but log lines.
+  threads  a model unloaded and loaded 8 times with requests in between (explicit model
+           control): Triton's threads that end must leave the JVM (the JVM's thread count stops
+           growing) and a thread dump (jcmd Thread.print) must not crash the server.
 
-  tests/signals/run.py [proof] [stress]      (both by default; STARTS=20 REQUESTS=2000)
+  tests/signals/run.py [proof] [threads] [stress]      (all by default; STARTS=20 REQUESTS=2000)
 
 Prints one line per start and a last line "starts N, requests R, wrong 0, crashes 0, aborts 0,
 hangs 0". Exit 1 when anything went wrong, 0 otherwise; skips (exit 0, one line) when the server
@@ -171,6 +177,8 @@ def one_start(index, binary, repo, backends, agent, requests, shutdown):
     # Clients in flight close each connection (a draining load balancer does): the server's HTTP
     # stop then ends in time and the models unload before the exit. The idle client's held
     # connection uses up the whole exit timeout: Triton exits "immediately" under the unload.
+    # Busy clients keep sending on their connections through the exit timeout: Triton exits
+    # "immediately" under requests still executing and the unload.
     exit_timeout = 30 if shutdown == "in-flight" else 3
     server = local_server.TritonServer(
         binary, repo, backends, log_path=log,
@@ -184,7 +192,7 @@ def one_start(index, binary, repo, backends, agent, requests, shutdown):
     for c in clients:
         c.start()
     idle = None
-    if shutdown == "in-flight":
+    if shutdown in ("in-flight", "busy-past-timeout"):
         # SIGTERM once every client is past half of its requests: they are still sending.
         deadline = time.monotonic() + 600
         while min(c.answered for c in clients) < requests // 2 and time.monotonic() < deadline:
@@ -274,13 +282,61 @@ def proof(binary, repo, backends, agent):
     return ok
 
 
+def jvm_threads(pid):
+    """The threads the JVM lists (jcmd Thread.print), or None when jcmd fails."""
+    jcmd = os.path.join(local_server.default_java_home(), "bin", "jcmd")
+    r = subprocess.run([jcmd, str(pid), "Thread.print"], capture_output=True, text=True, timeout=120)
+    return len(re.findall(r'^"', r.stdout, re.M)) if r.returncode == 0 else None
+
+
+def threads(binary, repo, backends):
+    """Reloading a model replaces Triton's instance threads: the JVM must not keep the old ones."""
+    log = os.path.join(WORK, "logs", "threads.log")
+    server = local_server.TritonServer(binary, repo, backends, log_path=log,
+                                       args=["--model-control-mode=explicit", "--load-model=text_encoder"])
+    server.start(timeout=180)
+    body, headers = request_body("text_encoder", 1)
+    host, port = server.http_url.split(":")
+    counts, error = [], None
+    try:
+        for cycle in range(8):
+            conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            for action in ("unload", "load"):
+                conn.request("POST", "/v2/repository/models/text_encoder/" + action, b"{}")
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    raise RuntimeError("%s: HTTP %d" % (action, r.status))
+            for _ in range(4):
+                conn.request("POST", "/v2/models/text_encoder/infer", body, headers)
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    raise RuntimeError("infer after reload: HTTP %d" % r.status)
+            conn.close()
+            counts.append(jvm_threads(server.proc.pid) if server.running() else None)
+    except (OSError, RuntimeError, http.client.HTTPException) as e:
+        error = "%s: %s" % (type(e).__name__, e)
+    finally:
+        alive = server.running()
+        code = server.stop(timeout=60) if alive else server.proc.poll()
+    # Triton's load threads come from a pool that fills in the first cycles; from then on an
+    # instance thread that ended must have left the JVM.
+    ok = (error is None and alive and code == 0 and None not in counts and counts[-1] - counts[2] <= 1
+          and not check_log(server))
+    print("signals threads: JVM threads after each of 8 reloads %s; thread dumps %s; server %s, exit %s%s%s" % (
+        counts, "ok" if None not in counts else "FAILED", "alive" if alive else "DIED", code,
+        ", " + error if error else "", "" if ok else "  <-- UNEXPECTED, log " + log), flush=True)
+    return ok
+
+
 def stress(binary, repo, backends, agent):
     starts = int(os.environ.get("STARTS", "20"))
     requests = int(os.environ.get("REQUESTS", "2000"))
     counts = {"crash": 0, "abort": 0, "hang": 0, "errors": 0}
     total = wrong = 0
     for i in range(starts):
-        shutdown = "in-flight" if i % 2 == 0 else "idle-past-timeout"
+        shutdown = ("in-flight", "idle-past-timeout", "busy-past-timeout")[i % 3]
         t0 = time.monotonic()
         sent, bad, verdict, detail = one_start(i + 1, binary, repo, backends, agent, requests, shutdown)
         total += sent
@@ -295,7 +351,7 @@ def stress(binary, repo, backends, agent):
 
 
 def main(argv):
-    parts = argv or ["proof", "stress"]
+    parts = argv or ["proof", "threads", "stress"]
     binary = local_server.find_server(ROOT)
     if binary is None:
         message = ("signals: SKIPPED: no real tritonserver at %s (put NVIDIA's Triton 2.70 build "
@@ -309,6 +365,8 @@ def main(argv):
     ok = True
     if "proof" in parts:
         ok = proof(binary, repo, backends, agent) and ok
+    if "threads" in parts:
+        ok = threads(binary, repo, backends) and ok
     if "stress" in parts:
         ok = stress(binary, repo, backends, agent) and ok
     return 0 if ok else 1

@@ -9,23 +9,29 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.onnxruntime.CUDAProviderOptions;
 import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.IoBinding;
-import org.bytedeco.onnxruntime.LongVector;
 import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.OrtApi;
+import org.bytedeco.onnxruntime.OrtIoBinding;
+import org.bytedeco.onnxruntime.OrtMemoryInfo;
+import org.bytedeco.onnxruntime.OrtRunOptions;
+import org.bytedeco.onnxruntime.OrtSession;
 import org.bytedeco.onnxruntime.OrtStatus;
+import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.OrtValue;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
 import org.bytedeco.onnxruntime.StringStringMap;
 import org.bytedeco.onnxruntime.StringVector;
-import org.bytedeco.onnxruntime.TensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.TypeInfo;
-import org.bytedeco.onnxruntime.Value;
 import org.bytedeco.onnxruntime.ValueVector;
 
 /**
@@ -49,8 +55,21 @@ public final class ModelSession implements AutoCloseable {
   private final List<TensorInfo> inputs;
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
-  /** One input's dims for CreateTensor, which copies them: reused by every run. */
+  private static final OrtApi API = GetApi();
+  // C handles of the session's objects and the out-parameters of every run, made once.
+  private final OrtSession sessionHandle;
+  private final OrtIoBinding bindingHandle;
+  private final OrtRunOptions runOptionsHandle;
+  private final OrtMemoryInfo cpuHandle;
+  private final OrtMemoryInfo deviceHandle;
+  /** One tensor's dims (in: CreateTensor copies them; out: GetDimensions), reused by every run. */
   private final LongPointer dims = new LongPointer(MAX_RANK);
+  private final PointerPointer<?> valueOut = new PointerPointer<>(1);
+  private final PointerPointer<?> infoOut = new PointerPointer<>(1);
+  private final PointerPointer<?> dataOut = new PointerPointer<>(1);
+  private final SizeTPointer sizeOut = new SizeTPointer(1);
+  private final IntPointer intOut = new IntPointer(1);
+  private final List<OrtValue> created = new ArrayList<>();
   private long runStartNanos;
   private long runEndNanos;
 
@@ -96,6 +115,11 @@ public final class ModelSession implements AutoCloseable {
     cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     deviceInfo = target.gpu()
         ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
+    sessionHandle = session.asOrtSession();
+    bindingHandle = binding.asOrtIoBinding();
+    runOptionsHandle = runOptions.asOrtRunOptions();
+    cpuHandle = cpuInfo.asOrtMemoryInfo();
+    deviceHandle = deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null;
     inputs = describe(session.GetInputNames(), true);
     outputs = describe(session.GetOutputNames(), false);
     // Names live as long as the session: made here, outside every run's PointerScope.
@@ -242,49 +266,91 @@ public final class ModelSession implements AutoCloseable {
   /**
    * Binds the inputs (views of caller-owned memory), runs, and hands the requested outputs to the
    * consumer. Every ORT object of the run is released when this returns, on every path.
+   *
+   * <p>Inputs, run and output shapes go through ONNX Runtime's C API with out-parameters made
+   * once per session: the C++ wrappers return their results by value, which costs a native
+   * allocation and a JavaCPP deallocator per tensor and shape on every request.
    */
   public void run(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
       throws Exception {
-    try (PointerScope scope = new PointerScope()) {
-      try {
-        for (InputTensor t : in) {
-          if (t.shape().length > MAX_RANK) {
-            throw new IllegalArgumentException("input '" + t.name() + "' has rank " + t.shape().length
-                + ", more than " + MAX_RANK);
-          }
-          Pointer data = FixedRun.view(t.address());
-          dims.put(t.shape(), 0, t.shape().length);
-          Value value = Value.CreateTensor(
-              (t.onDevice() ? deviceInfo : cpuInfo).asOrtMemoryInfo(), data, t.byteSize(),
-              dims, t.shape().length, ElementTypes.toOnnx(t.dataType()));
-          binding.BindInput(name(t.name()), value);
+    OrtApi api = API;
+    try {
+      OrtMemoryInfo outInfo = deviceInfo != null ? deviceHandle : cpuHandle;
+      for (InputTensor t : in) {
+        int rank = t.shape().length;
+        if (rank > MAX_RANK) {
+          throw new IllegalArgumentException("input '" + t.name() + "' has rank " + rank
+              + ", more than " + MAX_RANK);
         }
-        MemoryInfo outInfo = deviceInfo != null ? deviceInfo : cpuInfo;
-        for (String n : outputNames) {
-          binding.BindOutput(name(n), outInfo.asOrtMemoryInfo());
+        dims.put(t.shape(), 0, rank);
+        runCheck(api.CreateTensorWithDataAsOrtValue(t.onDevice() ? deviceHandle : cpuHandle,
+            FixedRun.view(t.address()), t.byteSize(), dims, rank, ElementTypes.toOnnx(t.dataType()),
+            valueOut));
+        OrtValue value = new OrtValue(valueOut.get(0));
+        created.add(value);
+        runCheck(api.BindInput(bindingHandle, name(t.name()), value));
+      }
+      for (String n : outputNames) {
+        runCheck(api.BindOutputToDevice(bindingHandle, name(n), outInfo));
+      }
+      runStartNanos = System.nanoTime();
+      runCheck(api.RunWithBinding(sessionHandle, runOptionsHandle, bindingHandle));
+      runEndNanos = System.nanoTime();
+      // The outputs through the C++ API: one vector per run.
+      try (PointerScope scope = new PointerScope()) {
+        ValueVector values = binding.GetOutputValues();
+        List<OutputTensor> result = new ArrayList<>(outputNames.size());
+        for (int i = 0; i < outputNames.size(); i++) {
+          result.add(output(api, outputNames.get(i), values.get(i).asOrtValue()));
         }
-        runStartNanos = System.nanoTime();
-        session.Run(runOptions, binding);
-        runEndNanos = System.nanoTime();
-      } catch (RuntimeException e) {
-        throw new OrtFailure("ONNX Runtime failed to run: " + e.getMessage(), e);
-      }
-      ValueVector values = binding.GetOutputValues();
-      List<OutputTensor> result = new ArrayList<>(outputNames.size());
-      for (int i = 0; i < outputNames.size(); i++) {
-        Value v = values.get(i);
-        TensorTypeAndShapeInfo info = v.GetTensorTypeAndShapeInfo();
-        LongVector dims = info.GetShape();
-        result.add(new OutputTensor(outputNames.get(i), ElementTypes.fromOnnx(info.GetElementType()),
-            v.GetTensorMutableRawData().address(), v.GetTensorSizeInBytes(), dims.get(),
-            deviceInfo != null));
-      }
-      try {
         consumer.accept(result);
-      } finally {
-        binding.ClearBoundInputs();
-        binding.ClearBoundOutputs();
       }
+    } finally {
+      for (OrtValue v : created) {
+        api.ReleaseValue(v);
+      }
+      created.clear();
+      binding.ClearBoundInputs();
+      binding.ClearBoundOutputs();
+    }
+  }
+
+  /** One bound output: its type, shape, address and size, read through the reused out-params. */
+  private OutputTensor output(OrtApi api, String name, OrtValue value) {
+    runCheck(api.GetTensorTypeAndShape(value, infoOut));
+    OrtTensorTypeAndShapeInfo info = new OrtTensorTypeAndShapeInfo(infoOut.get(0));
+    long[] shape;
+    int type;
+    try {
+      runCheck(api.GetTensorElementType(info, intOut));
+      type = intOut.get();
+      runCheck(api.GetDimensionsCount(info, sizeOut));
+      int rank = (int) sizeOut.get();
+      shape = new long[rank];
+      if (rank > MAX_RANK) {
+        try (LongPointer all = new LongPointer(rank)) {
+          runCheck(api.GetDimensions(info, all, rank));
+          all.get(shape);
+        }
+      } else if (rank > 0) {
+        runCheck(api.GetDimensions(info, dims, rank));
+        dims.get(shape, 0, rank);
+      }
+    } finally {
+      api.ReleaseTensorTypeAndShapeInfo(info);
+    }
+    runCheck(api.GetTensorMutableData(value, dataOut));
+    long address = dataOut.get(0).address();
+    runCheck(api.GetTensorSizeInBytes(value, sizeOut));
+    return new OutputTensor(name, ElementTypes.fromOnnx(type), address, sizeOut.get(), shape,
+        deviceInfo != null);
+  }
+
+  private static void runCheck(OrtStatus status) {
+    if (status != null && !status.isNull()) {
+      String message = API.GetErrorMessage().call(status).getString();
+      API.ReleaseStatus(status);
+      throw new OrtFailure("ONNX Runtime failed to run: " + message, null);
     }
   }
 
@@ -332,5 +398,10 @@ public final class ModelSession implements AutoCloseable {
     }
     names.values().forEach(BytePointer::close);
     dims.close();
+    valueOut.close();
+    infoOut.close();
+    dataOut.close();
+    sizeOut.close();
+    intOut.close();
   }
 }

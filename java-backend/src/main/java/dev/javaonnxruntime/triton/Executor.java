@@ -11,6 +11,7 @@ import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.onnx.OrtFailure;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
@@ -138,8 +139,23 @@ final class Executor implements AutoCloseable {
       try {
         runGroup(group, times);
       } catch (Exception e) {
-        TritonException failure = asTriton(e);
-        group.forEach(r -> r.fail(failure));
+        if (group.size() == 1 || !(e instanceof OrtFailure)) {
+          TritonException failure = asTriton(e);
+          group.forEach(r -> r.fail(failure));
+          continue;
+        }
+        // ONNX Runtime refused the batch before any output was written: one bad request (a
+        // token id out of range, say) must not cost the others of its batch, so each runs
+        // again alone and only those that fail alone get the error.
+        Log.verbose("model '" + model.name + "': ONNX Runtime refused a batch of " + group.size()
+            + " requests; running each alone");
+        for (RequestData r : group) {
+          try {
+            runGroup(List.of(r), times);
+          } catch (Exception alone) {
+            r.fail(asTriton(alone));
+          }
+        }
       }
     }
     if (times[0] == 0) {

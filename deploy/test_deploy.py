@@ -415,14 +415,6 @@ def content(c, names):
         cl.close()
 
 
-def missing(msg):
-    if os.environ.get("CI") == "true":
-        print("deploy: FAILED: %s (CI=true needs it)" % msg, file=sys.stderr)
-        return 1
-    print("deploy: SKIPPED: %s; run it with: %s" % (msg, HOW))
-    return 0
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=3)
@@ -430,9 +422,10 @@ def main():
     parser.add_argument("--requests", type=int, default=3000)
     opts = parser.parse_args()
     if cluster.local_server.find_server(ROOT) is None:
-        return missing("no %s" % os.path.join(cluster.local_server.shared_dir(ROOT), "cpu", "bin", "tritonserver"))
+        return cluster.local_server.absent(
+            "deploy", "no %s" % os.path.join(cluster.local_server.shared_dir(ROOT), "cpu", "bin", "tritonserver"), HOW)
     if cluster.find_nginx() is None:
-        return missing("no %s (Debian's nginx-light)" % cluster.NGINX)
+        return cluster.local_server.absent("deploy", "no %s (Debian's nginx-light)" % cluster.NGINX, HOW)
     if not os.path.isfile(os.path.join(ROOT, "model_repository", "two_input", "1", "model.onnx")):
         print("deploy: FAILED: no example models: run make models", file=sys.stderr)
         return 1

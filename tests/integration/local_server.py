@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -57,6 +58,16 @@ def assemble_backends(root, dest):
     if not os.path.islink(link):
         os.symlink(ours, link)
     return dest
+
+
+def absent(suite, message, how):
+    """What a suite does where its server (or nginx, ...) is not here: one line and 0, or a
+    failure (1) under CI=true, where it must be."""
+    if os.environ.get("CI") == "true":
+        print("%s: FAILED: %s (CI=true needs it)" % (suite, message), file=sys.stderr)
+        return 1
+    print("%s: SKIPPED: %s; run it with: %s" % (suite, message, how))
+    return 0
 
 
 def free_port():

@@ -86,15 +86,6 @@ def make_stock_repo(src, dest):
     return models
 
 
-def missing(msg):
-    """No server here: one line, a failure under CI=true."""
-    if os.environ.get("CI") == "true":
-        print("triton-server: FAILED: %s (CI=true needs it)" % msg, file=sys.stderr)
-        return 1
-    print("triton-server: SKIPPED: %s; run it with: %s" % (msg, HOW))
-    return 0
-
-
 def with_tritonclient():
     """Re-executes this script with ../shared/tritonclient on PYTHONPATH when needed."""
     client = os.path.normpath(os.path.join(ROOT, "..", "shared", "tritonclient"))
@@ -121,10 +112,11 @@ def main():
 
     binary = local_server.find_server(ROOT)
     if binary is None:
-        return missing("no %s" % os.path.join(local_server.shared_dir(ROOT), "cpu", "bin", "tritonserver"))
+        server_path = os.path.join(local_server.shared_dir(ROOT), "cpu", "bin", "tritonserver")
+        return local_server.absent("triton-server", "no %s" % server_path, HOW)
     problem = with_tritonclient()
     if problem:
-        return missing(problem)
+        return local_server.absent("triton-server", problem, HOW)
     testdata = os.path.join(ROOT, "build", "testdata")
     repo = os.path.join(ROOT, "model_repository")
     if not os.path.isdir(testdata) or not os.path.isfile(os.path.join(repo, "conv_net", "1", "model.onnx")):

@@ -47,23 +47,33 @@
  * inclusions of xxhash.h declare two distinct XXH128_hash_t types.
  */
 
+/*
+ * The streaming hash of `count` buffers, written once for both paths: expanded in each, its XXH3_
+ * names are that path's (libxxhash.a's before the second inclusion, the inline ones after).
+ */
+#define JOR_XXH3_MULTI_BODY(addresses, lengths, count, out)                                        \
+    do {                                                                                           \
+        XXH3_state_t state_;                                                                       \
+        XXH128_hash_t hash_;                                                                       \
+        int32_t i_;                                                                                \
+        XXH3_INITSTATE(&state_);                                                                   \
+        XXH3_128bits_reset(&state_);                                                               \
+        for (i_ = 0; i_ < (count); i_++) {                                                         \
+            if ((lengths)[i_] > 0) {                                                               \
+                XXH3_128bits_update(&state_, (const void*)(intptr_t)(addresses)[i_],               \
+                                    (size_t)(lengths)[i_]);                                        \
+            }                                                                                      \
+        }                                                                                          \
+        hash_ = XXH3_128bits_digest(&state_);                                                      \
+        (out)[0] = (int64_t)hash_.high64;                                                          \
+        (out)[1] = (int64_t)hash_.low64;                                                           \
+    } while (0)
+
 /* Hashes the concatenation of `count` buffers with libxxhash.a's XXH3 (SSE2 on x86-64). */
 static inline void jor_xxh3_baseline_multi(const int64_t* addresses, const int64_t* lengths,
                                            int32_t count, int64_t* out)
 {
-    XXH3_state_t state;
-    XXH128_hash_t hash;
-    int32_t i;
-    XXH3_INITSTATE(&state);
-    XXH3_128bits_reset(&state);
-    for (i = 0; i < count; i++) {
-        if (lengths[i] > 0) {
-            XXH3_128bits_update(&state, (const void*)(intptr_t)addresses[i], (size_t)lengths[i]);
-        }
-    }
-    hash = XXH3_128bits_digest(&state);
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
+    JOR_XXH3_MULTI_BODY(addresses, lengths, count, out);
 }
 
 static inline void jor_xxh3_baseline_bytes(const void* input, size_t len, int64_t* out)
@@ -89,19 +99,7 @@ static __attribute__((noinline)) void jor_xxh3_avx2_multi(const int64_t* address
                                                           const int64_t* lengths, int32_t count,
                                                           int64_t* out)
 {
-    XXH3_state_t state;
-    XXH128_hash_t hash;
-    int32_t i;
-    XXH3_INITSTATE(&state);
-    XXH3_128bits_reset(&state);
-    for (i = 0; i < count; i++) {
-        if (lengths[i] > 0) {
-            XXH3_128bits_update(&state, (const void*)(intptr_t)addresses[i], (size_t)lengths[i]);
-        }
-    }
-    hash = XXH3_128bits_digest(&state);
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
+    JOR_XXH3_MULTI_BODY(addresses, lengths, count, out);
 }
 
 static __attribute__((noinline)) void jor_xxh3_avx2_bytes(const void* input, size_t len,

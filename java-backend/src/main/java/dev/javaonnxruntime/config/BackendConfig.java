@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * The backend-wide settings from {@code --backend-config=java_onnxruntime,<key>=<value>}, read once
  * in {@code TRITONBACKEND_Initialize}. Triton passes every value as a string, and adds global
- * settings of its own ({@code default-max-batch-size}, {@code auto-complete-config}).
+ * settings of its own ({@code default-max-batch-size}, {@code auto-complete-config}). Every key
+ * read here acts, and a value out of range is refused with a message naming the key.
  */
 public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boolean autoComplete,
     int hashThreads, boolean streamPerInstance, int testFailAllocations) {
@@ -30,19 +31,27 @@ public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boole
       throw new ConfigException("backend config input-cache-bytes must be >= 0, got " + cacheBytes);
     }
     long maxBatch = number(cmdline, "default-max-batch-size", 4);
+    if (maxBatch < 0 || maxBatch > Integer.MAX_VALUE) {
+      throw new ConfigException("backend config default-max-batch-size must be >= 0, got " + maxBatch);
+    }
     long threads = number(cmdline, "input-cache-hash-threads",
         Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2)));
     if (threads < 1 || threads > 256) {
       throw new ConfigException("backend config input-cache-hash-threads must be 1..256, got " + threads);
     }
-    String perInstance = cmdline.path("stream-per-instance").asText("true");
-    if (!perInstance.equals("true") && !perInstance.equals("false")) {
-      throw new ConfigException("backend config stream-per-instance must be true or false, got \""
-          + perInstance + "\"");
+    return new BackendConfig(cacheBytes, (int) maxBatch, bool(cmdline, "auto-complete-config"),
+        (int) threads, bool(cmdline, "stream-per-instance"),
+        (int) number(cmdline, "test-fail-allocations", 0));
+  }
+
+  /** A {@code true}/{@code false} setting, {@code true} when absent. */
+  private static boolean bool(JsonNode cmdline, String key) throws ConfigException {
+    String v = cmdline.path(key).asText("true").trim();
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new ConfigException("backend config " + key + " must be true or false, got \""
+          + v + "\"");
     }
-    return new BackendConfig(cacheBytes, (int) maxBatch,
-        !"false".equals(cmdline.path("auto-complete-config").asText("true")), (int) threads,
-        perInstance.equals("true"), (int) number(cmdline, "test-fail-allocations", 0));
+    return v.equals("true");
   }
 
   private static long number(JsonNode cmdline, String key, long fallback) throws ConfigException {

@@ -14,7 +14,9 @@ import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
  * never the default stream), its ONNX Runtime session computing on that stream, its CUDA graphs
  * when the model asks for them, and the buffers its executions reuse. Created in {@code
  * ModelInstanceInitialize} on the model's load thread, used by {@code ModelInstanceExecute} on the
- * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}.
+ * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}. A KIND_GPU
+ * instance that cannot open its session with the CUDA provider fails its load, as the stock
+ * backend's does, unless the model's {@code cpu_fallback} parameter is {@code "true"}.
  */
 final class InstanceState implements AutoCloseable {
   private static final int KIND_GPU = 2;
@@ -85,9 +87,17 @@ final class InstanceState implements AutoCloseable {
         stream = null;
         gate = null;
         memory = backend.hostMemory;
+        if (!model.cpuFallback) {
+          throw new ConfigException("instance '" + name + "' of model '" + model.name + "' is "
+              + "KIND_GPU, but the CUDA execution provider is unavailable on GPU " + device + " ("
+              + (e.getMessage() != null ? e.getMessage() : e.toString()) + "); set parameter "
+              + "'cpu_fallback' to 'true' to run such an instance on the CPU instead, or use "
+              + "instance_group kind KIND_CPU", e);
+        }
         Log.warn("instance '" + name + "' of model '" + model.name + "': the CUDA execution "
             + "provider is unavailable on GPU " + device + " (" + e.getMessage()
-            + "); this instance runs on the CPU" + (model.graph.enabled ? ", without CUDA graphs" : ""));
+            + "); this instance runs on the CPU (cpu_fallback 'true')"
+            + (model.graph.enabled ? ", without CUDA graphs" : ""));
       }
     }
     if (session == null) {

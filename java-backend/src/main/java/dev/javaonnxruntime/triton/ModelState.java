@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.triton;
 
 import dev.javaonnxruntime.cache.AutoHashPolicy;
+import dev.javaonnxruntime.cache.CacheMode;
 import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.DataType;
@@ -35,6 +36,12 @@ final class ModelState {
   final GraphSettings graph;
   /** {@code input_staging}: "pinned" (ours, default) or "ort" (ORT copies host tensors). */
   final boolean ortCopiesInputs;
+  /** {@code cpu_fallback}: a KIND_GPU instance without the CUDA provider runs on the CPU. */
+  final boolean cpuFallback;
+  /** The config.pbtxt parameters this backend reads (docs/triton-guide.md, section 2). */
+  static final List<String> PARAMETERS = List.of("input_cache", "input_cache_group",
+      "input_cache_share_content", "input_staging", "intra_op_thread_count", "cuda_graph",
+      "cuda_graph_batch_sizes", "cpu_fallback", "test_fault_execute_every");
   private final Map<Integer, CacheStats> cacheStats = new ConcurrentHashMap<>();
   private final Map<String, AutoHashPolicy> autoPolicies = new ConcurrentHashMap<>();
 
@@ -53,6 +60,28 @@ final class ModelState {
           + "'; allowed values are [pinned, ort]");
     }
     this.ortCopiesInputs = staging.equals("ort");
+    if (ortCopiesInputs && cache.enabled()) {
+      // The cache stager binds cached device tensors; ORT's own copy only takes host tensors.
+      throw new ConfigException("model '" + name + "': parameter 'input_staging' is 'ort', but the "
+          + "input cache is on for inputs " + config.inputs().stream().map(TensorConfig::name)
+              .filter(i -> cache.mode(i) != CacheMode.OFF).toList()
+          + " (input_cache '" + config.parameters().getOrDefault("input_cache",
+              CacheSettings.DEFAULT_MODE) + "'): 'ort' hands ONNX Runtime host tensors, which a "
+          + "cached input is not; set input_cache to 'off' (and every input_cache.<input>), or "
+          + "input_staging to 'pinned'");
+    }
+    String fallback = config.parameters().getOrDefault("cpu_fallback", "false").trim();
+    if (!fallback.equals("true") && !fallback.equals("false")) {
+      throw new ConfigException("model '" + name + "': parameter 'cpu_fallback' is '" + fallback
+          + "'; allowed values are [false, true]");
+    }
+    this.cpuFallback = fallback.equals("true");
+    for (String key : config.parameters().keySet()) {
+      if (!PARAMETERS.contains(key) && !key.startsWith("input_cache.")) {
+        Log.warn("model '" + name + "': parameter '" + key + "' is not one of this backend's "
+            + PARAMETERS + " (or input_cache.<input>): it is ignored");
+      }
+    }
   }
 
   /** This model's cache counters on one device (-1: the host-memory cache). */
@@ -78,8 +107,16 @@ final class ModelState {
       throw new ConfigException("model '" + name + "': model file " + file
           + " not found (set default_model_filename if it has another name)");
     }
-    if ((config.inputs().isEmpty() || config.outputs().isEmpty())
-        && TritonCalls.autoCompleteConfig(model)) {
+    boolean incomplete = config.inputs().isEmpty() || config.outputs().isEmpty();
+    // Triton's --disable-auto-complete-config reaches us through the API; our backend setting
+    // auto-complete-config=false only through the backend config: either turns it off.
+    if (incomplete && !(backend.config.autoComplete() && TritonCalls.autoCompleteConfig(model))) {
+      throw new ConfigException("model '" + name + "': the configuration declares no "
+          + (config.inputs().isEmpty() ? "inputs" : "outputs") + " and auto-complete is off "
+          + "(backend setting auto-complete-config=false, or tritonserver "
+          + "--disable-auto-complete-config): list every input and output in config.pbtxt");
+    }
+    if (incomplete) {
       String completed = autoComplete(backend, config, file);
       TritonCalls.setModelConfig(model, completed);
       config = ModelConfig.parse(TritonCalls.modelConfigJson(model));

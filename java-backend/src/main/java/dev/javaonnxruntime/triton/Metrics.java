@@ -9,9 +9,9 @@ import dev.javaonnxruntime.triton.api.TRITONSERVER_MetricFamily;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Parameter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 
@@ -42,8 +42,11 @@ final class Metrics implements AutoCloseable {
   private final Map<String, TRITONSERVER_Metric> metrics = new HashMap<>();
   private final Map<String, Series[]> modelSeries = new HashMap<>();
   private final Map<Integer, Series[]> deviceSeries = new HashMap<>();
-  /** The statistics each model series was last published from (identity: one per load). */
-  private final Map<Series[], CacheStats> modelSources = new IdentityHashMap<>();
+  /**
+   * The series of each model load's statistics on one device (a CacheStats is one load's: no
+   * equals, so identity; weak, so an unloaded model's goes with it). The lookup on every Execute.
+   */
+  private final Map<CacheStats, Series[]> byStats = new WeakHashMap<>();
   private final List<TRITONSERVER_Metric> order = new ArrayList<>();
 
   Metrics() {
@@ -75,23 +78,29 @@ final class Metrics implements AutoCloseable {
   /** Pushes what changed since the last call, for one model on one device and for the device. */
   synchronized void publish(String model, InputCache cache, CacheStats stats) {
     int device = cache.deviceId();
-    Series[] perModel = modelSeries.computeIfAbsent(model + "\u0000" + device, k -> {
-      Series[] s = new Series[MODEL_FAMILIES.length];
-      for (int i = 0; i < s.length; i++) {
-        s[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
+    Series[] perModel = byStats.get(stats);
+    if (perModel == null) { // the first publish of this model load on this device
+      perModel = modelSeries.get(model + "\u0000" + device);
+      if (perModel == null) {
+        perModel = new Series[MODEL_FAMILIES.length];
+        for (int i = 0; i < perModel.length; i++) {
+          perModel[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
+        }
+        modelSeries.put(model + "\u0000" + device, perModel);
       }
-      return s;
-    });
-    if (modelSources.put(perModel, stats) != stats) {
       // A model (re)loaded under this name counts from 0 again: its increases continue the series.
       for (Series series : perModel) {
         series.published = 0;
       }
+      byStats.put(stats, perModel);
     }
-    Series[] perDevice = deviceSeries.computeIfAbsent(device, d -> new Series[] {
-      series(EVICTIONS, "device", Integer.toString(d)),
-      series(RESIDENT, "device", Integer.toString(d)),
-      series(ENTRIES, "device", Integer.toString(d))});
+    Series[] perDevice = deviceSeries.get(device);
+    if (perDevice == null) {
+      String label = Integer.toString(device);
+      perDevice = new Series[] {
+        series(EVICTIONS, "device", label), series(RESIDENT, "device", label), series(ENTRIES, "device", label)};
+      deviceSeries.put(device, perDevice);
+    }
     perModel[0].increment(stats.hits());
     perModel[1].increment(stats.misses());
     perModel[2].increment(stats.bytesNotCopied());
@@ -194,7 +203,7 @@ final class Metrics implements AutoCloseable {
     metrics.clear();
     modelSeries.clear();
     deviceSeries.clear();
-    modelSources.clear();
+    byStats.clear();
     for (TRITONSERVER_MetricFamily f : families.values()) {
       Log.errorIfFailed(TRITONSERVER_MetricFamilyDelete(f), "TRITONSERVER_MetricFamilyDelete");
     }

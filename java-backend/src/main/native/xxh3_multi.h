@@ -1,12 +1,16 @@
 /*
- * xxh3_multi.h: XXH3-128 of one logical byte sequence that arrives as several host buffers.
+ * xxh3_multi.h: XXH3-128 of one logical byte sequence that arrives as several host buffers,
+ * keyed with a secret or plain (seed 0).
  *
  * Why it exists: a Triton input may come in several buffers; the device input cache keys it by
  * the hash of its bytes, so the hash must not depend on how the bytes are split. The streaming
- * API (reset, update per buffer, digest) gives exactly the hash of the contiguous bytes.
+ * API (reset, update per buffer, digest) gives exactly the hash of the contiguous bytes. The
+ * cache passes a secret it drew at backend start (random bytes, at least XXH3_SECRET_SIZE_MIN),
+ * so no client can predict a key; NULL gives plain XXH3 (the reference values in the tests).
  *
- * xxHash's public API only (XXH3_128bits_reset/_update/_digest, XXH3_128bits, and the
- * XXH_STATIC_LINKING_ONLY state type for a state on the stack), so it builds with any xxHash 0.8.x
+ * xxHash's public API only (XXH3_128bits_reset/_reset_withSecret/_update/_digest, XXH3_128bits,
+ * XXH3_128bits_withSecret, and the XXH_STATIC_LINKING_ONLY state type for a state on the stack),
+ * so it builds with any xxHash 0.8.x
  * (Debian 12: 0.8.1, Ubuntu 24.04: 0.8.2); the hash of given bytes is the same in every 0.8.x and
  * on every code path. Two paths, chosen at run time by __builtin_cpu_supports("avx2"), which also
  * checks that the OS saves AVX state:
@@ -51,13 +55,17 @@
  * The streaming hash of `count` buffers, written once for both paths: expanded in each, its XXH3_
  * names are that path's (libxxhash.a's before the second inclusion, the inline ones after).
  */
-#define JOR_XXH3_MULTI_BODY(addresses, lengths, count, out)                                        \
+#define JOR_XXH3_MULTI_BODY(addresses, lengths, count, secret, secret_size, out)                   \
     do {                                                                                           \
         XXH3_state_t state_;                                                                       \
         XXH128_hash_t hash_;                                                                       \
         int32_t i_;                                                                                \
         XXH3_INITSTATE(&state_);                                                                   \
-        XXH3_128bits_reset(&state_);                                                               \
+        if ((secret) != NULL) {                                                                    \
+            XXH3_128bits_reset_withSecret(&state_, (secret), (size_t)(secret_size));               \
+        } else {                                                                                   \
+            XXH3_128bits_reset(&state_);                                                           \
+        }                                                                                          \
         for (i_ = 0; i_ < (count); i_++) {                                                         \
             if ((lengths)[i_] > 0) {                                                               \
                 XXH3_128bits_update(&state_, (const void*)(intptr_t)(addresses)[i_],               \
@@ -69,20 +77,32 @@
         (out)[1] = (int64_t)hash_.low64;                                                           \
     } while (0)
 
-/* Hashes the concatenation of `count` buffers with libxxhash.a's XXH3 (SSE2 on x86-64). */
+/* The one-shot hash of `len` bytes, keyed with `secret` unless it is NULL; for both paths. */
+#define JOR_XXH3_BYTES_BODY(input, len, secret, secret_size, out)                                  \
+    do {                                                                                           \
+        const XXH128_hash_t hash_ = (secret) != NULL                                               \
+            ? XXH3_128bits_withSecret((input), (len), (secret), (size_t)(secret_size))             \
+            : XXH3_128bits((input), (len));                                                        \
+        (out)[0] = (int64_t)hash_.high64;                                                          \
+        (out)[1] = (int64_t)hash_.low64;                                                           \
+    } while (0)
+
+/*
+ * Hashes the concatenation of `count` buffers with libxxhash.a's XXH3 (SSE2 on x86-64), keyed
+ * with the `secret_size` bytes at `secret` (at least XXH3_SECRET_SIZE_MIN), or plain if NULL.
+ */
 static inline void jor_xxh3_baseline_multi(const int64_t* addresses, const int64_t* lengths,
-                                           int32_t count, int64_t* out)
+                                           int32_t count, const void* secret, int32_t secret_size,
+                                           int64_t* out)
 {
-    JOR_XXH3_MULTI_BODY(addresses, lengths, count, out);
+    JOR_XXH3_MULTI_BODY(addresses, lengths, count, secret, secret_size, out);
 }
 
-static inline void jor_xxh3_baseline_bytes(const void* input, size_t len, int64_t* out)
+static inline void jor_xxh3_baseline_bytes(const void* input, size_t len, const void* secret,
+                                           int32_t secret_size, int64_t* out)
 {
-    const XXH128_hash_t hash = XXH3_128bits(input, len);
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
+    JOR_XXH3_BYTES_BODY(input, len, secret, secret_size, out);
 }
-
 /* AVX2 path: xxHash inline, every function of it compiled for AVX2. */
 #pragma GCC push_options
 #pragma GCC target("avx2")
@@ -97,17 +117,17 @@ static inline void jor_xxh3_baseline_bytes(const void* input, size_t len, int64_
 /* As jor_xxh3_baseline_multi, with the inline AVX2 XXH3; call only where the CPU has AVX2. */
 static __attribute__((noinline)) void jor_xxh3_avx2_multi(const int64_t* addresses,
                                                           const int64_t* lengths, int32_t count,
+                                                          const void* secret, int32_t secret_size,
                                                           int64_t* out)
 {
-    JOR_XXH3_MULTI_BODY(addresses, lengths, count, out);
+    JOR_XXH3_MULTI_BODY(addresses, lengths, count, secret, secret_size, out);
 }
 
 static __attribute__((noinline)) void jor_xxh3_avx2_bytes(const void* input, size_t len,
+                                                          const void* secret, int32_t secret_size,
                                                           int64_t* out)
 {
-    const XXH128_hash_t hash = XXH3_128bits(input, len);
-    out[0] = (int64_t)hash.high64;
-    out[1] = (int64_t)hash.low64;
+    JOR_XXH3_BYTES_BODY(input, len, secret, secret_size, out);
 }
 #pragma GCC pop_options
 
@@ -118,28 +138,38 @@ static inline int32_t jor_xxh3_uses_avx2(void)
 }
 
 /*
- * Hashes the concatenation of `count` buffers (addresses[i], lengths[i]) with XXH3-128, seed 0.
- * Writes the high 64 bits to out[0] and the low 64 bits to out[1].
+ * Hashes the concatenation of `count` buffers (addresses[i], lengths[i]) with XXH3-128 keyed with
+ * the `secret_size` bytes at `secret`, or with seed 0 if `secret` is NULL. The caller checks that
+ * secret_size >= XXH3_SECRET_SIZE_MIN (Xxh3.java). Writes the high 64 bits to out[0] and the low
+ * 64 bits to out[1].
  */
 static inline void jor_xxh3_128_multi(const int64_t* addresses, const int64_t* lengths,
-                                      int32_t count, int64_t* out)
+                                      int32_t count, const void* secret, int32_t secret_size,
+                                      int64_t* out)
 {
     if (jor_xxh3_uses_avx2()) {
-        jor_xxh3_avx2_multi(addresses, lengths, count, out);
+        jor_xxh3_avx2_multi(addresses, lengths, count, secret, secret_size, out);
     } else {
-        jor_xxh3_baseline_multi(addresses, lengths, count, out);
+        jor_xxh3_baseline_multi(addresses, lengths, count, secret, secret_size, out);
     }
 }
 
-/* Hashes the bytes of `count` 64-bit values in native (little-endian) order; out as above. */
-static inline void jor_xxh3_128_longs(const int64_t* values, int32_t count, int64_t* out)
+/* Hashes the bytes of `count` 64-bit values in native (little-endian) order; the rest as above. */
+static inline void jor_xxh3_128_longs(const int64_t* values, int32_t count, const void* secret,
+                                      int32_t secret_size, int64_t* out)
 {
     const size_t len = (size_t)count * sizeof(int64_t);
     if (jor_xxh3_uses_avx2()) {
-        jor_xxh3_avx2_bytes(values, len, out);
+        jor_xxh3_avx2_bytes(values, len, secret, secret_size, out);
     } else {
-        jor_xxh3_baseline_bytes(values, len, out);
+        jor_xxh3_baseline_bytes(values, len, secret, secret_size, out);
     }
+}
+
+/* XXH3_SECRET_SIZE_MIN, for Xxh3.java's check. */
+static inline int32_t jor_xxh3_secret_size_min(void)
+{
+    return (int32_t)XXH3_SECRET_SIZE_MIN;
 }
 
 #endif /* JOR_XXH3_MULTI_H */

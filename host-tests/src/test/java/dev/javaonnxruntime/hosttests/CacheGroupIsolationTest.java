@@ -11,10 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Named keys are scoped to a cache group: a model of another group, loaded in the same server
  * and on the same device cache, can never read a key that a model of the first group stored.
+ * Content entries too, unless both models set input_cache_share_content.
  */
 class CacheGroupIsolationTest {
   @TempDir Path dir;
@@ -66,5 +69,33 @@ class CacheGroupIsolationTest {
     assertTrue(r.stderr().contains("model 'reader' was the last of cache group 'shared': 1 named "
         + "entries dropped; the caches now hold 0 bytes"), r::toString);
     assertFalse(r.stderr().contains("model 'writer' was the last"), r::toString);
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void theSameBytesFromTwoGroupsHitOnlyWhenBothShareContent(boolean share) throws Exception {
+    String config = Repos.exampleConfig("two_input", "", "")
+        + "parameters { key: \"input_cache\" value: { string_value: \"content\" } }\n"
+        + (share ? "parameters { key: \"input_cache_share_content\" value: { string_value: "
+            + "\"true\" } }\n" : "");
+    Repos.withConfig(dir, "two_input", "first", config.replace("two_input", "first"));
+    Repos.withConfig(dir, "two_input", "second", config.replace("two_input", "second"));
+    Path metrics = dir.resolve("metrics.txt");
+    String request = TritonHost.TESTDATA.resolve("two_input/request_b1.json").toString();
+    TritonHost.Result r = TritonHost.run(List.of(TritonHost.ROOT.resolve("triton-host").toString(),
+        "infer", "--model-repository", dir.toString(),
+        "--model", "first", "--request", request, "--model", "second", "--request", request,
+        "--metrics", metrics.toString()));
+
+    assertEquals(0, r.exit(), r::toString);
+    Path expected = TritonHost.TESTDATA.resolve("two_input/expected_b1.json");
+    Outputs.assertMatches(expected, r.line(0));
+    Outputs.assertMatches(expected, r.line(1));
+    int inputs = Repos.request("two_input/request_b1.json").path("inputs").size();
+    String misses = "java_onnxruntime_input_cache_misses_total";
+    String hits = "java_onnxruntime_input_cache_hits_total";
+    assertEquals(inputs, InputCacheFlowTest.metric(metrics, misses, "first"));
+    assertEquals(share ? 0 : inputs, InputCacheFlowTest.metric(metrics, misses, "second"));
+    assertEquals(share ? inputs : 0, InputCacheFlowTest.metric(metrics, hits, "second"));
   }
 }

@@ -15,8 +15,11 @@ final class ChunkPlan {
   /** starts[i] = offset of buffer i in the logical range. */
   private final long[] starts;
   private final long total;
+  /** The hasher's secret; read, never written. */
+  private final byte[] secret;
 
-  ChunkPlan(HostBuffers input) {
+  ChunkPlan(HostBuffers input, byte[] secret) {
+    this.secret = secret;
     this.addresses = input.addressArray();
     this.lengths = input.lengthArray();
     this.starts = new long[lengths.length];
@@ -28,7 +31,7 @@ final class ChunkPlan {
     this.total = offset;
   }
 
-  /** Writes the XXH3-128 of chunk {@code chunk} to {@code digests[2 * chunk]} and the next. */
+  /** Writes the keyed XXH3-128 of chunk {@code chunk} to {@code digests[2 * chunk]} and the next. */
   void hashChunk(int chunk, long[] digests) {
     long from = chunk * ContentHasher.CHUNK_BYTES;
     long to = Math.min(total, from + ContentHasher.CHUNK_BYTES);
@@ -53,7 +56,7 @@ final class ChunkPlan {
       position = pieceEnd;
     }
     long[] out = new long[2];
-    Xxh3.hash128(pieceAddresses, pieceLengths, pieces, out);
+    Xxh3.hash128(pieceAddresses, pieceLengths, pieces, secret, out);
     digests[2 * chunk] = out[0];
     digests[2 * chunk + 1] = out[1];
   }

@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.cache;
 
+import java.security.SecureRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -12,10 +13,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * Hashes input bytes into a {@link Hash128}: the content half of a cache key.
  *
  * <p>Why it exists: hashing runs on every request in content mode, and large inputs (megabytes)
- * would otherwise cost more than a copy saves. An input below {@link #PARALLEL_THRESHOLD} is hashed
- * with plain XXH3-128 on the calling thread. A larger one is cut into {@link #CHUNK_BYTES} chunks
+ * would otherwise cost more than a copy saves. Every hash is XXH3-128 keyed with a secret of
+ * {@link #SECRET_BYTES} random bytes that the hasher draws from {@link SecureRandom} when it is
+ * made, at backend start: no client can compute a key, or craft colliding inputs offline, and the
+ * keys change with every start (docs/triton-guide.md, "Content keys"). An input below {@link
+ * #PARALLEL_THRESHOLD} is hashed on the calling thread. A larger one is cut into {@link #CHUNK_BYTES} chunks
  * of the logical byte range (across buffer boundaries), the chunks are hashed in parallel, and the
- * result is XXH3-128 of the chunk digests followed by the total length. Chunk size does not depend
+ * result is the keyed XXH3-128 of the chunk digests followed by the total length. Chunk size does not depend
  * on the thread count, so the hash is the same whatever the threads and whatever the buffer split.
  *
  * <p>Ownership: owns a small pool of daemon threads, shut down by {@link #close()}; one hasher for
@@ -29,16 +33,33 @@ public final class ContentHasher implements AutoCloseable {
   /** Chunk size of the parallel hash; part of the hash definition, never tune it per run. */
   public static final long CHUNK_BYTES = 1L << 20;
 
+  /** Size of the secret: XXH3's default secret size (the minimum is 136). */
+  public static final int SECRET_BYTES = 192;
+
   private final int threads;
+  private final byte[] secret;
   private final ExecutorService pool;
   private volatile boolean closed;
 
-  /** A hasher that uses up to {@code threads} threads per large input (the caller included). */
+  /**
+   * A hasher that uses up to {@code threads} threads per large input (the caller included), keyed
+   * with a secret drawn now from {@link SecureRandom}.
+   */
   public ContentHasher(int threads) {
+    this(threads, drawSecret());
+  }
+
+  /** As {@link #ContentHasher(int)}, keyed with a copy of {@code secret} (tests, benchmarks). */
+  ContentHasher(int threads, byte[] secret) {
     if (threads < 1) {
       throw new IllegalArgumentException("hash threads must be >= 1, got " + threads);
     }
+    if (secret.length < Xxh3.SECRET_SIZE_MIN) {
+      throw new IllegalArgumentException(
+          "the secret needs at least " + Xxh3.SECRET_SIZE_MIN + " bytes, got " + secret.length);
+    }
     this.threads = threads;
+    this.secret = secret.clone();
     if (threads == 1) {
       this.pool = null;
     } else {
@@ -71,15 +92,15 @@ public final class ContentHasher implements AutoCloseable {
     long total = input.totalLength();
     if (total < PARALLEL_THRESHOLD) {
       long[] out = new long[2];
-      Xxh3.hash128(input.addressArray(), input.lengthArray(), input.count(), out);
+      Xxh3.hash128(input.addressArray(), input.lengthArray(), input.count(), secret, out);
       return new Hash128(out[0], out[1]);
     }
     int chunks = (int) ((total + CHUNK_BYTES - 1) / CHUNK_BYTES);
     long[] digests = new long[2 * chunks + 1];
     digests[2 * chunks] = total;
-    hashChunks(new ChunkPlan(input), chunks, digests);
+    hashChunks(new ChunkPlan(input, secret), chunks, digests);
     long[] out = new long[2];
-    Xxh3.hash128Longs(digests, digests.length, out);
+    Xxh3.hash128Longs(digests, digests.length, secret, out);
     return new Hash128(out[0], out[1]);
   }
 
@@ -90,6 +111,12 @@ public final class ContentHasher implements AutoCloseable {
     if (pool != null) {
       pool.shutdownNow();
     }
+  }
+
+  private static byte[] drawSecret() {
+    byte[] secret = new byte[SECRET_BYTES];
+    new SecureRandom().nextBytes(secret);
+    return secret;
   }
 
   private void hashChunks(ChunkPlan plan, int chunks, long[] digests) {

@@ -151,17 +151,21 @@ final class EntryTable {
     return null;
   }
 
-  /** Removes the named entries of {@code group}; the unpinned ones go to {@code toFree}. */
+  /**
+   * Removes the named entries of {@code group} and the content entries scoped to it (not the
+   * shared ones); the unpinned ones go to {@code toFree}. Returns the number of named entries.
+   */
   int removeGroup(String group, List<CacheEntry> toFree) {
     ensureOpen();
     int removed = 0;
     Iterator<CacheEntry> entries = map.values().iterator();
     while (entries.hasNext()) {
       CacheEntry entry = entries.next();
-      if (entry.key instanceof CacheKey.Named named && named.group().equals(group)) {
+      boolean named = entry.key instanceof CacheKey.Named n && n.group().equals(group);
+      if (named || entry.key instanceof CacheKey.Content c && c.scope().equals(group)) {
         entries.remove();
         detach(entry, toFree);
-        removed++;
+        removed += named ? 1 : 0;
       }
     }
     return removed;

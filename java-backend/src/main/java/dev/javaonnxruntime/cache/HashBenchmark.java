@@ -4,9 +4,10 @@ import dev.javaonnxruntime.cuda.HostBuffer;
 import java.util.Random;
 
 /**
- * Prints the hashing throughput in GB/s: native XXH3-128 on one thread at 602,112 bytes (one
- * 3x224x224 float32 image) and 12.6 MB (the input sizes that motivated the cache), and {@link
- * ContentHasher} at 12.6 MB with the chunked parallel hash. A tool, not a test: timings vary by
+ * Prints the hashing throughput in GB/s: native XXH3-128 on one thread, plain (seed 0) and keyed
+ * with a random secret as the cache hashes, at 602,112 bytes (one 3x224x224 float32 image) and
+ * 12.6 MB (the input sizes that motivated the cache), and {@link ContentHasher} at both sizes
+ * (12.6 MB: the chunked parallel hash). A tool, not a test: timings vary by
  * machine and are never asserted.
  *
  * <p>Run: {@code java -cp <classes and JavaCPP jars> dev.javaonnxruntime.cache.HashBenchmark
@@ -25,16 +26,23 @@ public final class HashBenchmark {
       byte[] random = new byte[(int) sizes[1]];
       new Random(42).nextBytes(random);
       buffer.put(0, random);
+      byte[] secret = new byte[ContentHasher.SECRET_BYTES];
+      new Random(43).nextBytes(secret);
       for (long size : sizes) {
         long[] addresses = {buffer.address()};
         long[] lengths = {size};
-        double gbps = measure(size, () -> Xxh3.hash128(addresses, lengths, 1, new long[2]));
-        System.out.printf("native XXH3-128, 1 thread, %,d bytes: %.1f GB/s%n", size, gbps);
+        double plain = measure(size, () -> Xxh3.hash128(addresses, lengths, 1, new long[2]));
+        System.out.printf("native XXH3-128 plain, 1 thread, %,d bytes: %.1f GB/s%n", size, plain);
+        double keyed =
+            measure(size, () -> Xxh3.hash128(addresses, lengths, 1, secret, new long[2]));
+        System.out.printf("native XXH3-128 keyed, 1 thread, %,d bytes: %.1f GB/s%n", size, keyed);
       }
-      HostBuffers large = HostBuffers.single(buffer.address(), sizes[1]);
-      double gbps = measure(sizes[1], () -> hasher.hash(large));
-      System.out.printf(
-          "ContentHasher, %d threads, %,d bytes (chunked): %.1f GB/s%n", threads, sizes[1], gbps);
+      for (long size : sizes) {
+        HostBuffers input = HostBuffers.single(buffer.address(), size);
+        double gbps = measure(size, () -> hasher.hash(input));
+        System.out.printf("ContentHasher (keyed), %d threads, %,d bytes%s: %.1f GB/s%n", threads,
+            size, size >= ContentHasher.PARALLEL_THRESHOLD ? " (chunked)" : "", gbps);
+      }
     }
   }
 

@@ -34,7 +34,7 @@ public final class HitBenchmark {
       TensorLayout layout = new TensorLayout("FP32", new long[] {1, 3, 224, 224});
       HostBuffers buffers = HostBuffers.single(input.address(), SIZE);
       CacheKey named = CacheKey.named("model", "image-1");
-      CacheKey content = cache.contentKey(hasher, buffers, layout, stats);
+      CacheKey content = cache.contentKey(hasher, "model", buffers, layout, stats);
       long src = input.address();
       cache.store(named, layout, SIZE, stream, dst -> memory.copyHostToDevice(dst, src, SIZE, stream), stats).close();
       cache.store(content, layout, SIZE, stream, dst -> memory.copyHostToDevice(dst, src, SIZE, stream), stats).close();
@@ -47,7 +47,7 @@ public final class HitBenchmark {
         }
       });
       double contentUs = measure(() -> {
-        try (Lease lease = cache.lookup(cache.contentKey(hasher, buffers, layout, stats), stats)) {
+        try (Lease lease = cache.lookup(cache.contentKey(hasher, "model", buffers, layout, stats), stats)) {
           if (lease == null) {
             throw new IllegalStateException("content entry missing");
           }

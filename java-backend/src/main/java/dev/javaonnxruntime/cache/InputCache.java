@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The inputs resident on one device, shared by every model and instance on it: an input that is
- * already there is served by address instead of being copied from the host again.
+ * The inputs resident on one device, for every model and instance on it: an input that is already
+ * there is served by address instead of being copied from the host again. Entries are scoped by
+ * their key ({@link CacheKey}): a cache group sees only its own entries and the shared content
+ * space it opted into.
  *
  * <p>Ownership: the backend-level state creates one cache per GPU (and one in host memory for all
  * KIND_CPU instances), hands it to instances in their constructors, and closes it at backend
@@ -57,17 +59,22 @@ public final class InputCache implements AutoCloseable {
   }
 
   /**
-   * Hashes {@code input} into a content key, counting the time for the model and the device.
-   * The buffers must be host memory and stay valid during the call.
+   * Hashes {@code input} into a content key in {@code scope} (the model's cache group, or {@link
+   * CacheKey#SHARED}), counting the time for the model and the device. The buffers must be host
+   * memory and stay valid during the call.
    */
   public CacheKey.Content contentKey(
-      ContentHasher hasher, HostBuffers input, TensorLayout layout, CacheStats model) {
+      ContentHasher hasher,
+      String scope,
+      HostBuffers input,
+      TensorLayout layout,
+      CacheStats model) {
     long start = System.nanoTime();
     Hash128 hash = hasher.hash(input);
     long nanos = System.nanoTime() - start;
     model.recordHash(nanos, input.totalLength());
     deviceStats.recordHash(nanos, input.totalLength());
-    return CacheKey.content(hash, layout);
+    return CacheKey.content(scope, hash, layout);
   }
 
   /** Returns a pinned lease on the entry under {@code key}, or null on a miss. */
@@ -150,7 +157,10 @@ public final class InputCache implements AutoCloseable {
     return new Lease(this, pinned);
   }
 
-  /** Drops the named entries of {@code group} (model unload); pinned ones go when unpinned. */
+  /**
+   * Drops the named entries of {@code group} and its content entries (the last model of the group
+   * unloaded); pinned ones go when unpinned. Returns the number of named entries dropped.
+   */
   public int removeGroup(String group) {
     List<CacheEntry> toFree = new ArrayList<>();
     int removed;

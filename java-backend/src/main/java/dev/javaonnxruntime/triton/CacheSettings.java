@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.cache.CacheKey;
 import dev.javaonnxruntime.cache.CacheMode;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.ModelConfig;
@@ -9,18 +10,25 @@ import java.util.Map;
 
 /**
  * A model's input-cache settings from config.pbtxt {@code parameters}: {@code input_cache} (the
- * model's mode), {@code input_cache.<input>} (one input's mode) and {@code input_cache_group}
- * (the scope of client-named keys; the model's name unless set). Immutable.
+ * model's mode), {@code input_cache.<input>} (one input's mode), {@code input_cache_group} (the
+ * scope of client-named keys and content entries; the model's name unless set) and {@code
+ * input_cache_share_content} ({@code "true"}: content entries in the device-wide shared scope
+ * instead of the group's). Immutable.
  */
 final class CacheSettings {
   static final String DEFAULT_MODE = "auto";
+  /** The parameter that puts a model's content entries in the device-wide shared scope. */
+  static final String SHARE_CONTENT = "input_cache_share_content";
 
   private final Map<String, CacheMode> modes;
   final String group;
+  /** {@code input_cache_share_content}: content entries shared device-wide, not per group. */
+  final boolean shareContent;
 
-  private CacheSettings(Map<String, CacheMode> modes, String group) {
+  private CacheSettings(Map<String, CacheMode> modes, String group, boolean shareContent) {
     this.modes = modes;
     this.group = group;
+    this.shareContent = shareContent;
   }
 
   static CacheSettings from(ModelConfig config) throws ConfigException {
@@ -46,7 +54,18 @@ final class CacheSettings {
       throw new ConfigException("model '" + config.name()
           + "': parameter 'input_cache_group' must be at most 128 characters");
     }
-    return new CacheSettings(Map.copyOf(modes), group.isEmpty() ? config.name() : group);
+    String share = p.getOrDefault(SHARE_CONTENT, "false").trim();
+    if (!share.equals("true") && !share.equals("false")) {
+      throw new ConfigException("model '" + config.name() + "': parameter '" + SHARE_CONTENT
+          + "' is '" + share + "'; allowed values are [false, true]");
+    }
+    return new CacheSettings(Map.copyOf(modes), group.isEmpty() ? config.name() : group,
+        share.equals("true"));
+  }
+
+  /** The scope of this model's content keys: its group, or the shared scope if it opted in. */
+  String contentScope() {
+    return shareContent ? CacheKey.SHARED : group;
   }
 
   /** The mode of an input. */

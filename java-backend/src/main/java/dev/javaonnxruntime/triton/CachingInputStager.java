@@ -23,7 +23,8 @@ import java.util.List;
  * <p>Per input, by the model's mode: a client-named key ({@code input_cache_key.<input>}) stores
  * or replaces the entry when the request carries the data, and is looked up when it does not (an
  * unknown or evicted key fails only that request, with NOT_FOUND); {@code content} hashes the
- * bytes (XXH3-128 with dtype and shape) and reuses an entry any model on the device stored;
+ * bytes (XXH3-128 keyed with the backend's secret, with dtype and shape) and reuses an entry a
+ * model of the same cache group stored (any sharing model's, with input_cache_share_content);
  * {@code auto} does the same on a GPU until the input's hit rate says hashing does not pay. A
  * miss copies the bytes once, through pinned staging on the instance's stream, into the new
  * entry. Leases pin the entries a batch reads until the instance has synchronised its stream.
@@ -109,7 +110,8 @@ final class CachingInputStager extends InputStager {
 
   private Lease byContent(TensorConfig c, InputView v, CacheMode mode) throws CacheCapacityException {
     TensorLayout layout = layout(v);
-    CacheKey.Content key = cache.contentKey(hasher, HostBuffers.of(v.addresses(), v.sizes()), layout, stats);
+    CacheKey.Content key = cache.contentKey(hasher, model.cache.contentScope(),
+        HostBuffers.of(v.addresses(), v.sizes()), layout, stats);
     Lease lease = cache.lookup(key, stats);
     if (mode == CacheMode.AUTO) {
       model.autoPolicy(c.name()).recordLookup(lease != null);

@@ -9,14 +9,14 @@ class CacheKeyTest {
   private static final Hash128 HASH = new Hash128(1, 2);
 
   @Test
-  void equalsContentKeyOnlyForSameHashTypeAndShape() {
-    CacheKey key = CacheKey.content(HASH, new TensorLayout("FP32", new long[] {2, 3}));
-    assertEquals(key, CacheKey.content(new Hash128(1, 2), new TensorLayout("FP32", new long[] {2, 3})));
+  void equalsContentKeyOnlyForSameScopeHashTypeAndShape() {
+    CacheKey key = CacheKey.content("g", HASH, new TensorLayout("FP32", new long[] {2, 3}));
+    assertEquals(key, CacheKey.content("g", new Hash128(1, 2), new TensorLayout("FP32", new long[] {2, 3})));
     assertEquals(key.hashCode(),
-        CacheKey.content(HASH, new TensorLayout("FP32", new long[] {2, 3})).hashCode());
-    assertNotEquals(key, CacheKey.content(HASH, new TensorLayout("FP32", new long[] {3, 2})));
-    assertNotEquals(key, CacheKey.content(HASH, new TensorLayout("INT32", new long[] {2, 3})));
-    assertNotEquals(key, CacheKey.content(new Hash128(1, 3), new TensorLayout("FP32", new long[] {2, 3})));
+        CacheKey.content("g", HASH, new TensorLayout("FP32", new long[] {2, 3})).hashCode());
+    assertNotEquals(key, CacheKey.content("g", HASH, new TensorLayout("FP32", new long[] {3, 2})));
+    assertNotEquals(key, CacheKey.content("g", HASH, new TensorLayout("INT32", new long[] {2, 3})));
+    assertNotEquals(key, CacheKey.content("g", new Hash128(1, 3), new TensorLayout("FP32", new long[] {2, 3})));
   }
 
   @Test

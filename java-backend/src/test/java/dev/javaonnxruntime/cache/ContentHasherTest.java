@@ -21,15 +21,74 @@ class ContentHasherTest {
     return builder.build();
   }
 
+  private static byte[] secret(int seed) {
+    return TestBytes.pattern(ContentHasher.SECRET_BYTES, seed);
+  }
+
+  private static Hash128 plainXxh3(HostBuffer buffer, long length) {
+    long[] out = new long[2];
+    Xxh3.hash128(new long[] {buffer.address()}, new long[] {length}, 1, out);
+    return new Hash128(out[0], out[1]);
+  }
+
   @Test
-  void hashesSmallInputAsPlainXxh3OfItsBytes() {
-    byte[] bytes = TestBytes.pattern(600_000, 1);
+  void hashesSmallInputAsXxh3KeyedWithItsSecret() {
+    byte[] bytes = TestBytes.pattern(602_112, 1);
+    byte[] secret = secret(9);
     try (HostBuffer buffer = TestBytes.hostCopy(bytes);
-        ContentHasher hasher = new ContentHasher(4)) {
+        ContentHasher hasher = new ContentHasher(4, secret)) {
       long[] out = new long[2];
-      Xxh3.hash128(new long[] {buffer.address()}, new long[] {bytes.length}, 1, out);
-      assertEquals(new Hash128(out[0], out[1]), hasher.hash(split(buffer, 100, 599_900)));
+      Xxh3.hash128(new long[] {buffer.address()}, new long[] {bytes.length}, 1, secret, out);
+      Hash128 keyed = hasher.hash(split(buffer, 100, 602_012));
+      assertEquals(new Hash128(out[0], out[1]), keyed);
+      assertNotEquals(plainXxh3(buffer, bytes.length), keyed);
     }
+  }
+
+  @Test
+  void differsFromPlainXxh3OfTheSameBytesAtEverySize() {
+    byte[] bytes = TestBytes.pattern(LARGE, 5);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher hasher = new ContentHasher(2)) {
+      for (int length : new int[] {1, 16, 240, 241, 4096, 602_112, LARGE}) {
+        assertNotEquals(plainXxh3(buffer, length), hasher.hash(split(buffer, length)),
+            length + " bytes");
+      }
+    }
+  }
+
+  @Test
+  void agreesWithinOneSecretAndDiffersBetweenSecrets() {
+    byte[] bytes = TestBytes.pattern(LARGE, 6);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher one = new ContentHasher(2, secret(1));
+        ContentHasher sameSecret = new ContentHasher(3, secret(1));
+        ContentHasher other = new ContentHasher(2, secret(2))) {
+      for (int length : new int[] {7, 602_112, LARGE}) {
+        Hash128 hash = one.hash(split(buffer, length));
+        assertEquals(hash, one.hash(split(buffer, length)), length + " bytes");
+        assertEquals(hash, sameSecret.hash(split(buffer, length)), length + " bytes");
+        assertNotEquals(hash, other.hash(split(buffer, length)), length + " bytes");
+      }
+    }
+  }
+
+  @Test
+  void drawsANewSecretAtEveryStart() {
+    byte[] bytes = TestBytes.pattern(602_112, 7);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes);
+        ContentHasher firstStart = new ContentHasher(1);
+        ContentHasher secondStart = new ContentHasher(1)) {
+      Hash128 first = firstStart.hash(split(buffer, bytes.length));
+      assertEquals(first, firstStart.hash(split(buffer, bytes.length)));
+      assertNotEquals(first, secondStart.hash(split(buffer, bytes.length)));
+      assertNotEquals(plainXxh3(buffer, bytes.length), first);
+    }
+  }
+
+  @Test
+  void refusesASecretShorterThanXxh3Accepts() {
+    assertThrows(IllegalArgumentException.class, () -> new ContentHasher(1, new byte[135]));
   }
 
   @Test
@@ -43,11 +102,11 @@ class ContentHasherTest {
               new long[] {5_000_000, 5_000_000, LARGE - 10_000_000},
               new long[] {LARGE / 2, LARGE - LARGE / 2});
       Hash128 expected;
-      try (ContentHasher single = new ContentHasher(1)) {
+      try (ContentHasher single = new ContentHasher(1, secret(3))) {
         expected = single.hash(split(buffer, LARGE));
       }
       for (int threads : new int[] {1, 2, 3, 8}) {
-        try (ContentHasher hasher = new ContentHasher(threads)) {
+        try (ContentHasher hasher = new ContentHasher(threads, secret(3))) {
           for (long[] lengths : splits) {
             assertEquals(expected, hasher.hash(split(buffer, lengths)), threads + " threads");
           }

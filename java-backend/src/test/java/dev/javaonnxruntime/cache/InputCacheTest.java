@@ -52,9 +52,14 @@ class InputCacheTest {
   }
 
   private CacheKey.Content contentKey(InputCache cache, ContentHasher hasher, byte[] bytes) {
+    return contentKey(cache, hasher, "g", bytes);
+  }
+
+  private CacheKey.Content contentKey(
+      InputCache cache, ContentHasher hasher, String scope, byte[] bytes) {
     try (HostBuffer source = TestBytes.hostCopy(bytes)) {
       return cache.contentKey(
-          hasher, HostBuffers.single(source.address(), bytes.length), FP32_4X4, model);
+          hasher, scope, HostBuffers.single(source.address(), bytes.length), FP32_4X4, model);
     }
   }
 
@@ -158,10 +163,32 @@ class InputCacheTest {
         ContentHasher hasher = new ContentHasher(1)) {
       CacheKey.Content key = contentKey(cache, hasher, bytes);
       store(cache, key, FP32_4X4, bytes).close();
-      assertNull(cache.lookup(CacheKey.content(key.hash(), otherShape), model));
-      assertNull(cache.lookup(CacheKey.content(key.hash(), otherType), model));
-      store(cache, CacheKey.content(key.hash(), otherShape), otherShape, bytes).close();
+      assertNull(cache.lookup(CacheKey.content(key.scope(), key.hash(), otherShape), model));
+      assertNull(cache.lookup(CacheKey.content(key.scope(), key.hash(), otherType), model));
+      store(cache, CacheKey.content(key.scope(), key.hash(), otherShape), otherShape, bytes).close();
       assertEquals(2, cache.entryCount());
+    }
+  }
+
+  @Test
+  void keepsTheSameContentOfTwoGroupsApartAndSharesItInTheSharedScope() throws Exception {
+    byte[] bytes = TestBytes.pattern(SIZE, 4);
+    try (InputCache cache = new InputCache(memory, 1 << 20);
+        ContentHasher hasher = new ContentHasher(1)) {
+      CacheKey.Content a = contentKey(cache, hasher, "a", bytes);
+      store(cache, a, FP32_4X4, bytes).close();
+      CacheKey.Content b = contentKey(cache, hasher, "b", bytes);
+      assertEquals(a.hash(), b.hash());
+      assertNull(cache.lookup(b, model), "group b found group a's entry");
+      store(cache, b, FP32_4X4, bytes).close();
+      assertEquals(2, cache.entryCount());
+      CacheKey.Content shared = contentKey(cache, hasher, CacheKey.SHARED, bytes);
+      assertNull(cache.lookup(shared, model), "the shared scope found a group's entry");
+      store(cache, shared, FP32_4X4, bytes).close();
+      try (Lease hit = cache.lookup(contentKey(cache, hasher, CacheKey.SHARED, bytes), model)) {
+        assertNotNull(hit);
+      }
+      assertEquals(3, cache.entryCount());
     }
   }
 
@@ -355,19 +382,23 @@ class InputCacheTest {
   }
 
   @Test
-  void removeGroupDropsItsNamedEntriesAndFreesThemWhenUnpinned() throws Exception {
+  void removeGroupDropsItsNamedAndContentEntriesAndFreesThemWhenUnpinned() throws Exception {
     try (InputCache cache = new InputCache(memory, 1 << 20);
         ContentHasher hasher = new ContentHasher(1)) {
       store(cache, CacheKey.named("a", "x"), FP32_4X4, TestBytes.pattern(SIZE, 18)).close();
       Lease pinned = store(cache, CacheKey.named("a", "y"), FP32_4X4, TestBytes.pattern(SIZE, 19));
       store(cache, CacheKey.named("b", "x"), FP32_4X4, TestBytes.pattern(SIZE, 20)).close();
       byte[] shared = TestBytes.pattern(SIZE, 21);
-      store(cache, contentKey(cache, hasher, shared), FP32_4X4, shared).close();
+      store(cache, contentKey(cache, hasher, CacheKey.SHARED, shared), FP32_4X4, shared).close();
+      CacheKey.Content ofA = contentKey(cache, hasher, "a", shared);
+      store(cache, ofA, FP32_4X4, shared).close();
+      assertEquals(5, cache.entryCount());
 
       assertEquals(2, cache.removeGroup("a"));
       assertNull(cache.lookup(CacheKey.named("a", "x"), model));
       assertNull(cache.lookup(CacheKey.named("a", "y"), model));
-      assertEquals(2, cache.entryCount(), "b's entry and the content entry stay");
+      assertNull(cache.lookup(ofA, model));
+      assertEquals(2, cache.entryCount(), "b's entry and the shared content entry stay");
       assertEquals(3, memory.liveAllocations(), "the pinned entry waits for its lease");
       assertArrayEquals(TestBytes.pattern(SIZE, 19), read(pinned));
       pinned.close();
@@ -391,7 +422,8 @@ class InputCacheTest {
         Stream reader = gpu.newStream()) {
       staging.put(0, bytes);
       CacheKey key =
-          cache.contentKey(hasher, HostBuffers.single(staging.address(), bytes.length), layout, model);
+          cache.contentKey(hasher, "g", HostBuffers.single(staging.address(), bytes.length), layout,
+              model);
       try (Lease stored = cache.store(key, layout, bytes.length, writer,
               address -> gpu.copyHostToDevice(address, staging.address(), bytes.length, writer),
               model);

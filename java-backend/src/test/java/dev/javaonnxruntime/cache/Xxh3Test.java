@@ -1,6 +1,8 @@
 package dev.javaonnxruntime.cache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.javaonnxruntime.cuda.HostBuffer;
 import org.junit.jupiter.api.Test;
@@ -44,7 +46,7 @@ class Xxh3Test {
     try (HostBuffer buffer = TestBytes.hostCopy(referenceBytes(3_000_000))) {
       for (long[] row : REFERENCE) {
         long[] out = new long[2];
-        Xxh3.hash128Baseline(new long[] {buffer.address()}, new long[] {row[0]}, 1, out);
+        Xxh3.hash128Baseline(new long[] {buffer.address()}, new long[] {row[0]}, 1, null, out);
         assertArrayEquals(new long[] {row[1], row[2]}, out, "length " + row[0]);
       }
     }
@@ -69,5 +71,39 @@ class Xxh3Test {
         assertArrayEquals(new long[] {REFERENCE[6][1], REFERENCE[6][2]}, out);
       }
     }
+  }
+
+  @Test
+  void keyedHashIsTheSameOnBothPathsAndDiffersFromThePlainOne() {
+    byte[] secret = TestBytes.pattern(192, 11);
+    try (HostBuffer buffer = TestBytes.hostCopy(referenceBytes(3_000_000))) {
+      for (long[] row : REFERENCE) {
+        long[] keyed = new long[2];
+        Xxh3.hash128(new long[] {buffer.address()}, new long[] {row[0]}, 1, secret, keyed);
+        long[] baseline = new long[2];
+        Xxh3.hash128Baseline(new long[] {buffer.address()}, new long[] {row[0]}, 1, secret, baseline);
+        assertArrayEquals(keyed, baseline, "length " + row[0]);
+        assertFalse(keyed[0] == row[1] && keyed[1] == row[2], "length " + row[0]);
+      }
+    }
+  }
+
+  @Test
+  void hashesSeveralBuffersLikeTheirConcatenationWhenKeyed() {
+    byte[] secret = TestBytes.pattern(192, 12);
+    try (HostBuffer whole = TestBytes.hostCopy(referenceBytes(100_000))) {
+      long[] expected = new long[2];
+      Xxh3.hash128(new long[] {whole.address()}, new long[] {100_000}, 1, secret, expected);
+      long[] out = new long[2];
+      Xxh3.hash128(new long[] {whole.address(), whole.address() + 1000},
+          new long[] {1000, 99_000}, 2, secret, out);
+      assertArrayEquals(expected, out);
+    }
+  }
+
+  @Test
+  void refusesASecretShorterThanTheMinimum() {
+    assertThrows(IllegalArgumentException.class, () -> Xxh3.hash128(new long[] {0},
+        new long[] {0}, 1, new byte[Xxh3.SECRET_SIZE_MIN - 1], new long[2]));
   }
 }

@@ -348,17 +348,20 @@ public final class ModelSession implements AutoCloseable {
 
   private static void runCheck(OrtStatus status) {
     if (status != null && !status.isNull()) {
-      String message = API.GetErrorMessage().call(status).getString();
-      API.ReleaseStatus(status);
-      throw new OrtFailure("ONNX Runtime failed to run: " + message, null);
+      throw new OrtFailure("ONNX Runtime failed to run: " + release(status), null);
     }
+  }
+
+  /** A failed status's message; the status is released. */
+  private static String release(OrtStatus status) {
+    String message = API.GetErrorMessage().call(status).getString();
+    API.ReleaseStatus(status);
+    return message;
   }
 
   private static void check(OrtStatus status, String what) {
     if (status != null && !status.isNull()) {
-      String message = GetApi().GetErrorMessage().call(status).getString();
-      GetApi().ReleaseStatus(status);
-      throw new OrtFailure("ONNX Runtime refused " + what + ": " + message, null);
+      throw new OrtFailure("ONNX Runtime refused " + what + ": " + release(status), null);
     }
   }
 

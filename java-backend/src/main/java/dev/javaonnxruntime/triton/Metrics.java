@@ -40,7 +40,6 @@ final class Metrics implements AutoCloseable {
 
   private final Map<String, TRITONSERVER_MetricFamily> families = new HashMap<>();
   private final Map<String, TRITONSERVER_Metric> metrics = new HashMap<>();
-  private final Map<String, Series[]> modelSeries = new HashMap<>();
   private final Map<Integer, Series[]> deviceSeries = new HashMap<>();
   /**
    * The series of each model load's statistics on one device (a CacheStats is one load's: no
@@ -79,18 +78,12 @@ final class Metrics implements AutoCloseable {
   synchronized void publish(String model, InputCache cache, CacheStats stats) {
     int device = cache.deviceId();
     Series[] perModel = byStats.get(stats);
-    if (perModel == null) { // the first publish of this model load on this device
-      perModel = modelSeries.get(model + "\u0000" + device);
-      if (perModel == null) {
-        perModel = new Series[MODEL_FAMILIES.length];
-        for (int i = 0; i < perModel.length; i++) {
-          perModel[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
-        }
-        modelSeries.put(model + "\u0000" + device, perModel);
-      }
-      // A model (re)loaded under this name counts from 0 again: its increases continue the series.
-      for (Series series : perModel) {
-        series.published = 0;
+    if (perModel == null) {
+      // The first publish of this model load on this device: a (re)loaded model counts from 0
+      // again, and its increases continue the metric Triton already has under these labels.
+      perModel = new Series[MODEL_FAMILIES.length];
+      for (int i = 0; i < perModel.length; i++) {
+        perModel[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
       }
       byStats.put(stats, perModel);
     }
@@ -201,7 +194,6 @@ final class Metrics implements AutoCloseable {
     }
     order.clear();
     metrics.clear();
-    modelSeries.clear();
     deviceSeries.clear();
     byStats.clear();
     for (TRITONSERVER_MetricFamily f : families.values()) {

@@ -31,7 +31,10 @@ EXPORT TRITONSERVER_Error* TRITONBACKEND_Initialize(TRITONBACKEND_Backend* backe
   if ((err = jvm_start(backend)) != NULL) {
     return err;
   }
-  exit_guard_arm();
+  errors_log(
+      TRITONSERVER_LOG_VERBOSE, __LINE__,
+      "exit guard: %d exit() call site(s) of the host program redirected, an exit handler as well",
+      exit_guard_arm());
   return jvm_call(JVM_INITIALIZE, HANDLE(backend), 0, 0);
 }
 

@@ -21,7 +21,8 @@ without chaining dies within milliseconds of Triton installing its handler.
            control): Triton's threads that end must leave the JVM (the JVM's thread count stops
            growing) and a thread dump (jcmd Thread.print) must not crash the server.
 
-  tests/signals/run.py [proof] [threads] [stress]      (all by default; STARTS=20 REQUESTS=2000)
+  tests/signals/run.py [proof] [threads] [stress]      (all by default; STARTS=20 REQUESTS=2000;
+                                                       SHUTDOWNS=busy-past-timeout takes one kind)
 
 Prints one line per start and a last line "starts N, requests R, wrong 0, crashes 0, aborts 0,
 hangs 0". Exit 1 when anything went wrong, 0 otherwise; skips (exit 0, one line) when the server
@@ -333,10 +334,11 @@ def threads(binary, repo, backends):
 def stress(binary, repo, backends, agent):
     starts = int(os.environ.get("STARTS", "20"))
     requests = int(os.environ.get("REQUESTS", "2000"))
+    shutdowns = os.environ.get("SHUTDOWNS", "in-flight,idle-past-timeout,busy-past-timeout").split(",")
     counts = {"crash": 0, "abort": 0, "hang": 0, "errors": 0}
     total = wrong = 0
     for i in range(starts):
-        shutdown = ("in-flight", "idle-past-timeout", "busy-past-timeout")[i % 3]
+        shutdown = shutdowns[i % len(shutdowns)]
         t0 = time.monotonic()
         sent, bad, verdict, detail = one_start(i + 1, binary, repo, backends, agent, requests, shutdown)
         total += sent

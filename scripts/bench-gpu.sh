@@ -16,11 +16,13 @@ if [[ ! -e $gpu_jar ]]; then
     -DoutputDirectory="$out/jars"
 fi
 rm -rf "$bundle"
-mkdir -p "$bundle/backends" "$bundle/host" "$bundle/lib" "$bundle/bench/gpu" "$bundle/examples"
+mkdir -p "$bundle/backends" "$bundle/host" "$bundle/lib" "$bundle/bench/gpu" "$bundle/examples" "$bundle/tools"
 be=$bundle/backends/java_onnxruntime
 triton-build/assemble.sh "$be"
 rm -f "$be"/onnxruntime-*-linux-x86_64.jar
 cp "$gpu_jar" "$be/"
+# GraphProbe and HashBenchmark: beside the backend's jars on the class path, never in its directory.
+cp tools/target/java-onnxruntime-tools-*.jar "$bundle/tools/"
 jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$be/jre" 2>/dev/null
 cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"

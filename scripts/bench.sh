@@ -75,7 +75,7 @@ PY
 
 echo
 echo "== XXH3-128 hash throughput (goal >= 40 GB/s single-threaded with AVX2)"
-cp=$(ls build/backends/java_onnxruntime/*.jar | tr '\n' ':')
+cp=$(ls build/backends/java_onnxruntime/*.jar tools/target/java-onnxruntime-tools-*.jar | tr '\n' ':')
 java -cp "$cp" dev.javaonnxruntime.cache.HashBenchmark
 
 echo

@@ -44,7 +44,7 @@ probe() { # MODEL BATCH [ENV=V] ARGS...
   local t=$(date +%s)
   local res
   res=$(env "${envs[@]}" timeout 180 "$java" -Dorg.bytedeco.javacpp.platform.extension=-gpu \
-    -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-probe" -cp "$B/backends/java_onnxruntime/*" \
+    -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-probe" -cp "$B/backends/java_onnxruntime/*:$B/tools/*" \
     dev.javaonnxruntime.onnx.GraphProbe "$WORK/models/$m/1/model.onnx" "$b" runs="$RUNS" "$@" 2>>"$log")
   local rc=$?
   local closed=$(grep -c '^CLOSED' <<<"$res")

@@ -84,7 +84,7 @@ mkdir -p "$WORK"
 if [[ $HASH == 1 ]]; then
   t=$(date +%s)
   timeout 120 "$B/backends/java_onnxruntime/jre/bin/java" -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-hash" \
-    -cp "$B/backends/java_onnxruntime/*" dev.javaonnxruntime.cache.HashBenchmark >"$OUTDIR/hash.txt" 2>&1
+    -cp "$B/backends/java_onnxruntime/*:$B/tools/*" dev.javaonnxruntime.cache.HashBenchmark >"$OUTDIR/hash.txt" 2>&1
   log "hash in $(( $(date +%s) - t )) s: $(tr '\n' ';' <"$OUTDIR/hash.txt" | cut -c1-300)"
 fi
 

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "errors.h"
 #include "exit_guard.h"
 #include "signals.h"
@@ -40,29 +42,15 @@ static void jvm_detach_at_exit(void);
 static jclass jvm_class;
 static jmethodID jvm_methods[JVM_ENTRY_COUNT];
 
-/* Copies the string value of "key" from the backend config JSON ({"cmdline":{"k":"v",...}},
- * every value a string) into out. Returns 0 when the key is absent. */
-static int jvm_config_value(const char* json, const char* key, char* out, size_t out_size)
+/* Copies the string value of "key" in the backend config's {"cmdline":{"k":"v",...}} (Triton
+ * passes every --backend-config value as a string) into out, "" when absent. Returns 0 when the
+ * value does not fit. */
+static int jvm_config_copy(const cJSON* config, const char* key, char* out, size_t out_size)
 {
-  char quoted[256];
-  snprintf(quoted, sizeof(quoted), "\"%s\"", key);
-  const char* p = strstr(json, quoted);
-  if (p == NULL) {
-    return 0;
-  }
-  p = strchr(p + strlen(quoted), ':');
-  if (p == NULL || (p = strchr(p, '"')) == NULL) {
-    return 0;
-  }
-  size_t n = 0;
-  for (p++; *p != '\0' && *p != '"' && n + 1 < out_size; p++) {
-    if (*p == '\\' && p[1] != '\0') {
-      p++;
-    }
-    out[n++] = *p;
-  }
-  out[n] = '\0';
-  return 1;
+  const cJSON* value =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "cmdline"), key);
+  const char* text = cJSON_IsString(value) ? value->valuestring : "";
+  return snprintf(out, out_size, "%s", text) < (int)out_size;
 }
 
 /* Appends the lines of <dir>/jvm.options, space-separated, to out; a missing file adds nothing. */
@@ -200,7 +188,8 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
   size_t json_size = 0;
   const char* dir = NULL;
   TRITONBACKEND_ArtifactType type;
-  char java_home[PATH_MAX] = "", user_options[4096] = "", tried[4096] = "";
+  char java_home[PATH_MAX] = "", config_options[2048] = "", user_options[4096] = "";
+  char tried[4096] = "";
   char* class_path = NULL;
   void* lib = NULL;
 
@@ -212,8 +201,22 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
       (err = TRITONSERVER_MessageSerializeToJson(config, &json, &json_size)) != NULL) {
     return err;
   }
+  cJSON* parsed = cJSON_ParseWithLength(json, json_size);
+  if (parsed == NULL) {
+    return errors_new(TRITONSERVER_ERROR_INTERNAL, "the backend config is not JSON: %.*s",
+                      (int)json_size, json);
+  }
+  const char* too_long =
+      !jvm_config_copy(parsed, "java-home", java_home, sizeof(java_home))         ? "java-home"
+      : !jvm_config_copy(parsed, "jvm-options", config_options, sizeof(config_options)) ? "jvm-options"
+                                                                                    : NULL;
+  cJSON_Delete(parsed);
+  if (too_long != NULL) {
+    return errors_new(TRITONSERVER_ERROR_INVALID_ARG,
+                      "--backend-config=java_onnxruntime,%s=... is too long for the shim", too_long);
+  }
 
-  if (jvm_config_value(json, "java-home", java_home, sizeof(java_home))) {
+  if (java_home[0] != '\0') {
     lib = jvm_open(java_home, tried, sizeof(tried));
   } else {
     char bundled[PATH_MAX];
@@ -261,12 +264,9 @@ TRITONSERVER_Error* jvm_start(TRITONBACKEND_Backend* backend)
     options[n++].optionString = "-Xrs";
     /* Options from <backend dir>/jvm.options (one per line, # comments; what an image ships),
      * then from the backend config's jvm-options, which come later and so win. */
-    jvm_file_options(dir, user_options, sizeof(user_options));
+    jvm_file_options(dir, user_options, sizeof(user_options) - sizeof(config_options) - 1);
     size_t used = strlen(user_options);
-    if (used + 1 < sizeof(user_options)) {
-      user_options[used] = ' ';
-      jvm_config_value(json, "jvm-options", user_options + used + 1, sizeof(user_options) - used - 1);
-    }
+    snprintf(user_options + used, sizeof(user_options) - used, " %s", config_options);
     if (strstr(user_options, "org.bytedeco.javacpp.cacheDir") == NULL) {
       snprintf(cache_dir, sizeof(cache_dir), "-Dorg.bytedeco.javacpp.cacheDir=%s/javacpp-cache", dir);
       options[n++].optionString = cache_dir;

@@ -80,6 +80,7 @@ def build_unchained_backends():
         if name.endswith(".jar"):
             os.symlink(os.path.join(ours, name), os.path.join(dest, name))
     shutil.copy(os.path.join(native, "libtriton_java_onnxruntime.so"), dest)
+    shutil.copy(os.path.join(ours, "libcjson.so.1"), dest)
     return os.path.dirname(dest)
 
 

@@ -68,4 +68,14 @@ class ModelLoadingTest {
     String error = r.line(0).path("error").asText();
     assertTrue(error.contains("libjvm.so") && error.contains("/nonexistent/jdk"), error);
   }
+
+  @Test
+  void aBackendConfigValueSpelledLikeAKeyIsOnlyAValue() throws Exception {
+    // {"cmdline":{"note":"java-home","x":"/nonexistent/jdk",...}}: only a key names the JDK.
+    TritonHost.Result r = load(Repos.exampleConfig("conv_net", "", ""),
+        "--backend-config", "java_onnxruntime,note=java-home",
+        "--backend-config", "java_onnxruntime,x=/nonexistent/jdk");
+    assertEquals(0, r.exit(), r::toString);
+    Outputs.assertMatches(TritonHost.TESTDATA.resolve("conv_net/expected_b1.json"), r.line(0));
+  }
 }

@@ -211,8 +211,16 @@ class InputStager implements AutoCloseable {
     return ((BufferLocation.Gpu) v.locations()[buffer]).device();
   }
 
-  /** {@code bytes} of this Execute's pinned staging space, not handed out before. */
+  /**
+   * {@code bytes} of this Execute's pinned staging space, not handed out before. {@link #begin}
+   * sized it for every input once; an input staged again (a batch ONNX Runtime refused, run again
+   * request by request) waits for the copies already enqueued from it, then starts over.
+   */
   private long stage(long bytes) {
+    if (stagingUsed + bytes > staging.capacity() && bytes <= staging.capacity()) {
+      stream.synchronize();
+      stagingUsed = 0;
+    }
     if (stagingUsed + bytes > staging.capacity()) {
       throw new IllegalStateException("staging buffer overrun: " + (stagingUsed + bytes)
           + " > " + staging.capacity());

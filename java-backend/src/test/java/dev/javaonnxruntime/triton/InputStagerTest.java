@@ -188,6 +188,20 @@ class InputStagerTest {
   }
 
   @Test
+  void stagesAnInputAgainWhenItsBatchRunsAgainRequestByRequest() throws Exception {
+    byte[] bytes = pattern(700_000, 12); // twice is more than the 1 MiB staging buffer holds
+    try (InputStager s = gpu0Instance()) {
+      RequestData r = request(bytes, BufferLocation.CPU);
+      long[] shape = {1, bytes.length / 4};
+      InputTensor first = stage(s, List.of(r), shape);
+      InputTensor again = s.prepare(List.of(r), IMAGE, shape); // as Executor does after an ORT refusal
+      assertEquals(first.address(), again.address());
+      assertArrayEquals(bytes, read(again.address(), bytes.length));
+      assertEquals("h2d h2d ", gpu0.log.toString());
+    }
+  }
+
+  @Test
   void gathersGpuAndHostBuffersOfOneInputForACpuInstance() throws Exception {
     byte[] bytes = pattern(2 * BYTES, 9);
     try (InputStager s = cpuInstance(2)) {

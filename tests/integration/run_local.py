@@ -8,12 +8,14 @@ failure. It prepares, under build/triton-tests/:
 
   backends/   our backend (a symlink) beside Triton's stock onnxruntime backend
   repo-stock/ every example model as <model>_stock with backend "onnxruntime" (same ONNX file,
-              our backend's parameters removed), and the auto-complete models (a config that names
-              only the backend), for test_differential.py and test_server.py
+              our backend's parameters removed), the auto-complete models (a config that names
+              only the backend), for test_differential.py and test_server.py, and conv_net again
+              with input_cache "off" and "content" for test_shared_memory.py
   *.log       the servers' logs (printed in part when something fails)
 
 then starts one server (explicit model control, every model loaded, client shared memory
-allowed) for test_server.py and test_differential.py; test_shutdown.py starts servers of its own.
+allowed) for test_server.py, test_differential.py and test_shared_memory.py; test_shutdown.py
+and test_batch_isolation.py start servers of their own.
 The last line is the summary: ``triton-server: N passed, N failed, N skipped``.
 
     /usr/bin/python3 tests/integration/run_local.py [-k PATTERN] [-v]
@@ -39,7 +41,10 @@ STOCK_SUFFIX = "_stock"
 # Auto-complete: (model name, backend, ONNX file taken from this example model).
 AUTOCOMPLETE = [("autocomplete_conv_net", "java_onnxruntime", "conv_net"),
                 ("autocomplete_conv_net_stock", "onnxruntime", "conv_net")]
-SUITES = ["test_server", "test_differential", "test_shutdown", "test_batch_isolation"]
+# Our backend again on an example model's ONNX file with one input cache mode for every input
+# (on KIND_CPU the default, auto, never hashes): (model name, example model, input_cache).
+CACHE_VARIANTS = [("conv_net_cache_off", "conv_net", "off"), ("conv_net_cache_content", "conv_net", "content")]
+SUITES = ["test_server", "test_differential", "test_shared_memory", "test_shutdown", "test_batch_isolation"]
 HOW = "make test-triton (in a checkout with ../shared/tritonserver-2.70 and ../shared/tritonclient beside it)"
 
 
@@ -64,8 +69,17 @@ def stock_config(text, name):
     return "\n".join(out) + "\n"
 
 
+def cache_variant_config(text, name, mode):
+    """An example model's config.pbtxt for our backend under another name, with input_cache."""
+    text = re.sub(r'^name:\s*".*"', 'name: "%s"' % name, text, flags=re.M)
+    if not re.search(r'^backend:\s*"java_onnxruntime"', text, flags=re.M):
+        raise ValueError("%s: not a java_onnxruntime config" % name)
+    return text + 'parameters { key: "input_cache" value: { string_value: "%s" } }\n' % mode
+
+
 def make_stock_repo(src, dest):
-    """dest/<model>_stock for each example model of src, and the auto-complete models."""
+    """dest/<model>_stock for each example model of src, the auto-complete models and the cache
+    variants."""
     if os.path.isdir(dest):
         shutil.rmtree(dest)
     os.makedirs(dest)
@@ -82,6 +96,13 @@ def make_stock_repo(src, dest):
         os.makedirs(os.path.join(dest, name, "1"))
         with open(os.path.join(dest, name, "config.pbtxt"), "w") as f:
             f.write('backend: "%s"\ninstance_group [ { kind: KIND_CPU count: 1 } ]\n' % backend)
+        shutil.copyfile(os.path.join(src, source, "1", "model.onnx"), os.path.join(dest, name, "1", "model.onnx"))
+    for name, source, mode in CACHE_VARIANTS:
+        with open(os.path.join(src, source, "config.pbtxt")) as f:
+            config = cache_variant_config(f.read(), name, mode)
+        os.makedirs(os.path.join(dest, name, "1"))
+        with open(os.path.join(dest, name, "config.pbtxt"), "w") as f:
+            f.write(config)
         shutil.copyfile(os.path.join(src, source, "1", "model.onnx"), os.path.join(dest, name, "1", "model.onnx"))
     return models
 

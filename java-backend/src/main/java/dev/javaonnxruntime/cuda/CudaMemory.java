@@ -8,13 +8,15 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyPeerAsync;
 
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * {@link DeviceMemory} on one CUDA device through cudart: {@code cudaMalloc}, {@code cudaFree}
- * and {@code cudaMemcpyAsync} on the caller's {@link CudaStream}.
+ * {@link DeviceMemory} on one CUDA device through cudart: {@code cudaMalloc}, {@code cudaFree},
+ * and {@code cudaMemcpyAsync} (or {@code cudaMemcpyPeerAsync} from another device) on the
+ * caller's {@link CudaStream}.
  *
  * <p>Why it sets the device on every call: Triton never selects the device for the threads that
  * call a backend, so each call makes its device current first. Every {@code cudaError_t} is
@@ -77,6 +79,19 @@ public final class CudaMemory implements DeviceMemory {
   @Override
   public void copyDeviceToHost(long dst, long src, long bytes, Stream stream) {
     copy(dst, src, bytes, cudaMemcpyDeviceToHost, stream, "cudaMemcpyAsync(DeviceToHost)");
+  }
+
+  @Override
+  public void copyPeerToDevice(long dst, long src, int srcDevice, long bytes, Stream stream) {
+    if (bytes == 0) {
+      return;
+    }
+    CudaRuntime.setDevice(deviceId);
+    CudaRuntime.check(
+        cudaMemcpyPeerAsync(NativeAddress.at(dst), deviceId, NativeAddress.at(src), srcDevice, bytes,
+            cudaStreamOf(stream).cuStream()),
+        "cudaMemcpyPeerAsync(from device " + srcDevice + ")",
+        deviceId);
   }
 
   @Override

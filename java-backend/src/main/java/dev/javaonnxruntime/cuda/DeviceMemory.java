@@ -35,6 +35,13 @@ public interface DeviceMemory {
   /** Copies {@code bytes} from device address {@code src} to host address {@code dst}. */
   void copyDeviceToHost(long dst, long src, long bytes, Stream stream);
 
+  /**
+   * Copies {@code bytes} from address {@code src} in the memory of another device, {@code
+   * srcDevice}, to device address {@code dst} of this one (a client's CUDA shared memory region
+   * on another GPU), on this device's {@code stream}.
+   */
+  void copyPeerToDevice(long dst, long src, int srcDevice, long bytes, Stream stream);
+
   /** Creates a stream on this device; the caller owns and closes it. */
   Stream newStream();
 

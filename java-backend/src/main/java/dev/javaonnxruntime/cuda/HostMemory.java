@@ -116,6 +116,12 @@ public final class HostMemory implements DeviceMemory {
     NativeAddress.copy(dst, src, bytes);
   }
 
+  /** Another logical device's memory is host memory too (tests of several devices). */
+  @Override
+  public void copyPeerToDevice(long dst, long src, int srcDevice, long bytes, Stream stream) {
+    NativeAddress.copy(dst, src, bytes);
+  }
+
   @Override
   public Stream newStream() {
     return HostStream.INSTANCE;

@@ -26,8 +26,13 @@ import java.util.List;
  * bytes (XXH3-128 keyed with the backend's secret, with dtype and shape) and reuses an entry a
  * model of the same cache group stored (any sharing model's, with input_cache_share_content);
  * {@code auto} does the same on a GPU until the input's hit rate says hashing does not pay. A
- * miss copies the bytes once, through pinned staging on the instance's stream, into the new
- * entry. Leases pin the entries a batch reads until the instance has synchronised its stream.
+ * miss copies the bytes once into the new entry, each buffer by the instance's {@link
+ * InputPlacement} rule (host bytes through pinned staging on the instance's stream; an input in
+ * GPU memory device-to-device, by a peer copy from another GPU, or device-to-host for a CPU
+ * instance). Content keys hash host bytes only: an input in GPU memory is served uncached in
+ * {@code content} and {@code auto} mode (a hit would save at most the copy that binding it in
+ * place already avoids), while a named key stores it. Leases pin the entries a batch reads until
+ * the instance has synchronised its stream.
  */
 final class CachingInputStager extends InputStager {
   private final InputCache cache;
@@ -66,7 +71,7 @@ final class CachingInputStager extends InputStager {
         continue;
       }
       lease.awaitOn(stream);
-      r.sources.put(c.name(), new RequestData.Source(lease.layout().shape(), lease.byteSize(), null,
+      r.sources.put(c.name(), RequestData.Source.resident(lease.layout().shape(), lease.byteSize(),
           lease.address()));
     }
     checkBatch(r);
@@ -79,11 +84,8 @@ final class CachingInputStager extends InputStager {
 
   private Lease named(TensorConfig c, InputView v, CacheKey key, String name) throws CacheCapacityException {
     if (v != null) {
-      if (!v.onHost()) {
-        throw new TritonException(TritonException.UNSUPPORTED, "input '" + c.name()
-            + "': a named cache key needs the data in host memory");
-      }
-      Lease lease = cache.store(key, layout(v), v.byteSize(), stream, dst -> copyToDevice(v, dst), stats);
+      InputPlacement.Route route = placement.route(v);
+      Lease lease = cache.store(key, layout(v), v.byteSize(), stream, dst -> copyInto(v, route, dst), stats);
       if (lease == null) {
         throw new TritonException(TritonException.UNAVAILABLE, "input '" + c.name() + "' ("
             + v.byteSize() + " bytes) is larger than the whole input cache; it cannot be kept "
@@ -117,8 +119,9 @@ final class CachingInputStager extends InputStager {
       model.autoPolicy(c.name()).recordLookup(lease != null);
     }
     if (lease == null) {
+      InputPlacement.Route route = placement.route(v);
       try {
-        lease = cache.store(key, layout, v.byteSize(), stream, dst -> copyToDevice(v, dst), stats);
+        lease = cache.store(key, layout, v.byteSize(), stream, dst -> copyInto(v, route, dst), stats);
       } catch (CacheCapacityException e) {
         return null; // the cache is full of pinned entries: serve this request uncached
       }

@@ -20,7 +20,7 @@ final class RequestData {
   /** Output name to the key named by {@code output_cache_key.<output>}: kept resident under it. */
   final Map<String, String> outputKeys = new LinkedHashMap<>();
   List<String> requestedOutputs = List.of();
-  /** Where each input's bytes are for this run: Triton's buffers, or device memory. */
+  /** Where each input's bytes are for this run: Triton's buffers, or the instance's memory. */
   final Map<String, Source> sources = new LinkedHashMap<>();
   long batch = 1;
   TritonException error;
@@ -30,10 +30,21 @@ final class RequestData {
   }
 
   /**
-   * One resolved input: either Triton's host buffers ({@code host} set) or one block of the
-   * instance's device memory ({@code device}: a cache entry, or an input Triton holds on the GPU).
+   * One resolved input: either Triton's buffers ({@code view} set, wherever they are, with the
+   * {@code route} that brings them to the instance) or one block of the instance's own memory
+   * ({@code device}: a cache entry).
    */
-  record Source(long[] shape, long byteSize, InputView host, long device) {}
+  record Source(long[] shape, long byteSize, InputView view, InputPlacement.Route route, long device) {
+    /** Triton's buffers of {@code v}, taken by {@code route}. */
+    static Source of(InputView v, InputPlacement.Route route) {
+      return new Source(v.shape(), v.byteSize(), v, route, 0);
+    }
+
+    /** A block of the instance's memory at {@code address} (a cache entry). */
+    static Source resident(long[] shape, long byteSize, long address) {
+      return new Source(shape, byteSize, null, null, address);
+    }
+  }
 
   boolean failed() {
     return error != null;

@@ -69,7 +69,7 @@ final class RequestReader implements AutoCloseable {
       int buffers = int3.get();
       long[] addresses = new long[buffers];
       long[] sizes = new long[buffers];
-      boolean onHost = true;
+      BufferLocation[] locations = new BufferLocation[buffers];
       for (int b = 0; b < buffers; b++) {
         int1.put(0); // preference: CPU; Triton returns where the bytes are, never moves them
         long2.put(0);
@@ -77,9 +77,9 @@ final class RequestReader implements AutoCloseable {
             "TRITONBACKEND_InputBuffer");
         addresses[b] = out.get(0).address();
         sizes[b] = long1.get();
-        onHost &= int1.get() != TRITONSERVER_MEMORY_GPU;
+        locations[b] = BufferLocation.of(name, int1.get(), long2.get());
       }
-      data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, onHost));
+      data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
     }
   }
 

@@ -51,6 +51,36 @@ class CudaMemoryTest {
   }
 
   @Test
+  void copiesFromAnotherDevicePeerToPeerOnTheDestinationsStream() throws Exception {
+    assumeTrue(CudaRuntime.deviceCount() > 1, "needs two CUDA devices");
+    CudaMemory source = new CudaMemory(1);
+    CudaMemory memory = new CudaMemory(0);
+    byte[] bytes = new byte[1 << 16];
+    new java.util.Random(2).nextBytes(bytes);
+    try (StagingBuffer staging = memory.newStagingBuffer(bytes.length);
+        StagingBuffer back = memory.newStagingBuffer(bytes.length);
+        Stream sourceStream = source.newStream();
+        Stream stream = memory.newStream()) {
+      staging.put(0, bytes);
+      long a = source.allocate(bytes.length);
+      long b = memory.allocate(bytes.length);
+      try {
+        source.copyHostToDevice(a, staging.address(), bytes.length, sourceStream);
+        sourceStream.synchronize();
+        memory.copyPeerToDevice(b, a, 1, bytes.length, stream);
+        memory.copyDeviceToHost(back.address(), b, bytes.length, stream);
+        stream.synchronize();
+      } finally {
+        source.free(a);
+        memory.free(b);
+      }
+      byte[] result = new byte[bytes.length];
+      back.get(0, result);
+      assertArrayEquals(bytes, result);
+    }
+  }
+
+  @Test
   void reportsAnImpossibleAllocationAsDeviceAllocationException() {
     CudaMemory memory = new CudaMemory(0);
     assertThrows(DeviceAllocationException.class, () -> memory.allocate(1L << 50));

@@ -39,7 +39,7 @@ STOCK_SUFFIX = "_stock"
 # Auto-complete: (model name, backend, ONNX file taken from this example model).
 AUTOCOMPLETE = [("autocomplete_conv_net", "java_onnxruntime", "conv_net"),
                 ("autocomplete_conv_net_stock", "onnxruntime", "conv_net")]
-SUITES = ["test_server", "test_differential", "test_shutdown", "test_batch_isolation"]
+SUITES = ["test_server", "test_differential", "test_shutdown", "test_batch_isolation", "test_fault_injection"]
 HOW = "make test-triton (in a checkout with ../shared/tritonserver-2.70 and ../shared/tritonclient beside it)"
 
 

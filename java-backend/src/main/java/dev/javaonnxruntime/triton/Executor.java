@@ -55,8 +55,11 @@ final class Executor implements AutoCloseable {
   private final GraphPath graphs;
   /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
   private final CaptureGate gate;
-  /** Graph shapes to learn once the Execute's scope has closed (see {@link #end}). */
-  private final List<Runnable> toLearn = new ArrayList<>();
+  /**
+   * Graph shapes to learn once the Execute's scope has closed (see {@link #end}), by shape: a
+   * second batch of a shape in the same Execute has run eagerly and learns nothing more.
+   */
+  private final Map<String, Runnable> toLearn = new LinkedHashMap<>();
   private final long faultEvery;
   /**
    * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
@@ -148,7 +151,7 @@ final class Executor implements AutoCloseable {
    */
   private void end(PointerScope scope, Closer cleanup) {
     cleanup.close("scope", scope);
-    for (Runnable learn : toLearn) {
+    for (Runnable learn : toLearn.values()) {
       cleanup.run("learn", learn::run);
     }
     toLearn.clear();
@@ -319,7 +322,7 @@ final class Executor implements AutoCloseable {
     });
     if (learn) {
       // After the Execute's PointerScope, which would release the graph's binding with it.
-      toLearn.add(() -> graphs.learn(key, inputs, shown));
+      toLearn.putIfAbsent(key, () -> graphs.learn(key, inputs, shown));
     }
   }
 

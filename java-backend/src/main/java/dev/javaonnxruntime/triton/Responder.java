@@ -3,6 +3,7 @@ package dev.javaonnxruntime.triton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
@@ -113,12 +114,15 @@ final class Responder implements AutoCloseable {
     return !r.failed();
   }
 
+  /** Frees the out-parameters and names, each even when another fails. */
   @Override
   public void close() {
-    out.close();
-    memoryType.close();
-    memoryTypeId.close();
-    shapeBuffer.close();
-    names.values().forEach(BytePointer::close);
+    Closer closer = new Closer("responder.close");
+    closer.close("out", out);
+    closer.close("memory-type", memoryType);
+    closer.close("memory-type-id", memoryTypeId);
+    closer.close("shape", shapeBuffer);
+    names.values().forEach(n -> closer.close("name", n));
+    closer.finish();
   }
 }

@@ -46,15 +46,15 @@ public final class ModelSession implements AutoCloseable {
   private final SessionOptions options;
   private final CUDAProviderOptions cudaOptions;
   private final Session session;
-  private IoBinding binding;
-  private RunOptions runOptions;
-  private MemoryInfo cpuInfo;
-  private MemoryInfo deviceInfo;
+  private final IoBinding binding;
+  private final RunOptions runOptions;
+  private final MemoryInfo cpuInfo;
+  private final MemoryInfo deviceInfo;
   private final ExecutionTarget target;
   private final boolean cudaGraph;
   private final String graphModeRefusal;
-  private List<TensorInfo> inputs;
-  private List<TensorInfo> outputs;
+  private final List<TensorInfo> inputs;
+  private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
   private static final OrtApi API = GetApi();
   // C handles of the session's objects and the out-parameters of every run, made once.

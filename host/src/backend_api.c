@@ -658,6 +658,7 @@ TRITONBACKEND_RequestRelease(TRITONBACKEND_Request* request, uint32_t release_fl
   ba_check_unanswered(request);
   pthread_mutex_lock(&m->lock);
   m->outstanding--;
+  m->stats.backend_releases++;
   pthread_cond_broadcast(&m->outstanding_cv);
   pthread_mutex_unlock(&m->lock);
   requests_retire(request);
@@ -1033,6 +1034,9 @@ TRITONBACKEND_ResponseSend(
     contracts_breach("%s: response sent for request '%s' after ModelInstanceExecute returned "
                      "an error for it", fn, host_request_label(r));
   } else {
+    pthread_mutex_lock(&r->model->lock);
+    r->model->stats.backend_responses++;
+    pthread_mutex_unlock(&r->model->lock);
     bool is_error = err_msg != NULL;
     if (format_err != NULL) {
       contracts_breach("%s: %s", fn, format_err);

@@ -235,6 +235,10 @@ typedef struct host_model_stats {
   host_histogram reported_batch; /* ReportBatchStatistics by batch_size */
   uint64_t batch_compute_input_ns, batch_compute_infer_ns, batch_compute_output_ns;
   uint64_t host_error_responses; /* requests answered by the host after Execute failed */
+  /* requests left with the backend by a successful Execute; the first final response the
+   * backend sent for one; its successful release: equal when every request was answered and
+   * released exactly once */
+  uint64_t backend_owned, backend_responses, backend_releases;
 } host_model_stats;
 
 typedef struct host_queue {

@@ -808,6 +808,9 @@ main_write_stats(const char* path, TRITONBACKEND_Model** models, int n)
     cJSON_AddItemToObject(o, "execute_requests_histogram", main_histogram(&s->batch_requests));
     cJSON_AddItemToObject(o, "execute_batch_size_histogram", main_histogram(&s->batch_total));
     cJSON_AddNumberToObject(o, "host_error_responses", (double)s->host_error_responses);
+    cJSON_AddNumberToObject(o, "backend_owned", (double)s->backend_owned);
+    cJSON_AddNumberToObject(o, "backend_responses", (double)s->backend_responses);
+    cJSON_AddNumberToObject(o, "backend_releases", (double)s->backend_releases);
     cJSON* insts = cJSON_AddArrayToObject(o, "instances");
     for (int k = 0; k < m->instance_count; ++k) {
       TRITONBACKEND_ModelInstance* inst = m->instances[k];

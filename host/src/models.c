@@ -585,6 +585,12 @@ models_unload_main(void* arg)
     contracts_breach("model '%s': %zu response(s) created but neither sent nor deleted, e.g. "
                      "for request(s) %s", m->name, ctx.count, ctx.sample);
   }
+  pthread_mutex_lock(&m->lock);
+  unsigned long long owned = m->stats.backend_owned, answered = m->stats.backend_responses,
+                     released = m->stats.backend_releases;
+  pthread_mutex_unlock(&m->lock);
+  HLOG_INFO("model '%s': Execute left %llu request(s) with the backend, which answered %llu and "
+            "released %llu", m->name, owned, answered, released);
   models_finalize_instances(m, m->instance_count, false);
   models_finalize_model(m);
   HLOG_INFO("successfully unloaded '%s' version %llu", m->name, (unsigned long long)m->version);

@@ -261,6 +261,11 @@ sched_execute(TRITONBACKEND_ModelInstance* inst, TRITONBACKEND_Request** batch, 
   memset(*handed, 0xDB, n * sizeof(TRITONBACKEND_Request*));
 
   char* msg = host_error_consume(err, "TRITONBACKEND_ModelInstanceExecute");
+  if (msg == NULL) {
+    pthread_mutex_lock(&m->lock);
+    m->stats.backend_owned += n;
+    pthread_mutex_unlock(&m->lock);
+  }
   for (size_t i = 0; i < n; ++i) {
     TRITONBACKEND_Request* r = batch[i];
     pthread_mutex_lock(&r->lock);

@@ -44,7 +44,8 @@ AUTOCOMPLETE = [("autocomplete_conv_net", "java_onnxruntime", "conv_net"),
 # Our backend again on an example model's ONNX file with one input cache mode for every input
 # (on KIND_CPU the default, auto, never hashes): (model name, example model, input_cache).
 CACHE_VARIANTS = [("conv_net_cache_off", "conv_net", "off"), ("conv_net_cache_content", "conv_net", "content")]
-SUITES = ["test_server", "test_differential", "test_shared_memory", "test_shutdown", "test_batch_isolation"]
+SUITES = ["test_server", "test_differential", "test_shared_memory", "test_shutdown", "test_batch_isolation",
+          "test_fault_injection"]
 HOW = "make test-triton (in a checkout with ../shared/tritonserver-2.70 and ../shared/tritonclient beside it)"
 
 

@@ -3,6 +3,7 @@ package dev.javaonnxruntime.cache;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
 import java.util.List;
 
 /**
@@ -79,19 +80,21 @@ final class CacheMemory {
     free(fresh);
   }
 
-  /** Frees entries the table has handed back. */
+  /** Frees entries the table has handed back, each even when another fails. */
   void freeAll(List<CacheEntry> entries) {
+    Closer closer = new Closer("cache.free");
     for (CacheEntry entry : entries) {
-      free(entry);
+      closer.run("entry", () -> free(entry));
     }
+    closer.finish();
   }
 
-  /** Frees one entry's fence and block. */
+  /** Frees one entry's fence and block (the block even when the fence fails). */
   void free(CacheEntry entry) {
-    if (entry.fence != null) {
-      entry.fence.close();
-    }
-    memory.free(entry.address);
+    Closer closer = new Closer("cache.free");
+    closer.close("fence", entry.fence);
+    closer.run("block", () -> memory.free(entry.address));
+    closer.finish();
   }
 
   private void evicted(List<CacheEntry> victims, CacheStats model) {

@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.cache;
 
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Faults;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -54,11 +55,16 @@ public final class Lease implements AutoCloseable {
     entry.fence.awaitOn(stream);
   }
 
-  /** Unpins the entry (after the stream work that reads it has completed). */
+  /**
+   * Unpins the entry (after the stream work that reads it has completed); the entry's memory is
+   * freed now when it was replaced, evicted or removed meanwhile. A second close does nothing,
+   * even when the first threw. The fault seam's step {@code lease.close} fails it after the unpin.
+   */
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
       cache.release(entry);
+      Faults.at("lease.close");
     }
   }
 

@@ -10,6 +10,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyPeerAsync;
 
+import dev.javaonnxruntime.lifecycle.Faults;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.Pointer;
 
@@ -64,6 +65,7 @@ public final class CudaMemory implements DeviceMemory {
   public void free(long address) {
     CudaRuntime.setDevice(deviceId);
     CudaRuntime.check(cudaFree(NativeAddress.at(address)), "cudaFree", deviceId);
+    Faults.at("memory.free"); // test seam: a free that fails once it has freed
   }
 
   @Override

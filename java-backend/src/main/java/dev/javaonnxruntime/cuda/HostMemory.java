@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.cuda;
 
+import dev.javaonnxruntime.lifecycle.Faults;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -99,6 +100,7 @@ public final class HostMemory implements DeviceMemory {
     }
     Pointer.free(NativeAddress.at(address));
     liveBytes.addAndGet(-bytes);
+    Faults.at("memory.free"); // test seam: a free that fails once it has freed
   }
 
   @Override

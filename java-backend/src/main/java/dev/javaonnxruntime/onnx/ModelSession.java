@@ -3,6 +3,7 @@ package dev.javaonnxruntime.onnx;
 import static org.bytedeco.onnxruntime.global.onnxruntime.*;
 
 import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.lifecycle.Closer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -102,33 +103,42 @@ public final class ModelSession implements AutoCloseable {
     cudaOptions = opened.cuda();
     session = opened.session();
     this.graphModeRefusal = refusal;
-    binding = new IoBinding(session);
-    runOptions = new RunOptions();
-    if (userStream) {
-      // The instance synchronises its stream once per Execute, after its own output copies.
-      runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
+    // Each object is closed by close(), which runs here too when a later one cannot be made.
+    try {
+      binding = new IoBinding(session);
+      runOptions = new RunOptions();
+      if (userStream) {
+        // The instance synchronises its stream once per Execute, after its own output copies.
+        runOptions.AddConfigEntry("disable_synchronize_execution_providers", "1");
+      }
+      if (graphMode) {
+        // Eager runs in graph mode must not capture: only FixedRun's graph ids do.
+        runOptions.AddConfigEntry("gpu_graph_id", "-1");
+      }
+      cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+      deviceInfo = target.gpu()
+          ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
+      inputs = describe(true);
+      outputs = describe(false);
+      // Names live as long as the session: made here, outside every run's PointerScope.
+      for (TensorInfo t : inputs) {
+        names.put(t.name(), new BytePointer(t.name()));
+      }
+      for (TensorInfo t : outputs) {
+        names.put(t.name(), new BytePointer(t.name()));
+      }
+    } catch (RuntimeException e) {
+      Closer closer = close(new Closer("session.abandon"));
+      if (closer.failure() != null) {
+        e.addSuppressed(closer.failure());
+      }
+      throw e;
     }
-    if (graphMode) {
-      // Eager runs in graph mode must not capture: only FixedRun's graph ids do.
-      runOptions.AddConfigEntry("gpu_graph_id", "-1");
-    }
-    cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-    deviceInfo = target.gpu()
-        ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
     sessionHandle = session.asOrtSession();
     bindingHandle = binding.asOrtIoBinding();
     runOptionsHandle = runOptions.asOrtRunOptions();
     cpuHandle = cpuInfo.asOrtMemoryInfo();
     deviceHandle = deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null;
-    inputs = describe(session.GetInputNames(), true);
-    outputs = describe(session.GetOutputNames(), false);
-    // Names live as long as the session: made here, outside every run's PointerScope.
-    for (TensorInfo t : inputs) {
-      names.put(t.name(), new BytePointer(t.name()));
-    }
-    for (TensorInfo t : outputs) {
-      names.put(t.name(), new BytePointer(t.name()));
-    }
   }
 
   private record Opened(SessionOptions options, CUDAProviderOptions cuda, Session session) {}
@@ -149,7 +159,8 @@ public final class ModelSession implements AutoCloseable {
       }
       if (target.gpu()) {
         cuda = new CUDAProviderOptions();
-        try (StringStringMap map = new StringStringMap()) {
+        try (PointerScope scope = new PointerScope()) { // the map and its strings: copied by Update
+          StringStringMap map = new StringStringMap();
           map.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
           if (graphMode) {
             map.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
@@ -163,8 +174,9 @@ public final class ModelSession implements AutoCloseable {
         }
         options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
       }
-      Session session = new Session(runtime.env(), new BytePointer(file.toString()), options);
-      return new Opened(options, cuda, session);
+      try (BytePointer path = new BytePointer(file.toString())) {
+        return new Opened(options, cuda, new Session(runtime.env(), path, options));
+      }
     } catch (RuntimeException e) {
       if (cuda != null) {
         cuda.close();
@@ -373,38 +385,49 @@ public final class ModelSession implements AutoCloseable {
     return name;
   }
 
-  private List<TensorInfo> describe(StringVector list, boolean isInput) {
-    List<TensorInfo> out = new ArrayList<>();
-    for (long i = 0; i < list.size(); i++) {
-      try (TypeInfo type = isInput ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i)) {
+  /**
+   * The model's inputs or outputs: names, types and shapes. Every object ORT's C++ API returns
+   * by value here (the name list, each name, type info and shape) is released with the scope.
+   */
+  private List<TensorInfo> describe(boolean isInput) {
+    try (PointerScope scope = new PointerScope()) {
+      StringVector list = isInput ? session.GetInputNames() : session.GetOutputNames();
+      List<TensorInfo> out = new ArrayList<>();
+      for (long i = 0; i < list.size(); i++) {
+        TypeInfo type = isInput ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i);
         ConstTensorTypeAndShapeInfo info = type.GetTensorTypeAndShapeInfo();
         DataType dt = ElementTypes.fromOnnx(info.GetElementType());
         out.add(new TensorInfo(list.get(i).getString(), dt, info.GetShape().get()));
       }
+      return List.copyOf(out);
     }
-    list.close();
-    return List.copyOf(out);
   }
 
+  /**
+   * Releases the binding, run options, session, provider and session options, memory infos,
+   * names and out-parameters, each even when an earlier release failed; throws the first
+   * failure, with the later ones suppressed.
+   */
   @Override
   public void close() {
-    binding.close();
-    runOptions.close();
-    session.close();
-    if (cudaOptions != null) {
-      cudaOptions.close();
-    }
-    options.close();
-    cpuInfo.close();
-    if (deviceInfo != null) {
-      deviceInfo.close();
-    }
-    names.values().forEach(BytePointer::close);
-    dims.close();
-    valueOut.close();
-    infoOut.close();
-    dataOut.close();
-    sizeOut.close();
-    intOut.close();
+    close(new Closer("session.close")).finish();
+  }
+
+  private Closer close(Closer closer) {
+    closer.close("binding", binding);
+    closer.close("run-options", runOptions);
+    closer.close("session", session);
+    closer.close("cuda-options", cudaOptions);
+    closer.close("options", options);
+    closer.close("cpu-info", cpuInfo);
+    closer.close("device-info", deviceInfo);
+    names.values().forEach(n -> closer.close("name", n));
+    closer.close("dims", dims);
+    closer.close("value-out", valueOut);
+    closer.close("info-out", infoOut);
+    closer.close("data-out", dataOut);
+    closer.close("size-out", sizeOut);
+    closer.close("int-out", intOut);
+    return closer;
   }
 }

@@ -24,7 +24,10 @@ public final class BackendEntryPoints {
     }
   }
 
-  /** {@code TRITONBACKEND_Finalize}: free what the backend holds. */
+  /**
+   * {@code TRITONBACKEND_Finalize}: free what the backend holds; everything is closed even when
+   * some close fails, and the error returned names every failure.
+   */
   public static long finalizeBackend(long backend) {
     try {
       BackendState state = Registry.get().removeBackend(backend);
@@ -50,12 +53,12 @@ public final class BackendEntryPoints {
     }
   }
 
-  /** {@code TRITONBACKEND_ModelFinalize}. */
+  /** {@code TRITONBACKEND_ModelFinalize}: the model's cache group loses a user. */
   public static long modelFinalize(long model) {
     try {
       ModelState state = Registry.get().removeModel(model);
       if (state != null) {
-        state.backend.modelUnloaded(state);
+        state.close();
       }
       return 0;
     } catch (Throwable t) {
@@ -75,7 +78,10 @@ public final class BackendEntryPoints {
     }
   }
 
-  /** {@code TRITONBACKEND_ModelInstanceFinalize}. */
+  /**
+   * {@code TRITONBACKEND_ModelInstanceFinalize}: everything the instance holds is closed even when
+   * some close fails; the error returned names every failure.
+   */
   public static long instanceFinalize(long instance) {
     try {
       InstanceState state = Registry.get().removeInstance(instance);
@@ -89,20 +95,21 @@ public final class BackendEntryPoints {
   }
 
   /**
-   * {@code TRITONBACKEND_ModelInstanceExecute}. An unknown instance is reported before any request
-   * is touched, so Triton still owns them; otherwise every request is answered and released.
+   * {@code TRITONBACKEND_ModelInstanceExecute}. An error returns only while no request has been
+   * touched (an unknown instance, a failure before the first response exists), so Triton still
+   * owns them and answers them; otherwise every request is answered and released by the
+   * executor, exactly once, and this returns success whatever failed.
    */
   public static long instanceExecute(long instance, long requests, int count) {
-    InstanceState state;
     try {
-      state = Registry.get().instance(instance);
+      InstanceState state = Registry.get().instance(instance);
       if (state == null) {
         throw new TritonException(TritonException.INTERNAL, "unknown model instance " + instance);
       }
+      state.execute(requests, count); // throws only before it touched a request
+      return 0;
     } catch (Throwable t) {
       return Errors.toAddress(t);
     }
-    state.execute(requests, count);
-    return 0;
   }
 }

@@ -10,11 +10,14 @@ import dev.javaonnxruntime.cuda.CudaMemory;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.lifecycle.Faults;
 import dev.javaonnxruntime.onnx.OrtRuntime;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Shadows the {@code TRITONBACKEND_Backend}: what every model of this backend shares. The ONNX
@@ -37,7 +40,14 @@ final class BackendState implements AutoCloseable {
   final ContentHasher hasher;
   final Metrics metrics;
 
-  private BackendState(BackendConfig config, OrtRuntime ort, String directory) {
+  /** JavaCPP's counts when the backend started, before it made anything: finalize's baseline. */
+  private final long startBytes;
+  private final long startCount;
+
+  private BackendState(BackendConfig config, OrtRuntime ort, String directory, long startBytes,
+      long startCount) {
+    this.startBytes = startBytes;
+    this.startCount = startCount;
     this.config = config;
     this.ort = ort;
     this.directory = directory;
@@ -48,19 +58,25 @@ final class BackendState implements AutoCloseable {
       Log.warn("java_onnxruntime: test-fail-allocations=" + config.testFailAllocations()
           + ": the next allocations of host-side device memory will fail");
     }
+    if (Faults.armed() != null) {
+      Log.warn("java_onnxruntime: test faults armed (" + Faults.PROPERTY + "=" + Faults.armed()
+          + "): the steps named will fail on purpose");
+    }
     this.metrics = new Metrics();
-    Log.info("java_onnxruntime: JavaCPP counts " + org.bytedeco.javacpp.Pointer.totalBytes()
-        + " bytes in " + org.bytedeco.javacpp.Pointer.totalCount() + " pointers after initialize");
+    Log.info("java_onnxruntime: JavaCPP counts " + Pointer.totalBytes() + " bytes in "
+        + Pointer.totalCount() + " pointers after initialize");
   }
 
   static BackendState create(TRITONBACKEND_Backend backend) throws ConfigException {
+    long startBytes = Pointer.totalBytes();
+    long startCount = Pointer.totalCount();
     BackendConfig config = BackendConfig.parse(TritonCalls.backendConfigJson(backend));
     String directory = TritonCalls.backendDirectory(backend);
     OrtRuntime ort = OrtRuntime.create();
     Log.info("java_onnxruntime: ONNX Runtime loaded in " + ort.loadNanos() / 1_000_000 + " ms; "
         + "input cache budget " + config.inputCacheBytes() + " bytes per device "
         + "(--backend-config=java_onnxruntime,input-cache-bytes=N)");
-    return new BackendState(config, ort, directory);
+    return new BackendState(config, ort, directory, startBytes, startCount);
   }
 
   /** The memory of GPU {@code id}, shared by every instance on it. */
@@ -161,46 +177,34 @@ final class BackendState implements AutoCloseable {
   }
 
   /**
-   * Lets the garbage collector release the JavaCPP pointers nothing references any more (small
-   * temporaries whose deallocators JavaCPP runs from its reference queue), so the count that
-   * follows shows what is still held. At most a few rounds, none once nothing is counted: finalize
-   * runs once per process.
+   * Called after every model is unloaded: frees the caches, the shared streams, the metrics, the
+   * hashing threads and ONNX Runtime, each even when an earlier close failed, then logs what
+   * native memory is still counted. Nothing here calls the garbage collector: every JavaCPP
+   * pointer the backend made has an owner that closed it, so the count is 0 (or a leak). Throws the
+   * first failure, with the later ones suppressed.
    */
-  private static long collectUnreachablePointers() {
-    long before = org.bytedeco.javacpp.Pointer.totalCount();
-    for (int i = 0; i < 5 && org.bytedeco.javacpp.Pointer.totalCount() > 0; i++) {
-      System.gc();
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      org.bytedeco.javacpp.Pointer.deallocateReferences();
-    }
-    return before - org.bytedeco.javacpp.Pointer.totalCount();
-  }
-
-  /** Called after every model is unloaded: frees the caches, metrics and ONNX Runtime. */
   @Override
   public void close() {
-    caches.values().forEach(InputCache::close);
+    Closer closer = new Closer("backend.close");
+    caches.values().forEach(c -> closer.close("cache", c));
     caches.clear();
-    sharedStreams.values().forEach(Stream::close);
+    sharedStreams.values().forEach(s -> closer.close("stream", s));
     sharedStreams.clear();
-    metrics.close();
-    hasher.close();
-    ort.close();
-    long unreachable = collectUnreachablePointers();
+    closer.close("metrics", metrics);
+    closer.close("hasher", hasher);
+    closer.close("ort", ort);
     String held = "java_onnxruntime: native memory after finalize: " + hostMemory.liveBytes()
-        + " bytes held by the backend in host memory, JavaCPP counts "
-        + org.bytedeco.javacpp.Pointer.totalBytes() + " bytes in "
-        + org.bytedeco.javacpp.Pointer.totalCount() + " pointers (after a GC that released "
-        + unreachable + " unreachable ones)";
-    if (hostMemory.liveBytes() != 0) {
+        + " bytes held by the backend in host memory, JavaCPP counts " + Pointer.totalBytes()
+        + " bytes in " + Pointer.totalCount() + " pointers (" + startBytes + " bytes in "
+        + startCount + " pointers before the backend started)";
+    if (hostMemory.liveBytes() != 0 || Pointer.totalCount() > startCount) {
       Log.error(held + " (leak)");
     } else {
       Log.info(held);
     }
+    if (!Faults.unfired().isEmpty()) {
+      Log.warn("java_onnxruntime: test faults armed but never reached: " + Faults.unfired());
+    }
+    closer.finish();
   }
 }

@@ -13,6 +13,7 @@ import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -172,11 +173,14 @@ final class CachingInputStager extends InputStager {
     r.batch = batch;
   }
 
+  /** Closes every lease, even when one fails, and throws the first failure (later suppressed). */
   @Override
   void finish() {
-    leases.forEach(Lease::close);
+    Closer closer = new Closer("stager.finish");
+    leases.forEach(lease -> closer.close("lease", lease));
     leases.clear();
     super.finish();
+    closer.finish();
   }
 
   @Override

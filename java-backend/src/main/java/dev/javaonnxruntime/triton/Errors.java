@@ -33,8 +33,19 @@ final class Errors {
     return TritonException.INTERNAL;
   }
 
-  /** The message a client sees: ours, or the class and message of an unexpected exception. */
+  /**
+   * The message a client sees: ours, or the class and message of an unexpected exception; then
+   * those of the failures suppressed in it (a close chain's later failures).
+   */
   static String messageOf(Throwable t) {
+    String message = ownMessage(t);
+    for (Throwable more : t.getSuppressed()) {
+      message += "; then: " + ownMessage(more);
+    }
+    return message;
+  }
+
+  private static String ownMessage(Throwable t) {
     if (t instanceof DeviceAllocationException || t instanceof CacheCapacityException) {
       return "out of device memory: " + t.getMessage();
     }

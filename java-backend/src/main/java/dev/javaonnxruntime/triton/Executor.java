@@ -9,6 +9,8 @@ import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.lifecycle.Faults;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OrtFailure;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
 
 /**
  * Serves the requests of one {@code TRITONBACKEND_ModelInstanceExecute}: reads and checks each
@@ -31,8 +34,12 @@ import org.bytedeco.javacpp.PointerPointer;
  * every response FINAL, reports statistics and releases every request.
  *
  * <p>Ownership (Triton's rule, as in its recommended backend): once the responses exist the
- * requests are ours; a failure from then on costs only the requests it touches, which get an
- * error response, and the call still returns success. Used only on the instance's thread.
+ * requests are ours ({@link OwnedRequests}); a failure from then on costs only the requests it
+ * touches, which get an error response, and the call still returns success. The end of every
+ * Execute runs each cleanup step whatever the others did (a {@link Closer}), and its close answers
+ * every request still unanswered and releases every one still unreleased. Native objects made
+ * during an Execute belong to a {@code PointerScope} that ends with it. Used only on the
+ * instance's thread.
  */
 final class Executor implements AutoCloseable {
   private final ModelState model;
@@ -48,8 +55,17 @@ final class Executor implements AutoCloseable {
   private final GraphPath graphs;
   /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
   private final CaptureGate gate;
-  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
+  /**
+   * Graph shapes to learn once the Execute's scope has closed (see {@link #end}), by shape: a
+   * second batch of a shape in the same Execute has run eagerly and learns nothing more.
+   */
+  private final Map<String, Runnable> toLearn = new LinkedHashMap<>();
   private final long faultEvery;
+  /**
+   * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
+   * byte and pointer counts before and after every Execute, which must be equal.
+   */
+  private static final boolean AUDIT = Boolean.getBoolean("java_onnxruntime.test.audit-pointers");
   private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
@@ -67,46 +83,95 @@ final class Executor implements AutoCloseable {
     this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
   }
 
+  /**
+   * Serves one Execute. Throws only before it has touched any request (Triton then answers and
+   * releases them all); from the first response on it answers and releases every request itself
+   * and returns normally, whatever throws.
+   */
   void execute(long requestsAddress, int count) {
-    if (gate == null) {
-      serve(requestsAddress, count);
-      return;
-    }
-    gate.enter();
-    try {
-      serve(requestsAddress, count);
-    } finally {
-      gate.exit();
-    }
-  }
-
-  private void serve(long requestsAddress, int count) {
+    long[] audit = AUDIT ? new long[] {Pointer.totalBytes(), Pointer.totalCount()} : null;
     long execStart = System.nanoTime();
     PointerPointer<?> array = new PointerPointer<>(Handles.at(requestsAddress)).capacity(count);
-    List<RequestData> requests = new ArrayList<>(count);
+    List<TRITONBACKEND_Request> handles = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      RequestData r = new RequestData(new TRITONBACKEND_Request(array.get(i)));
-      try {
-        Errors.check(TRITONBACKEND_ResponseNew(out, r.request), "TRITONBACKEND_ResponseNew");
-        r.response = new dev.javaonnxruntime.triton.api.TRITONBACKEND_Response(out.get(0));
-      } catch (TritonException e) {
-        Log.error("model '" + model.name + "': cannot create a response: " + e.getMessage());
-      }
-      requests.add(r);
+      handles.add(new TRITONBACKEND_Request(array.get(i)));
     }
-    // From here on every request is ours: nothing below may escape without answering them.
-    long[] times = {execStart, execStart, execStart};
+    if (gate != null) {
+      gate.enter();
+    }
+    // Every native object made from here to the end of the Execute belongs to this scope (the
+    // out-parameters of the Triton and ORT calls are made once, with the instance); none is left
+    // to the garbage collector.
+    PointerScope scope = null;
+    OwnedRequests owned;
     try {
-      run(requests, times);
+      scope = new PointerScope();
+      owned = OwnedRequests.take(handles, model.name, instance, writer.responder(), execStart);
+    } catch (Throwable t) { // no request touched yet: Triton answers and releases them
+      end(scope, new Closer("execute"));
+      throw t;
+    }
+    // From here on every request is ours: nothing below may escape, and each is settled.
+    try {
+      serve(owned);
     } catch (Throwable t) {
-      TritonException e = asTriton(t);
-      requests.forEach(r -> r.fail(e));
+      owned.cleanup().add(t); // what the close answers the unanswered with
     } finally {
-      finish(requests, times);
+      settle(owned, scope, audit);
     }
   }
 
-  private void run(List<RequestData> requests, long[] times) throws Exception {
+  /**
+   * Answers and releases what is left of the Execute ({@link OwnedRequests#close}), ends it, and
+   * logs the failures of its cleanup once. Never throws: the requests are Triton's again.
+   */
+  private void settle(OwnedRequests owned, PointerScope scope, long[] audit) {
+    try {
+      owned.close();
+      end(scope, owned.cleanup());
+      if (owned.cleanup().failure() != null) {
+        Log.error("model '" + model.name + "': cleanup of an Execute failed: "
+            + Closer.describe(owned.cleanup().failure()));
+      }
+      if (audit != null) {
+        Log.info("pointer audit: model '" + model.name + "' Execute of " + owned.requests.size()
+            + " requests: JavaCPP counted " + audit[0] + " bytes in " + audit[1] + " pointers "
+            + "before it, " + Pointer.totalBytes() + " bytes in " + Pointer.totalCount()
+            + " pointers after it");
+      }
+    } catch (Throwable t) {
+      // Only logging itself failing (out of memory) ends here: the requests are settled, and
+      // the Execute must return success, so nothing is left to report it to.
+    }
+  }
+
+  /**
+   * Closes the Execute's scope, then makes the graphs its runs learned (a graph's binding must
+   * outlive the scope; it allocates on the device, so inside the gate), then leaves the gate.
+   */
+  private void end(PointerScope scope, Closer cleanup) {
+    cleanup.close("scope", scope);
+    for (Runnable learn : toLearn.values()) {
+      cleanup.run("learn", learn::run);
+    }
+    toLearn.clear();
+    if (gate != null) {
+      cleanup.run("gate", gate::exit);
+    }
+  }
+
+  private void serve(OwnedRequests owned) {
+    List<RequestData> requests = owned.requests;
+    try {
+      run(requests, owned);
+    } catch (Throwable t) {
+      owned.failAll(t);
+    } finally {
+      finish(owned);
+    }
+  }
+
+  private void run(List<RequestData> requests, OwnedRequests owned) throws Exception {
     if (faultEvery > 0 && ++executions % faultEvery == 0) {
       // Test seam (config parameter test_fault_execute_every): an unexpected exception after
       // the responses exist must cost this batch only.
@@ -134,10 +199,10 @@ final class Executor implements AutoCloseable {
         r.fail(asTriton(e));
       }
     }
-    times[0] = 0;
+    owned.computeStart = 0;
     for (List<RequestData> group : group(resolved)) {
       try {
-        runGroup(group, times);
+        runGroup(group, owned);
       } catch (Exception e) {
         if (group.size() == 1 || !(e instanceof OrtFailure)) {
           TritonException failure = asTriton(e);
@@ -151,16 +216,16 @@ final class Executor implements AutoCloseable {
             + " requests; running each alone");
         for (RequestData r : group) {
           try {
-            runGroup(List.of(r), times);
+            runGroup(List.of(r), owned);
           } catch (Exception alone) {
             r.fail(asTriton(alone));
           }
         }
       }
     }
-    if (times[0] == 0) {
-      times[0] = System.nanoTime();
-      times[1] = times[0];
+    if (owned.computeStart == 0) {
+      owned.computeStart = System.nanoTime();
+      owned.computeEnd = owned.computeStart;
     }
   }
 
@@ -193,11 +258,11 @@ final class Executor implements AutoCloseable {
   /**
    * Runs one batch: replays its CUDA graph when the instance has one for its shape (inputs
    * copied into the graph's fixed buffers), else runs eagerly with the inputs bound where they
-   * are. {@code times} gets the start of the first ORT Run and the end of the last: Triton's
+   * are. {@code owned} gets the start of the first ORT Run and the end of the last: Triton's
    * compute_infer is ORT alone, so compute_input and compute_output are our overhead (binding
    * the tensors counts as input, reading the results as output).
    */
-  private void runGroup(List<RequestData> group, long[] times) throws Exception {
+  private void runGroup(List<RequestData> group, OwnedRequests owned) throws Exception {
     long[] rows = group.stream().mapToLong(r -> r.batch).toArray();
     BatchLayout layout = new BatchLayout(rows);
     List<long[]> shapes = new ArrayList<>();
@@ -223,12 +288,13 @@ final class Executor implements AutoCloseable {
       for (int i = 0; i < config.inputs().size(); i++) {
         stager.fill(group, config.inputs().get(i), graphs.inputAddress(key, i));
       }
-      if (times[0] == 0) {
-        times[0] = System.nanoTime();
+      if (owned.computeStart == 0) {
+        owned.computeStart = System.nanoTime();
       }
       List<OutputTensor> results = graphs.run(key, d);
       if (results != null) {
-        times[1] = System.nanoTime();
+        owned.computeEnd = System.nanoTime();
+        Faults.at("execute.scatter");
         writer.scatter(group, layout, results);
         return;
       }
@@ -244,59 +310,56 @@ final class Executor implements AutoCloseable {
     List<OutputTensor> shown = new ArrayList<>();
     session.run(inputs, bound, results -> {
       // compute_infer is ORT's Run alone: binding is input work, reading results output work.
-      if (times[0] == 0) {
-        times[0] = session.runStartNanos();
+      if (owned.computeStart == 0) {
+        owned.computeStart = session.runStartNanos();
       }
-      times[1] = session.runEndNanos();
+      owned.computeEnd = session.runEndNanos();
       if (learn) {
         shown.addAll(results); // records: their shapes outlive the run, their addresses do not
       }
+      Faults.at("execute.scatter");
       writer.scatter(group, layout, results);
     });
     if (learn) {
-      // Outside the run's PointerScope, which would release the graph's binding with the run.
-      graphs.learn(key, inputs, shown);
+      // After the Execute's PointerScope, which would release the graph's binding with it.
+      toLearn.putIfAbsent(key, () -> graphs.learn(key, inputs, shown));
     }
   }
 
-  private void finish(List<RequestData> requests, long[] times) {
-    try {
-      stream.synchronize();
-    } catch (RuntimeException e) {
-      TritonException failure = asTriton(e);
-      requests.forEach(r -> r.fail(failure));
+  /**
+   * The end of every Execute, each step whatever the steps before it did: synchronise the stream
+   * and release what the batch pinned (a failure there fails every request, since their outputs
+   * may not be whole), publish the metrics, then answer, report and release each request. A
+   * failure is kept in the Execute's cleanup chain (logged once at its end); a request its step
+   * failed to answer or release is settled by {@link OwnedRequests#close}.
+   */
+  private void finish(OwnedRequests owned) {
+    Closer cleanup = owned.cleanup();
+    Throwable before = cleanup.run("sync", stream::synchronize);
+    Throwable finished = cleanup.run("stager-finish", stager::finish);
+    if (before != null || finished != null) {
+      owned.failAll(before != null ? before : finished);
     }
-    stager.finish();
-    if (times[0] == 0) { // failed before any run: no compute phase
-      times[0] = times[2];
-      times[1] = times[2];
+    if (owned.computeStart == 0) { // failed before any run: no compute phase
+      owned.computeStart = owned.execStart;
+      owned.computeEnd = owned.execStart;
     }
     // Before the responses go: a client that has its answer sees the figures that include it.
-    try {
-      model.backend.publish(model);
-    } catch (RuntimeException e) {
-      Log.error("model '" + model.name + "': cannot publish cache metrics: " + e.getMessage());
-    }
+    cleanup.run("metrics", () -> model.backend.publish(model));
     long execEnd = System.nanoTime();
-    long batch = 0;
-    for (RequestData r : requests) {
-      boolean success = writer.responder().send(r);
-      if (success) {
-        batch += r.batch;
+    List<RequestData> requests = owned.requests;
+    for (int i = 0; i < requests.size(); i++) {
+      int k = i;
+      Throwable unanswered = cleanup.run("answer", () -> owned.answer(k));
+      if (unanswered != null) {
+        requests.get(i).fail(asTriton(unanswered)); // what the close answers it with
       }
-      report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportStatistics(instance, r.request,
-          success, times[2], times[0], times[1], execEnd)), "ReportStatistics");
-      report(Errors.checkQuietly(TRITONBACKEND_RequestRelease(r.request, TRITONSERVER_REQUEST_RELEASE_ALL)),
-          "RequestRelease");
+      cleanup.run("release", () -> owned.release(k, execEnd));
     }
-    report(Errors.checkQuietly(TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, batch,
-        times[2], times[0], times[1], execEnd)), "ReportBatchStatistics");
-  }
-
-  private void report(String error, String what) {
-    if (error != null) {
-      Log.error("model '" + model.name + "': " + what + " failed: " + error);
-    }
+    cleanup.run("batch-statistics", () -> Log.errorIfFailed(
+        TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, owned.succeededRows(),
+            owned.execStart, owned.computeStart, owned.computeEnd, execEnd),
+        "model '" + model.name + "': TRITONBACKEND_ModelInstanceReportBatchStatistics"));
   }
 
   static TritonException asTriton(Throwable t) {
@@ -305,8 +368,9 @@ final class Executor implements AutoCloseable {
 
   @Override
   public void close() {
-    reader.close();
-    writer.close();
-    out.close();
+    Closer closer = new Closer("executor.close");
+    closer.close("reader", reader);
+    closer.close("writer", writer);
+    closer.finish();
   }
 }

@@ -4,6 +4,7 @@ import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.FixedRun;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
@@ -147,13 +148,18 @@ final class GraphPath implements AutoCloseable {
     return plan.capturedCount();
   }
 
-  /** Releases the bindings and frees the buffers; the stream must be synchronised. */
+  /**
+   * Releases the bindings and frees the buffers, each even when another fails (the first failure
+   * is thrown, later ones suppressed); the stream must be synchronised.
+   */
   @Override
   public void close() {
+    Closer closer = new Closer("graphs.close");
     for (Slot s : slots.values()) {
-      s.run().close();
-      s.blocks().forEach(memory::free);
+      closer.close("binding", s.run());
+      s.blocks().forEach(block -> closer.run("buffer", () -> memory.free(block)));
     }
     slots.clear();
+    closer.finish();
   }
 }

@@ -5,6 +5,7 @@ import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
@@ -37,10 +38,21 @@ final class InstanceState implements AutoCloseable {
     this.session = session;
     this.stream = stream;
     this.gate = gate;
-    this.stager = model.backend.newStager(model, memory, stream, session.target().gpu());
-    this.graphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
-        model.graph.newPlan(), model.config.batched()) : null;
-    this.executor = new Executor(model, instance, session, memory, stream, stager, graphs, gate);
+    InputStager newStager = model.backend.newStager(model, memory, stream, session.target().gpu());
+    GraphPath newGraphs = null;
+    try {
+      newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
+          model.graph.newPlan(), model.config.batched()) : null;
+      this.executor = new Executor(model, instance, session, memory, stream, newStager, newGraphs, gate);
+    } catch (RuntimeException e) { // what was made so far is the caller's to lose: close it
+      Closer closer = new Closer("instance.abandon");
+      closer.close("graphs", newGraphs);
+      closer.close("stager", newStager);
+      suppress(e, closer);
+      throw e;
+    }
+    this.stager = newStager;
+    this.graphs = newGraphs;
   }
 
   static InstanceState create(ModelState model, TRITONBACKEND_ModelInstance instance)
@@ -113,9 +125,18 @@ final class InstanceState implements AutoCloseable {
               + (model.config.batched() ? model.graph.batchSizes : "(its one shape)") : ""));
       return state;
     } catch (ConfigException | RuntimeException e) {
-      session.close();
-      stream.close();
+      Closer closer = new Closer("instance.abandon");
+      closer.close("session", session);
+      closer.close("stream", stream);
+      suppress(e, closer);
       throw e;
+    }
+  }
+
+  /** Adds what a cleanup after {@code e} failed to {@code e}, so its message names it too. */
+  private static void suppress(Exception e, Closer closer) {
+    if (closer.failure() != null) {
+      e.addSuppressed(closer.failure());
     }
   }
 
@@ -155,24 +176,30 @@ final class InstanceState implements AutoCloseable {
     executor.execute(requests, count);
   }
 
+  /**
+   * Instance finalize: synchronises the stream, then closes the executor, graphs, stager, session
+   * and stream, each even when an earlier step failed (a stream that cannot synchronise is in a
+   * sticky CUDA error, where no work of it runs any more). Throws the first failure, with the later
+   * ones suppressed.
+   */
   @Override
   public void close() {
+    Closer closer = new Closer("instance.close");
     if (gate != null) {
       gate.enter(); // freeing device memory synchronises: never during another's capture
     }
     try {
-      stream.synchronize();
-      executor.close();
-      if (graphs != null) {
-        graphs.close();
-      }
-      stager.close();
-      session.close();
-      stream.close();
+      closer.run("sync", stream::synchronize);
+      closer.close("executor", executor);
+      closer.close("graphs", graphs);
+      closer.close("stager", stager);
+      closer.close("session", session);
+      closer.close("stream", stream);
     } finally {
       if (gate != null) {
         gate.exit();
       }
     }
+    closer.finish();
   }
 }

@@ -7,6 +7,7 @@ import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.TensorInfo;
@@ -23,9 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Shadows one {@code TRITONBACKEND_Model}: the validated configuration and what every instance of
  * the model shares. Built in {@code TRITONBACKEND_ModelInitialize} (stage one of validation, and
  * auto-complete from the model file when Triton asks for it); immutable afterwards, so instances
- * read it from their own threads without locks.
+ * read it from their own threads without locks. Closed in {@code TRITONBACKEND_ModelFinalize},
+ * after its instances: it holds no native memory, but its cache group loses a user.
  */
-final class ModelState {
+final class ModelState implements AutoCloseable {
   final String name;
   final long version;
   final ModelConfig config;
@@ -154,6 +156,17 @@ final class ModelState {
       list.add(new TensorConfig(t.name(), t.dataType(), dims, false));
     }
     return list;
+  }
+
+  /**
+   * Model finalize: the model's cache group loses a user (the last one takes the group's named
+   * entries with it). Throws what failed.
+   */
+  @Override
+  public void close() {
+    Closer closer = new Closer("model.close");
+    closer.run("unload", () -> backend.modelUnloaded(this));
+    closer.finish();
   }
 
   /**

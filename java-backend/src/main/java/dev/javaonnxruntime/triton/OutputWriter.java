@@ -6,6 +6,7 @@ import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import java.util.Arrays;
 import java.util.List;
@@ -129,11 +130,12 @@ final class OutputWriter implements AutoCloseable {
     return group.stream().anyMatch(r -> !r.failed() && r.requestedOutputs.contains(output));
   }
 
+  /** Closes the responder and the pinned buffer, the buffer even when the responder fails. */
   @Override
   public void close() {
-    responder.close();
-    if (staging != null) {
-      staging.close();
-    }
+    Closer closer = new Closer("writer.close");
+    closer.close("responder", responder);
+    closer.close("staging", staging);
+    closer.finish();
   }
 }

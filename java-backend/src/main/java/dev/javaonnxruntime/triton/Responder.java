@@ -3,7 +3,9 @@ package dev.javaonnxruntime.triton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 import java.util.HashMap;
 import java.util.List;
@@ -15,8 +17,10 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
- * Writes outputs into a request's response and sends it. Out-parameters are allocated once and
- * reused. Owned by one instance, used only on its execute thread; closed with it.
+ * Creates a request's response, writes outputs into it and sends it. Out-parameters are allocated
+ * once and reused, so an Execute allocates no native memory here (a shape of rank above 16 takes
+ * a buffer of its own, freed before the call returns). Owned by one instance, used only on its
+ * execute thread; closed with it.
  *
  * <p>Ownership rules it follows: a sent response belongs to Triton (the slot is cleared); the
  * error passed to {@code TRITONBACKEND_ResponseSend} stays ours and is deleted after the send.
@@ -48,9 +52,19 @@ final class Responder implements AutoCloseable {
    * from host address {@code src} into Triton's buffer for it.
    */
   void writeOutput(RequestData r, String name, DataType type, long[] shape, long src, long byteSize) {
-    LongPointer dims = shape.length <= 16 ? shapeBuffer : new LongPointer(shape.length);
-    dims.put(shape, 0, shape.length);
-    Errors.check(TRITONBACKEND_ResponseOutput(r.response, out, name(name), type.apiValue(), dims, shape.length),
+    if (shape.length > shapeBuffer.capacity()) {
+      try (LongPointer dims = new LongPointer(shape)) { // rare: a rank above 16, freed here
+        addOutput(r, name, type, dims, shape.length, src, byteSize);
+      }
+      return;
+    }
+    shapeBuffer.put(shape, 0, shape.length);
+    addOutput(r, name, type, shapeBuffer, shape.length, src, byteSize);
+  }
+
+  private void addOutput(RequestData r, String name, DataType type, LongPointer dims, int rank,
+      long src, long byteSize) {
+    Errors.check(TRITONBACKEND_ResponseOutput(r.response, out, name(name), type.apiValue(), dims, rank),
         "TRITONBACKEND_ResponseOutput");
     TRITONBACKEND_Output output = new TRITONBACKEND_Output(out.get(0));
     memoryType.put(TRITONSERVER_MEMORY_CPU);
@@ -66,32 +80,49 @@ final class Responder implements AutoCloseable {
     }
   }
 
-  /** Sends the response FINAL, with the request's error if it failed; returns success. */
+  /**
+   * Creates the request's response ({@code TRITONBACKEND_ResponseNew}); the response is ours until
+   * it is sent. Throws when Triton refuses.
+   */
+  void open(RequestData r) {
+    Errors.check(TRITONBACKEND_ResponseNew(out, r.request), "TRITONBACKEND_ResponseNew");
+    r.response = new TRITONBACKEND_Response(out.get(0));
+  }
+
+  /**
+   * Sends the response FINAL, with the request's error if it failed; returns whether it went with
+   * outputs and no error. Once {@code TRITONBACKEND_ResponseSend} is called the response is
+   * Triton's whatever it returns (a failed send is logged), and {@code r.response} is null; it
+   * throws only before that call, while the response is still ours to send.
+   */
   boolean send(RequestData r) {
-    if (r.response == null) {
-      return false;
-    }
     TRITONSERVER_Error error = r.failed() ? Errors.toTriton(r.error) : null;
-    TRITONSERVER_Error sendError =
-        TRITONBACKEND_ResponseSend(r.response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
-    r.response = null;
-    if (error != null) {
-      TRITONSERVER_ErrorDelete(error);
+    TRITONSERVER_Error sendError;
+    try {
+      sendError = TRITONBACKEND_ResponseSend(r.response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
+      r.response = null;
+    } finally {
+      if (error != null) {
+        TRITONSERVER_ErrorDelete(error);
+      }
     }
-    if (sendError != null && !sendError.isNull()) {
-      Log.error("failed to send a response: " + TRITONSERVER_ErrorMessage(sendError).getString());
-      TRITONSERVER_ErrorDelete(sendError);
+    String failed = Errors.checkQuietly(sendError);
+    if (failed != null) {
+      Log.error("failed to send a response: " + failed);
       return false;
     }
     return !r.failed();
   }
 
+  /** Frees the out-parameters and names, each even when another fails. */
   @Override
   public void close() {
-    out.close();
-    memoryType.close();
-    memoryTypeId.close();
-    shapeBuffer.close();
-    names.values().forEach(BytePointer::close);
+    Closer closer = new Closer("responder.close");
+    closer.close("out", out);
+    closer.close("memory-type", memoryType);
+    closer.close("memory-type-id", memoryTypeId);
+    closer.close("shape", shapeBuffer);
+    names.values().forEach(n -> closer.close("name", n));
+    closer.finish();
   }
 }

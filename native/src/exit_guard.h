@@ -11,8 +11,8 @@
  * The guard sits in front of the host program's own exit() calls (host_calls.h), so it runs
  * before every exit handler: an exit handler of its own would run only after the handlers
  * registered later than it, such as the destructor of a function-local static that a library
- * first used while serving (seen: a SIGSEGV in 1 of 7 such exits under load). The exit handler
- * stays as the second line, for an exit() that a library calls. */
+ * first used while serving. The exit handler stays as the second line, for an exit() that a
+ * library calls. */
 #ifndef JAVA_ONNXRUNTIME_EXIT_GUARD_H
 #define JAVA_ONNXRUNTIME_EXIT_GUARD_H
 

@@ -296,6 +296,9 @@ final class Executor implements AutoCloseable {
         owned.computeEnd = System.nanoTime();
         Faults.at("execute.scatter");
         writer.scatter(group, layout, results);
+        if (d.step() == GraphPlan.Step.CAPTURE) {
+          graphs.verify(key, stream);
+        }
         return;
       }
       // The graph failed (logged): this batch, and its shape from now on, run eagerly.

@@ -4,15 +4,20 @@ import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.HostBuffer;
+import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.FixedRun;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * The CUDA-graph path of one GPU instance (config.pbtxt {@code cuda_graph: "on"}): per captured
@@ -135,6 +140,65 @@ final class GraphPath implements AutoCloseable {
       refused(key);
       return null;
     }
+  }
+
+  /**
+   * Right after shape {@code key} was captured (its batch's output copies already enqueued on
+   * {@code stream}): replays the graph once on zeroed input buffers and runs the same buffers
+   * eagerly. A replay that differs does not read what its input buffers hold (seen on the H200: a
+   * captured graph that went on answering the input it was captured with), so the shape runs
+   * eagerly from now on, logged; so does a check that fails. The fixed buffers hold scratch
+   * afterwards: the next batch fills them.
+   */
+  void verify(String key, Stream stream) {
+    Slot slot = slots.get(key);
+    long largest = 1;
+    for (InputTensor t : slot.inputs()) {
+      largest = Math.max(largest, t.byteSize());
+    }
+    try (HostBuffer zeros = new HostBuffer(largest)) {
+      Pointer.memset(Handles.at(zeros.address()), 0, largest);
+      for (InputTensor t : slot.inputs()) {
+        memory.copyHostToDevice(t.address(), zeros.address(), t.byteSize(), stream);
+      }
+      slot.run().run();
+      List<byte[]> replayed = read(slot.run().outputs(), stream);
+      List<String> names = slot.run().outputs().stream().map(OutputTensor::name).toList();
+      List<byte[]> eager = new ArrayList<>();
+      session.run(slot.inputs(), names, results -> eager.addAll(read(results, stream)));
+      for (int i = 0; i < names.size(); i++) {
+        if (!Arrays.equals(replayed.get(i), eager.get(i))) {
+          plan.failed(key, "its replay on zeroed inputs differs from the eager run on them (output '"
+              + names.get(i) + "'): the graph does not read its input buffers");
+          refused(key);
+          return;
+        }
+      }
+      Log.info(label + ": " + describe(key) + " replays what its input buffers hold (checked "
+          + "against an eager run on zeroed inputs)");
+    } catch (Exception e) {
+      plan.failed(key, "the check of its replay failed: " + Errors.messageOf(e));
+      refused(key);
+    }
+  }
+
+  /** The bytes of each tensor, copied to the host (a device tensor through {@code stream}). */
+  private List<byte[]> read(List<OutputTensor> tensors, Stream stream) {
+    List<byte[]> all = new ArrayList<>();
+    for (OutputTensor t : tensors) {
+      byte[] bytes = new byte[Math.toIntExact(t.byteSize())];
+      if (t.onDevice()) {
+        try (HostBuffer host = new HostBuffer(Math.max(t.byteSize(), 1))) {
+          memory.copyDeviceToHost(host.address(), t.address(), t.byteSize(), stream);
+          stream.synchronize();
+          new BytePointer(Handles.at(host.address())).capacity(bytes.length).get(bytes);
+        }
+      } else {
+        new BytePointer(Handles.at(t.address())).capacity(bytes.length).get(bytes);
+      }
+      all.add(bytes);
+    }
+    return all;
   }
 
   private long allocate(long bytes, List<Long> blocks) throws DeviceAllocationException {

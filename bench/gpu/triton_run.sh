@@ -116,6 +116,9 @@ log "models ready in $(( $(date +%s) - t0 )) s: $(tail -1 "$OUTDIR/make_models.l
 jvm=""
 [[ $KIND == KIND_GPU ]] && jvm="-Dorg.bytedeco.javacpp.platform.extension=-gpu "
 jvm+="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
+# The graph variants load the cuda_graph this release refuses (docs/triton-guide.md, section 6):
+# they are here to reproduce and fix it. UNSAFE_CUDA_GRAPH=false shows the refusal instead.
+jvm+=" -Djava_onnxruntime.unsafe.cuda_graph=${UNSAFE_CUDA_GRAPH:-true}"
 preload=""
 [[ $JSIG == 1 && -e $be/jre/lib/libjsig.so ]] && preload=$be/jre/lib/libjsig.so
 server_pid=""

@@ -60,6 +60,17 @@ final class GraphSettings {
     return new GraphSettings(on.equals("on"), Set.copyOf(set), config.batched());
   }
 
+  /**
+   * The JVM option that lets {@code cuda_graph: "on"} load although this release refuses it (its
+   * replays can answer wrongly, see the guide): for reproducing and fixing that, never for serving.
+   */
+  static final String UNSAFE_PROPERTY = "java_onnxruntime.unsafe.cuda_graph";
+
+  /** Whether {@link #UNSAFE_PROPERTY} is "true". */
+  static boolean unsafeAllowed() {
+    return Boolean.getBoolean(UNSAFE_PROPERTY);
+  }
+
   /** A fresh plan for one instance. */
   GraphPlan newPlan() {
     return new GraphPlan(batchSizes, batched);

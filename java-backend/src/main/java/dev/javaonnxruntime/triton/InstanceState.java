@@ -65,6 +65,12 @@ final class InstanceState implements AutoCloseable {
           + "instance '" + name + "' is not KIND_GPU: CUDA graphs run on GPU instances only (set "
           + "cuda_graph to 'off', or use instance_group kind KIND_GPU)");
     }
+    if (model.graph.enabled && !GraphSettings.unsafeAllowed()) {
+      throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', which "
+          + "this release refuses: on the H200 a captured graph gave a later request wrong values "
+          + "(after eager runs of another batch size in its session; see the guide, section "
+          + "'CUDA graphs'). Set cuda_graph to 'off' to run eagerly");
+    }
     BackendState backend = model.backend;
     int threads = intraOpThreads(model);
     DeviceMemory memory = backend.hostMemory;

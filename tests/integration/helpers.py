@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+import uuid
 import urllib.error
 import urllib.request
 
@@ -215,3 +216,30 @@ def raw_infer(url, model, header, binary=b"", version=None):
     path = "/v2/models/%s%s/infer" % (model, "/versions/%s" % version if version else "")
     body, headers = kserve_body(header, binary)
     return raw_post(url, path, body, headers)
+
+
+class SharedMemoryRegions:
+    """A test's system shared memory regions (tritonclient.utils.shared_memory), registered with
+    the server through client and unregistered and destroyed when the test ends."""
+
+    def __init__(self, client):
+        import tritonclient.utils.shared_memory as shm
+        self.shm = shm
+        self.client = client
+        self.regions = []
+
+    def region(self, nbytes):
+        """(name, handle) of a new region of nbytes (at least 1), registered with the server."""
+        name = "it-%s" % uuid.uuid4().hex[:12]
+        nbytes = max(nbytes, 1)
+        handle = self.shm.create_shared_memory_region(name, "/" + name, nbytes)
+        self.regions.append((name, handle))
+        self.client.register_system_shared_memory(name, "/" + name, nbytes)
+        return name, handle
+
+    def close(self):
+        for name, handle in self.regions:
+            try:
+                self.client.unregister_system_shared_memory(name)
+            finally:
+                self.shm.destroy_shared_memory_region(handle)

@@ -405,24 +405,11 @@ class SharedMemory(unittest.TestCase):
     def setUp(self):
         if os.environ.get("TRITON_CLIENT_SHM") != "1":
             self.skipTest("TRITON_CLIENT_SHM unset: the server may not share /dev/shm or allow client shm")
-        import tritonclient.utils.shared_memory as shm
-        self.shm = shm
         self.c = client("http")
-        self.regions = []
-
-    def tearDown(self):
-        for name, handle in self.regions:
-            try:
-                self.c.unregister_system_shared_memory(name)
-            finally:
-                self.shm.destroy_shared_memory_region(handle)
-
-    def region(self, nbytes):
-        name = "it-%s" % uuid.uuid4().hex[:12]
-        handle = self.shm.create_shared_memory_region(name, "/" + name, nbytes)
-        self.regions.append((name, handle))
-        self.c.register_system_shared_memory(name, "/" + name, nbytes)
-        return name, handle
+        regions = helpers.SharedMemoryRegions(self.c)
+        self.shm = regions.shm
+        self.region = regions.region
+        self.addCleanup(regions.close)
 
     def test_inputs_and_output_in_shared_memory(self):
         tensors = request("conv_net", "b3")

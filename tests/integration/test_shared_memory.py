@@ -66,25 +66,11 @@ def outputs_of(result):
 class SystemSharedMemory(unittest.TestCase):
 
     def setUp(self):
-        import tritonclient.utils.shared_memory as shm
-        self.shm = shm
         self.c = httpclient.InferenceServerClient(HTTP_URL)
-        self.regions = []
-
-    def tearDown(self):
-        for name, handle in self.regions:
-            try:
-                self.c.unregister_system_shared_memory(name)
-            finally:
-                self.shm.destroy_shared_memory_region(handle)
-
-    def region(self, nbytes):
-        """(name, handle) of a new region of nbytes, registered with the server."""
-        name = "shm-%s" % uuid.uuid4().hex[:12]
-        handle = self.shm.create_shared_memory_region(name, "/" + name, max(nbytes, 1))
-        self.regions.append((name, handle))
-        self.c.register_system_shared_memory(name, "/" + name, max(nbytes, 1))
-        return name, handle
+        regions = helpers.SharedMemoryRegions(self.c)
+        self.shm = regions.shm
+        self.region = regions.region
+        self.addCleanup(regions.close)
 
     def shm_inputs(self, tensors):
         """InferInputs whose data lie in one new region, one tensor after another (aligned)."""

@@ -9,6 +9,7 @@ request carrying its input. Triton's /v2/models/<m>/stats over the measured cycl
 compute_input, compute_infer and compute_output per request.
 
   bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
+  JVM_OPTIONS='-X...' ...             extra options for our backend's JVM (jvm-options)
   PROFILE=1 ...                       also records async-profiler (Maven Central
                                       tools.profiler:async-profiler:4.1) in the server, Java and
                                       native frames, and prints the hottest frames of ours
@@ -183,6 +184,7 @@ def main(argv):
     repo = build_repository(out, cache)
     backends = local_server.assemble_backends(ROOT, os.path.join(ROOT, "build", "triton-backends"))
     backend_config = []
+    jvm_options = os.environ.get("JVM_OPTIONS", "").split()
     collapsed = os.path.join(out, "profile-%p.collapsed")
     if os.environ.get("PROFILE") == "1":
         for old in glob.glob(os.path.join(out, "profile-*.collapsed")):
@@ -190,7 +192,9 @@ def main(argv):
         agent = "-agentpath:%s=start,event=%s,interval=%s,cstack=vm,timeout=%s,collapsed,file=%s" % (
             profiler_library(out), os.environ.get("PROFILE_EVENT", "cpu"),
             os.environ.get("PROFILE_INTERVAL", "100us"), os.environ.get("PROFILE_SECONDS", "60"), collapsed)
-        backend_config.append("java_onnxruntime,jvm-options=" + agent)
+        jvm_options.append(agent)
+    if jvm_options:
+        backend_config.append("java_onnxruntime,jvm-options=" + " ".join(jvm_options))
     server = local_server.TritonServer(binary, repo, backends, log_path=os.path.join(out, "server.log"),
                                        backend_config=backend_config)
     with server:

@@ -111,7 +111,7 @@ class ExactlyOnceTest {
   @ValueSource(strings = {"instance.close.sync", "instance.close.executor", "instance.close.stager",
       "instance.close.session", "instance.close.stream", "executor.close.reader",
       "executor.close.writer", "session.close.binding", "session.close.session",
-      "session.close.int-out", "model.close.unload", "backend.close.cache", "backend.close.metrics",
+      "session.close.eager", "model.close.unload", "backend.close.cache", "backend.close.metrics",
       "backend.close.hasher", "backend.close.ort"})
   void aFailingCloseStillClosesEverythingAfterItAndIsReported(String step) throws Exception {
     TritonHost.Result r = run(step + "@1", REQUESTS);

@@ -36,7 +36,7 @@ public final class Closer {
   public Throwable run(String element, Step step) {
     try {
       step.run();
-      Faults.at(owner + "." + element);
+      Faults.at(owner, element);
       return null;
     } catch (Throwable t) {
       add(t);

@@ -42,6 +42,16 @@ public final class Faults {
     }
   }
 
+  /**
+   * {@link #at} for step {@code owner + "." + element}, the name built only when the seam is
+   * armed (a cleanup chain reaches this for every element of every Execute).
+   */
+  public static void at(String owner, String element) {
+    if (ARMED != null) {
+      at(owner + "." + element);
+    }
+  }
+
   /** The property's value when the seam is armed (for the log at backend start), else null. */
   public static String armed() {
     return ARMED == null ? null : System.getProperty(PROPERTY);

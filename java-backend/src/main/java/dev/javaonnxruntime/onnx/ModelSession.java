@@ -2,38 +2,21 @@ package dev.javaonnxruntime.onnx;
 
 import static org.bytedeco.onnxruntime.global.onnxruntime.*;
 
-import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.lifecycle.Closer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.onnxruntime.CUDAProviderOptions;
-import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.OrtApi;
-import org.bytedeco.onnxruntime.OrtIoBinding;
-import org.bytedeco.onnxruntime.OrtMemoryInfo;
-import org.bytedeco.onnxruntime.OrtRunOptions;
-import org.bytedeco.onnxruntime.OrtSession;
 import org.bytedeco.onnxruntime.OrtStatus;
-import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
-import org.bytedeco.onnxruntime.OrtValue;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
-import org.bytedeco.onnxruntime.StringStringMap;
-import org.bytedeco.onnxruntime.StringVector;
-import org.bytedeco.onnxruntime.TypeInfo;
-import org.bytedeco.onnxruntime.ValueVector;
 
 /**
  * One ONNX Runtime session of one model instance, with its IoBinding. Owned by the instance and
@@ -57,22 +40,8 @@ public final class ModelSession implements AutoCloseable {
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
   private static final OrtApi API = GetApi();
-  // C handles of the session's objects and the out-parameters of every run, made once.
-  private final OrtSession sessionHandle;
-  private final OrtIoBinding bindingHandle;
-  private final OrtRunOptions runOptionsHandle;
-  private final OrtMemoryInfo cpuHandle;
-  private final OrtMemoryInfo deviceHandle;
-  /** One tensor's dims (in: CreateTensor copies them; out: GetDimensions), reused by every run. */
-  private final LongPointer dims = new LongPointer(MAX_RANK);
-  private final PointerPointer<?> valueOut = new PointerPointer<>(1);
-  private final PointerPointer<?> infoOut = new PointerPointer<>(1);
-  private final PointerPointer<?> dataOut = new PointerPointer<>(1);
-  private final SizeTPointer sizeOut = new SizeTPointer(1);
-  private final IntPointer intOut = new IntPointer(1);
-  private final List<OrtValue> created = new ArrayList<>();
-  private long runStartNanos;
-  private long runEndNanos;
+  /** The machinery of every eager run, made once. */
+  private final EagerRun eager;
 
   private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
       SessionSettings settings) {
@@ -86,10 +55,10 @@ public final class ModelSession implements AutoCloseable {
     // and ORT terminates the process (seen on unload, bench/results/2026-12-01-h200-graphs).
     // In graph mode ORT synchronises the stream and frees them on the calling thread instead.
     boolean graphMode = target.gpu();
-    Opened opened;
+    SessionOpener.Opened opened;
     String refusal = null;
     try {
-      opened = openSession(runtime, file, target, settings, graphMode, userStream);
+      opened = SessionOpener.open(runtime, file, target, settings, graphMode, userStream);
     } catch (OrtFailure e) {
       if (!graphMode || cudaGraph) {
         throw e;
@@ -97,7 +66,7 @@ public final class ModelSession implements AutoCloseable {
       // A model ORT cannot run in graph mode (control flow, nodes off the CUDA provider).
       refusal = e.getMessage();
       graphMode = false;
-      opened = openSession(runtime, file, target, settings, false, userStream);
+      opened = SessionOpener.open(runtime, file, target, settings, false, userStream);
     }
     options = opened.options();
     cudaOptions = opened.cuda();
@@ -118,8 +87,8 @@ public final class ModelSession implements AutoCloseable {
       cpuInfo = MemoryInfo.CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
       deviceInfo = target.gpu()
           ? new MemoryInfo("Cuda", OrtDeviceAllocator, target.deviceId(), OrtMemTypeDefault) : null;
-      inputs = describe(true);
-      outputs = describe(false);
+      inputs = SessionOpener.describe(session, true);
+      outputs = SessionOpener.describe(session, false);
       // Names live as long as the session: made here, outside every run's PointerScope.
       for (TensorInfo t : inputs) {
         names.put(t.name(), new BytePointer(t.name()));
@@ -127,63 +96,16 @@ public final class ModelSession implements AutoCloseable {
       for (TensorInfo t : outputs) {
         names.put(t.name(), new BytePointer(t.name()));
       }
+      eager = new EagerRun(session.asOrtSession(), runOptions.asOrtRunOptions(),
+          target.gpu() ? binding.asOrtIoBinding() : null, cpuInfo.asOrtMemoryInfo(),
+          deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null, this::name, inputs.size(),
+          outputs.size());
     } catch (RuntimeException e) {
       Closer closer = close(new Closer("session.abandon"));
       if (closer.failure() != null) {
         e.addSuppressed(closer.failure());
       }
       throw e;
-    }
-    sessionHandle = session.asOrtSession();
-    bindingHandle = binding.asOrtIoBinding();
-    runOptionsHandle = runOptions.asOrtRunOptions();
-    cpuHandle = cpuInfo.asOrtMemoryInfo();
-    deviceHandle = deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null;
-  }
-
-  private record Opened(SessionOptions options, CUDAProviderOptions cuda, Session session) {}
-
-  private static Opened openSession(OrtRuntime runtime, Path file, ExecutionTarget target,
-      SessionSettings settings, boolean graphMode, boolean userStream) {
-    SessionOptions options = new SessionOptions();
-    CUDAProviderOptions cuda = null;
-    try {
-      options.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
-      if (settings.intraOpThreads() > 0) {
-        options.SetIntraOpNumThreads(settings.intraOpThreads());
-      }
-      settings.sessionConfig().forEach(options::AddConfigEntry);
-      for (Map.Entry<String, Long> d : settings.freeDimensions().entrySet()) {
-        check(GetApi().AddFreeDimensionOverrideByName(options.asOrtSessionOptions(), d.getKey(),
-            d.getValue()), "free dimension '" + d.getKey() + "'");
-      }
-      if (target.gpu()) {
-        cuda = new CUDAProviderOptions();
-        try (PointerScope scope = new PointerScope()) { // the map and its strings: copied by Update
-          StringStringMap map = new StringStringMap();
-          map.put(new BytePointer("device_id"), new BytePointer(Integer.toString(target.deviceId())));
-          if (graphMode) {
-            map.put(new BytePointer("enable_cuda_graph"), new BytePointer("1"));
-          }
-          settings.cudaOptions().forEach((k, v) -> map.put(new BytePointer(k), new BytePointer(v)));
-          cuda.Update(map);
-        }
-        if (userStream) {
-          // ORT computes on the instance's own non-blocking stream, where all our copies run too.
-          cuda.UpdateWithValue("user_compute_stream", FixedRun.view(target.stream()));
-        }
-        options.AppendExecutionProvider_CUDA_V2(cuda.asOrtCUDAProviderOptionsV2());
-      }
-      try (BytePointer path = new BytePointer(file.toString())) {
-        return new Opened(options, cuda, new Session(runtime.env(), path, options));
-      }
-    } catch (RuntimeException e) {
-      if (cuda != null) {
-        cuda.close();
-      }
-      options.close();
-      throw e instanceof OrtFailure f ? f
-          : new OrtFailure("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -262,11 +184,11 @@ public final class ModelSession implements AutoCloseable {
    * what Triton's statistics call compute_infer (binding and reading outputs are not in it).
    */
   public long runStartNanos() {
-    return runStartNanos;
+    return eager.startNanos();
   }
 
   public long runEndNanos() {
-    return runEndNanos;
+    return eager.endNanos();
   }
 
   /** Receives the outputs of a run while they are still valid. */
@@ -277,104 +199,19 @@ public final class ModelSession implements AutoCloseable {
 
   /**
    * Binds the inputs (views of caller-owned memory), runs, and hands the requested outputs to the
-   * consumer. Every ORT object of the run is released when this returns, on every path.
-   *
-   * <p>Inputs, run and output shapes go through ONNX Runtime's C API with out-parameters made
-   * once per session: the C++ wrappers return their results by value, which costs a native
-   * allocation and a JavaCPP deallocator per tensor and shape on every request.
+   * consumer. Every ORT object of the run is released when this returns, on every path; see
+   * {@link EagerRun}.
    */
   public void run(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
       throws Exception {
-    OrtApi api = API;
-    try {
-      OrtMemoryInfo outInfo = deviceInfo != null ? deviceHandle : cpuHandle;
-      for (InputTensor t : in) {
-        int rank = t.shape().length;
-        if (rank > MAX_RANK) {
-          throw new IllegalArgumentException("input '" + t.name() + "' has rank " + rank
-              + ", more than " + MAX_RANK);
-        }
-        dims.put(t.shape(), 0, rank);
-        runCheck(api.CreateTensorWithDataAsOrtValue(t.onDevice() ? deviceHandle : cpuHandle,
-            FixedRun.view(t.address()), t.byteSize(), dims, rank, ElementTypes.toOnnx(t.dataType()),
-            valueOut));
-        OrtValue value = new OrtValue(valueOut.get(0));
-        created.add(value);
-        runCheck(api.BindInput(bindingHandle, name(t.name()), value));
-      }
-      for (String n : outputNames) {
-        runCheck(api.BindOutputToDevice(bindingHandle, name(n), outInfo));
-      }
-      runStartNanos = System.nanoTime();
-      runCheck(api.RunWithBinding(sessionHandle, runOptionsHandle, bindingHandle));
-      runEndNanos = System.nanoTime();
-      // The outputs through the C++ API: one vector per run.
-      try (PointerScope scope = new PointerScope()) {
-        ValueVector values = binding.GetOutputValues();
-        List<OutputTensor> result = new ArrayList<>(outputNames.size());
-        for (int i = 0; i < outputNames.size(); i++) {
-          result.add(output(api, outputNames.get(i), values.get(i).asOrtValue()));
-        }
-        consumer.accept(result);
-      }
-    } finally {
-      for (OrtValue v : created) {
-        api.ReleaseValue(v);
-      }
-      created.clear();
-      binding.ClearBoundInputs();
-      binding.ClearBoundOutputs();
-    }
-  }
-
-  /** One bound output: its type, shape, address and size, read through the reused out-params. */
-  private OutputTensor output(OrtApi api, String name, OrtValue value) {
-    runCheck(api.GetTensorTypeAndShape(value, infoOut));
-    OrtTensorTypeAndShapeInfo info = new OrtTensorTypeAndShapeInfo(infoOut.get(0));
-    long[] shape;
-    int type;
-    try {
-      runCheck(api.GetTensorElementType(info, intOut));
-      type = intOut.get();
-      runCheck(api.GetDimensionsCount(info, sizeOut));
-      int rank = (int) sizeOut.get();
-      shape = new long[rank];
-      if (rank > MAX_RANK) {
-        try (LongPointer all = new LongPointer(rank)) {
-          runCheck(api.GetDimensions(info, all, rank));
-          all.get(shape);
-        }
-      } else if (rank > 0) {
-        runCheck(api.GetDimensions(info, dims, rank));
-        dims.get(shape, 0, rank);
-      }
-    } finally {
-      api.ReleaseTensorTypeAndShapeInfo(info);
-    }
-    runCheck(api.GetTensorMutableData(value, dataOut));
-    long address = dataOut.get(0).address();
-    runCheck(api.GetTensorSizeInBytes(value, sizeOut));
-    return new OutputTensor(name, ElementTypes.fromOnnx(type), address, sizeOut.get(), shape,
-        deviceInfo != null);
-  }
-
-  private static void runCheck(OrtStatus status) {
-    if (status != null && !status.isNull()) {
-      throw new OrtFailure("ONNX Runtime failed to run: " + release(status), null);
-    }
+    eager.run(in, outputNames, consumer);
   }
 
   /** A failed status's message; the status is released. */
-  private static String release(OrtStatus status) {
+  static String release(OrtStatus status) {
     String message = API.GetErrorMessage().call(status).getString();
     API.ReleaseStatus(status);
     return message;
-  }
-
-  private static void check(OrtStatus status, String what) {
-    if (status != null && !status.isNull()) {
-      throw new OrtFailure("ONNX Runtime refused " + what + ": " + release(status), null);
-    }
   }
 
   private BytePointer name(String n) {
@@ -383,24 +220,6 @@ public final class ModelSession implements AutoCloseable {
       throw new IllegalArgumentException("the model has no input or output '" + n + "'");
     }
     return name;
-  }
-
-  /**
-   * The model's inputs or outputs: names, types and shapes. Every object ORT's C++ API returns
-   * by value here (the name list, each name, type info and shape) is released with the scope.
-   */
-  private List<TensorInfo> describe(boolean isInput) {
-    try (PointerScope scope = new PointerScope()) {
-      StringVector list = isInput ? session.GetInputNames() : session.GetOutputNames();
-      List<TensorInfo> out = new ArrayList<>();
-      for (long i = 0; i < list.size(); i++) {
-        TypeInfo type = isInput ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i);
-        ConstTensorTypeAndShapeInfo info = type.GetTensorTypeAndShapeInfo();
-        DataType dt = ElementTypes.fromOnnx(info.GetElementType());
-        out.add(new TensorInfo(list.get(i).getString(), dt, info.GetShape().get()));
-      }
-      return List.copyOf(out);
-    }
   }
 
   /**
@@ -422,12 +241,7 @@ public final class ModelSession implements AutoCloseable {
     closer.close("cpu-info", cpuInfo);
     closer.close("device-info", deviceInfo);
     names.values().forEach(n -> closer.close("name", n));
-    closer.close("dims", dims);
-    closer.close("value-out", valueOut);
-    closer.close("info-out", infoOut);
-    closer.close("data-out", dataOut);
-    closer.close("size-out", sizeOut);
-    closer.close("int-out", intOut);
+    closer.close("eager", eager);
     return closer;
   }
 }

@@ -2,28 +2,18 @@ package dev.javaonnxruntime.triton;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
-import dev.javaonnxruntime.batch.BatchLayout;
-import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.config.ModelConfig;
-import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
-import dev.javaonnxruntime.lifecycle.Faults;
-import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
-import dev.javaonnxruntime.onnx.OrtFailure;
-import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -45,21 +35,15 @@ final class Executor implements AutoCloseable {
   private final ModelState model;
   private final ModelConfig config;
   private final TRITONBACKEND_ModelInstance instance;
-  private final ModelSession session;
   private final Stream stream;
   private final InputStager stager;
   private final RequestChecker checker;
-  private final RequestReader reader = new RequestReader();
+  private final RequestReader reader;
   private final OutputWriter writer;
-  /** The CUDA-graph path (config.pbtxt cuda_graph "on"), or null. */
-  private final GraphPath graphs;
   /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
   private final CaptureGate gate;
-  /**
-   * Graph shapes to learn once the Execute's scope has closed (see {@link #end}), by shape: a
-   * second batch of a shape in the same Execute has run eagerly and learns nothing more.
-   */
-  private final Map<String, Runnable> toLearn = new LinkedHashMap<>();
+  /** Groups, runs and scatters the batches of each Execute. */
+  private final BatchRunner batches;
   private final long faultEvery;
   /**
    * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
@@ -73,14 +57,14 @@ final class Executor implements AutoCloseable {
     this.model = model;
     this.config = model.config;
     this.instance = instance;
-    this.session = session;
     this.stream = stream;
     this.stager = stager;
-    this.graphs = graphs;
     this.gate = gate;
     this.checker = new RequestChecker(config);
+    this.reader = new RequestReader(config);
     this.faultEvery = Long.parseLong(config.parameters().getOrDefault("test_fault_execute_every", "0").trim());
     this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
+    this.batches = new BatchRunner(model.name, config, session, stream, stager, writer, graphs);
   }
 
   /**
@@ -91,10 +75,10 @@ final class Executor implements AutoCloseable {
   void execute(long requestsAddress, int count) {
     long[] audit = AUDIT ? new long[] {Pointer.totalBytes(), Pointer.totalCount()} : null;
     long execStart = System.nanoTime();
-    PointerPointer<?> array = new PointerPointer<>(Handles.at(requestsAddress)).capacity(count);
+    LongPointer array = new LongPointer(Handles.at(requestsAddress)).capacity(count);
     List<TRITONBACKEND_Request> handles = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      handles.add(new TRITONBACKEND_Request(array.get(i)));
+      handles.add(new TRITONBACKEND_Request(Handles.at(array.get(i))));
     }
     if (gate != null) {
       gate.enter();
@@ -151,10 +135,7 @@ final class Executor implements AutoCloseable {
    */
   private void end(PointerScope scope, Closer cleanup) {
     cleanup.close("scope", scope);
-    for (Runnable learn : toLearn.values()) {
-      cleanup.run("learn", learn::run);
-    }
-    toLearn.clear();
+    batches.learn(cleanup);
     if (gate != null) {
       cleanup.run("gate", gate::exit);
     }
@@ -200,132 +181,12 @@ final class Executor implements AutoCloseable {
       }
     }
     owned.computeStart = 0;
-    for (List<RequestData> group : group(resolved)) {
-      try {
-        runGroup(group, owned);
-      } catch (Exception e) {
-        if (group.size() == 1 || !(e instanceof OrtFailure)) {
-          TritonException failure = asTriton(e);
-          group.forEach(r -> r.fail(failure));
-          continue;
-        }
-        // ONNX Runtime refused the batch before any output was written: one bad request (a
-        // token id out of range, say) must not cost the others of its batch, so each runs
-        // again alone and only those that fail alone get the error.
-        Log.verbose("model '" + model.name + "': ONNX Runtime refused a batch of " + group.size()
-            + " requests; running each alone");
-        for (RequestData r : group) {
-          try {
-            runGroup(List.of(r), owned);
-          } catch (Exception alone) {
-            r.fail(asTriton(alone));
-          }
-        }
-      }
+    for (List<RequestData> group : batches.group(resolved)) {
+      batches.run(group, owned);
     }
     if (owned.computeStart == 0) {
       owned.computeStart = System.nanoTime();
       owned.computeEnd = owned.computeStart;
-    }
-  }
-
-  /** Requests that agree in every input's non-batch dims, up to max_batch_size rows each. */
-  private List<List<RequestData>> group(List<RequestData> requests) {
-    if (requests.size() <= 1) { // the common case without dynamic batching: nothing to compare
-      return requests.isEmpty() ? List.of() : List.of(requests);
-    }
-    Map<String, List<List<RequestData>>> groups = new LinkedHashMap<>();
-    for (RequestData r : requests) {
-      StringBuilder key = new StringBuilder();
-      for (TensorConfig c : config.inputs()) {
-        long[] shape = r.sources.get(c.name()).shape();
-        key.append(Arrays.toString(config.batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape));
-      }
-      List<List<RequestData>> list = groups.computeIfAbsent(key.toString(), k -> new ArrayList<>());
-      List<RequestData> last = list.isEmpty() ? null : list.get(list.size() - 1);
-      long rows = last == null ? 0 : last.stream().mapToLong(x -> x.batch).sum();
-      if (last == null || !config.batched() || rows + r.batch > config.maxBatchSize()) {
-        last = new ArrayList<>();
-        list.add(last);
-      }
-      last.add(r);
-    }
-    List<List<RequestData>> all = new ArrayList<>();
-    groups.values().forEach(all::addAll);
-    return all;
-  }
-
-  /**
-   * Runs one batch: replays its CUDA graph when the instance has one for its shape (inputs
-   * copied into the graph's fixed buffers), else runs eagerly with the inputs bound where they
-   * are. {@code owned} gets the start of the first ORT Run and the end of the last: Triton's
-   * compute_infer is ORT alone, so compute_input and compute_output are our overhead (binding
-   * the tensors counts as input, reading the results as output).
-   */
-  private void runGroup(List<RequestData> group, OwnedRequests owned) throws Exception {
-    long[] rows = group.stream().mapToLong(r -> r.batch).toArray();
-    BatchLayout layout = new BatchLayout(rows);
-    List<long[]> shapes = new ArrayList<>();
-    for (TensorConfig c : config.inputs()) {
-      long[] shape = group.get(0).sources.get(c.name()).shape().clone();
-      if (config.batched()) {
-        shape[0] = layout.totalRows();
-      }
-      shapes.add(shape);
-    }
-    List<String> outputs = new ArrayList<>();
-    for (TensorConfig o : config.outputs()) {
-      if (group.stream().anyMatch(r -> r.requestedOutputs.contains(o.name()) || r.outputKeys.containsKey(o.name()))) {
-        outputs.add(o.name());
-      }
-    }
-    if (outputs.isEmpty()) {
-      return;
-    }
-    String key = graphs == null ? null : GraphPlan.shapeKey(shapes);
-    GraphPlan.Decision d = graphs == null ? null : graphs.decide(layout.totalRows(), key);
-    if (d != null && (d.step() == GraphPlan.Step.CAPTURE || d.step() == GraphPlan.Step.REPLAY)) {
-      for (int i = 0; i < config.inputs().size(); i++) {
-        stager.fill(group, config.inputs().get(i), graphs.inputAddress(key, i));
-      }
-      if (owned.computeStart == 0) {
-        owned.computeStart = System.nanoTime();
-      }
-      List<OutputTensor> results = graphs.run(key, d);
-      if (results != null) {
-        owned.computeEnd = System.nanoTime();
-        Faults.at("execute.scatter");
-        writer.scatter(group, layout, results);
-        if (d.step() == GraphPlan.Step.CAPTURE) {
-          graphs.verify(key, stream);
-        }
-        return;
-      }
-      // The graph failed (logged): this batch, and its shape from now on, run eagerly.
-    }
-    List<InputTensor> inputs = new ArrayList<>();
-    for (int i = 0; i < config.inputs().size(); i++) {
-      inputs.add(stager.prepare(group, config.inputs().get(i), shapes.get(i)));
-    }
-    // Learning a shape for its graph needs every output's shape: bind them all this once.
-    boolean learn = d != null && d.step() == GraphPlan.Step.LEARN;
-    List<String> bound = learn ? config.outputs().stream().map(TensorConfig::name).toList() : outputs;
-    List<OutputTensor> shown = new ArrayList<>();
-    session.run(inputs, bound, results -> {
-      // compute_infer is ORT's Run alone: binding is input work, reading results output work.
-      if (owned.computeStart == 0) {
-        owned.computeStart = session.runStartNanos();
-      }
-      owned.computeEnd = session.runEndNanos();
-      if (learn) {
-        shown.addAll(results); // records: their shapes outlive the run, their addresses do not
-      }
-      Faults.at("execute.scatter");
-      writer.scatter(group, layout, results);
-    });
-    if (learn) {
-      // After the Execute's PointerScope, which would release the graph's binding with it.
-      toLearn.putIfAbsent(key, () -> graphs.learn(key, inputs, shown));
     }
   }
 
@@ -362,7 +223,7 @@ final class Executor implements AutoCloseable {
     cleanup.run("batch-statistics", () -> Log.errorIfFailed(
         TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, owned.succeededRows(),
             owned.execStart, owned.computeStart, owned.computeEnd, execEnd),
-        "model '" + model.name + "': TRITONBACKEND_ModelInstanceReportBatchStatistics"));
+        model.name, "TRITONBACKEND_ModelInstanceReportBatchStatistics"));
   }
 
   static TritonException asTriton(Throwable t) {

@@ -32,6 +32,13 @@ final class Log {
     }
   }
 
+  /** The same for a call made for model {@code model}: the message is built only on failure. */
+  static void errorIfFailed(TRITONSERVER_Error err, String model, String call) {
+    if (err != null && !err.isNull()) {
+      errorIfFailed(err, "model '" + model + "': " + call);
+    }
+  }
+
   private static void write(int level, String message) {
     TRITONSERVER_Error err = TRITONSERVER_LogMessage(level, "java_onnxruntime", 0, message);
     if (err != null && !err.isNull()) {

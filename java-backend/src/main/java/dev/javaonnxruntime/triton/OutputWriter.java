@@ -127,7 +127,12 @@ final class OutputWriter implements AutoCloseable {
   }
 
   private static boolean requested(List<RequestData> group, String output) {
-    return group.stream().anyMatch(r -> !r.failed() && r.requestedOutputs.contains(output));
+    for (RequestData r : group) {
+      if (!r.failed() && r.requestedOutputs.contains(output)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Closes the responder and the pinned buffer, the buffer even when the responder fails. */

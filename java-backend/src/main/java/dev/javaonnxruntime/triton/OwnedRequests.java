@@ -133,8 +133,8 @@ final class OwnedRequests implements AutoCloseable {
 
   private void report(int i, long execEnd) {
     Log.errorIfFailed(TRITONBACKEND_ModelInstanceReportStatistics(instance, requests.get(i).request,
-        succeeded[i], execStart, computeStart, computeEnd, execEnd), "model '" + model
-        + "': TRITONBACKEND_ModelInstanceReportStatistics");
+        succeeded[i], execStart, computeStart, computeEnd, execEnd), model,
+        "TRITONBACKEND_ModelInstanceReportStatistics");
   }
 
   private void free(int i) {

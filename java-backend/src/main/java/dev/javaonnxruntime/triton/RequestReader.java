@@ -3,6 +3,8 @@ package dev.javaonnxruntime.triton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.config.DataType;
+import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -47,40 +49,80 @@ final class RequestReader implements AutoCloseable {
   private final IntPointer int3 = new IntPointer(1);
   private final LongPointer long1 = new LongPointer(1);
   private final LongPointer long2 = new LongPointer(1);
+  /**
+   * Handles Triton's calls fill in place ({@code @ByPtrPtr}): reading a request makes no JavaCPP
+   * object through JNI. Views: they own nothing.
+   */
+  private final TRITONBACKEND_Input input = new TRITONBACKEND_Input();
+  private final LongPointer shapeView = new LongPointer();
+  private final Pointer bufferView = new Pointer();
+  private final BytePointer nameView = new BytePointer();
+  /** The model's inputs and outputs, in config order, and their names as C strings. */
+  private final List<TensorConfig> inputs;
+  private final BytePointer[] inputNames;
+  private final List<TensorConfig> outputs;
+  private final BytePointer[] outputNames;
 
-  /** Reads every input the request carries (checking is the caller's job). */
+  RequestReader(ModelConfig config) {
+    inputs = config.inputs();
+    outputs = config.outputs();
+    inputNames = inputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
+    outputNames = outputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
+  }
+
+  /**
+   * Reads every input the request carries (checking is the caller's job): the configured ones by
+   * name, as Triton's stock backend does; only a request that carries more inputs than it has of
+   * the configured ones is listed by index, to name the others.
+   */
   void readInputs(RequestData data) {
     Errors.check(TRITONBACKEND_RequestInputCount(data.request, int1), "TRITONBACKEND_RequestInputCount");
     int count = int1.get();
-    for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestInputByIndex(data.request, i, out),
-          "TRITONBACKEND_RequestInputByIndex");
-      TRITONBACKEND_Input input = new TRITONBACKEND_Input(out.get(0));
-      Errors.check(TRITONBACKEND_InputProperties(input, out, int1, out2, int2, long1, int3),
-          "TRITONBACKEND_InputProperties");
-      String name = out.getString(0);
-      DataType type = DataType.fromApi(int1.get());
-      int dims = int2.get();
-      long[] shape = new long[dims];
-      if (dims > 0) {
-        new LongPointer(out2.get(0)).capacity(dims).get(shape);
+    int found = 0;
+    for (int k = 0; k < inputNames.length && found < count; k++) {
+      if (Errors.checkQuietly(TRITONBACKEND_RequestInput(data.request, inputNames[k], input)) == null) {
+        found++;
+        read(data, inputs.get(k).name());
       }
-      long byteSize = long1.get();
-      int buffers = int3.get();
-      long[] addresses = new long[buffers];
-      long[] sizes = new long[buffers];
-      BufferLocation[] locations = new BufferLocation[buffers];
-      for (int b = 0; b < buffers; b++) {
-        int1.put(0); // preference: CPU; Triton returns where the bytes are, never moves them
-        long2.put(0);
-        Errors.check(TRITONBACKEND_InputBuffer(input, b, out, long1, int1, long2),
-            "TRITONBACKEND_InputBuffer");
-        addresses[b] = out.get(0).address();
-        sizes[b] = long1.get();
-        locations[b] = BufferLocation.of(name, int1.get(), long2.get());
-      }
-      data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
     }
+    for (int i = 0; found < count && i < count; i++) {
+      Errors.check(TRITONBACKEND_RequestInputByIndex(data.request, i, input),
+          "TRITONBACKEND_RequestInputByIndex");
+      Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
+          "TRITONBACKEND_InputProperties");
+      String name = nameView.getString();
+      if (!data.inputs.containsKey(name)) {
+        found++;
+        read(data, name);
+      }
+    }
+  }
+
+  /** Reads {@link #input}, named {@code name}, into the request's inputs. */
+  private void read(RequestData data, String name) {
+    Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
+        "TRITONBACKEND_InputProperties");
+    DataType type = DataType.fromApi(int1.get());
+    int dims = int2.get();
+    long[] shape = new long[dims];
+    if (dims > 0) {
+      shapeView.get(shape, 0, dims);
+    }
+    long byteSize = long1.get();
+    int buffers = int3.get();
+    long[] addresses = new long[buffers];
+    long[] sizes = new long[buffers];
+    BufferLocation[] locations = new BufferLocation[buffers];
+    for (int b = 0; b < buffers; b++) {
+      int1.put(0); // preference: CPU; Triton returns where the bytes are, never moves them
+      long2.put(0);
+      Errors.check(TRITONBACKEND_InputBuffer(input, b, bufferView, long1, int1, long2),
+          "TRITONBACKEND_InputBuffer");
+      addresses[b] = bufferView.address();
+      sizes[b] = long1.get();
+      locations[b] = BufferLocation.of(name, int1.get(), long2.get());
+    }
+    data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
   }
 
   /**
@@ -120,15 +162,28 @@ final class RequestReader implements AutoCloseable {
     return -1;
   }
 
+  /**
+   * The outputs the request asked for, a configured one as its config's name (no string is made
+   * for it), another as the client spelled it (the checker refuses it).
+   */
   void readRequestedOutputs(RequestData data) {
     Errors.check(TRITONBACKEND_RequestOutputCount(data.request, int1), "TRITONBACKEND_RequestOutputCount");
     int count = int1.get();
     List<String> names = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestOutputName(data.request, i, out), "TRITONBACKEND_RequestOutputName");
-      names.add(out.getString(0));
+      Errors.check(TRITONBACKEND_RequestOutputName(data.request, i, nameView), "TRITONBACKEND_RequestOutputName");
+      names.add(configured(nameView));
     }
     data.requestedOutputs = names;
+  }
+
+  private String configured(BytePointer name) {
+    for (int k = 0; k < outputNames.length; k++) {
+      if (BytePointer.strcmp(name, outputNames[k]) == 0) {
+        return outputs.get(k).name();
+      }
+    }
+    return name.getString();
   }
 
   /** A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request. */
@@ -153,6 +208,12 @@ final class RequestReader implements AutoCloseable {
 
   @Override
   public void close() {
+    for (BytePointer n : inputNames) {
+      n.close();
+    }
+    for (BytePointer n : outputNames) {
+      n.close();
+    }
     out.close();
     out2.close();
     int1.close();

@@ -14,7 +14,6 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * Creates a request's response, writes outputs into it and sends it. Out-parameters are allocated
@@ -26,11 +25,14 @@ import org.bytedeco.javacpp.PointerPointer;
  * error passed to {@code TRITONBACKEND_ResponseSend} stays ours and is deleted after the send.
  */
 final class Responder implements AutoCloseable {
-  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
   private final IntPointer memoryType = new IntPointer(1);
   private final LongPointer memoryTypeId = new LongPointer(1);
   private final LongPointer shapeBuffer = new LongPointer(16);
   private final Map<String, BytePointer> names = new HashMap<>();
+  /** Views Triton's calls fill in place ({@code @ByPtrPtr}): no JavaCPP object per output. */
+  private final TRITONBACKEND_Output output = new TRITONBACKEND_Output();
+  private final Pointer buffer = new Pointer();
+  private final Source source = new Source();
 
   /** Output names are made once, here: writes happen inside a run's PointerScope. */
   Responder(List<String> outputNames) {
@@ -64,19 +66,26 @@ final class Responder implements AutoCloseable {
 
   private void addOutput(RequestData r, String name, DataType type, LongPointer dims, int rank,
       long src, long byteSize) {
-    Errors.check(TRITONBACKEND_ResponseOutput(r.response, out, name(name), type.apiValue(), dims, rank),
+    Errors.check(TRITONBACKEND_ResponseOutput(r.response, output, name(name), type.apiValue(), dims, rank),
         "TRITONBACKEND_ResponseOutput");
-    TRITONBACKEND_Output output = new TRITONBACKEND_Output(out.get(0));
     memoryType.put(TRITONSERVER_MEMORY_CPU);
     memoryTypeId.put(0);
-    Errors.check(TRITONBACKEND_OutputBuffer(output, out, byteSize, memoryType, memoryTypeId),
+    Errors.check(TRITONBACKEND_OutputBuffer(output, buffer, byteSize, memoryType, memoryTypeId),
         "TRITONBACKEND_OutputBuffer");
     if (memoryType.get() == TRITONSERVER_MEMORY_GPU) {
       throw new TritonException(TritonException.UNSUPPORTED,
           "output '" + name + "': Triton offered a GPU buffer; java_onnxruntime writes host buffers");
     }
     if (byteSize > 0) {
-      Pointer.memcpy(Handles.at(out.get(0).address()), Handles.at(src), byteSize);
+      Pointer.memcpy(buffer, source.at(src), byteSize);
+    }
+  }
+
+  /** A reusable view of the host address an output is copied from. */
+  private static final class Source extends Pointer {
+    Source at(long address) {
+      this.address = address;
+      return this;
     }
   }
 
@@ -85,8 +94,9 @@ final class Responder implements AutoCloseable {
    * it is sent. Throws when Triton refuses.
    */
   void open(RequestData r) {
-    Errors.check(TRITONBACKEND_ResponseNew(out, r.request), "TRITONBACKEND_ResponseNew");
-    r.response = new TRITONBACKEND_Response(out.get(0));
+    TRITONBACKEND_Response response = new TRITONBACKEND_Response();
+    Errors.check(TRITONBACKEND_ResponseNew(response, r.request), "TRITONBACKEND_ResponseNew");
+    r.response = response;
   }
 
   /**
@@ -118,7 +128,6 @@ final class Responder implements AutoCloseable {
   @Override
   public void close() {
     Closer closer = new Closer("responder.close");
-    closer.close("out", out);
     closer.close("memory-type", memoryType);
     closer.close("memory-type-id", memoryTypeId);
     closer.close("shape", shapeBuffer);

@@ -1,0 +1,250 @@
+package dev.javaonnxruntime.onnx;
+
+import static org.bytedeco.onnxruntime.global.onnxruntime.*;
+
+import dev.javaonnxruntime.lifecycle.Closer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.onnxruntime.OrtAllocator;
+import org.bytedeco.onnxruntime.OrtApi;
+import org.bytedeco.onnxruntime.OrtIoBinding;
+import org.bytedeco.onnxruntime.OrtMemoryInfo;
+import org.bytedeco.onnxruntime.OrtRunOptions;
+import org.bytedeco.onnxruntime.OrtSession;
+import org.bytedeco.onnxruntime.OrtStatus;
+import org.bytedeco.onnxruntime.OrtValue;
+
+/**
+ * The eager runs of one session, through ONNX Runtime's C API with everything a run needs made
+ * once: the name and value arrays, the out-parameters, and reusable views for the handles ORT
+ * returns. A run allocates no native memory of ours and no JavaCPP object per tensor.
+ *
+ * <p>A CPU session runs the way Triton's stock backend does ({@code OrtApi::Run}: input values
+ * over the caller's buffers, outputs allocated by ORT). A CUDA session binds its inputs and
+ * outputs to the device ({@code RunWithBinding}), so that outputs stay on the device for the
+ * output cache and the instance's own copies. Used only on the instance's thread.
+ */
+final class EagerRun implements AutoCloseable {
+  private static final OrtApi API = GetApi();
+  private final OrtSession session;
+  private final OrtRunOptions options;
+  /** The session's binding for a CUDA session, null for a CPU one. */
+  private final OrtIoBinding binding;
+  private final OrtMemoryInfo cpu;
+  private final OrtMemoryInfo device;
+  private final Function<String, BytePointer> names;
+  private final LongPointer dims = new LongPointer(ModelSession.MAX_RANK);
+  /** {@code const char*[]} and {@code OrtValue*[]} of a run, as addresses. */
+  private final LongPointer inNames;
+  private final LongPointer inValues;
+  private final LongPointer outNames;
+  private final LongPointer outValues;
+  private final PointerPointer<?> inNamesArg;
+  private final PointerPointer<?> inValuesArg;
+  private final PointerPointer<?> outNamesArg;
+  private final PointerPointer<?> outValuesArg;
+  /** One out-parameter ({@code void**}) and the same memory read as an address. */
+  private final PointerPointer<?> out = new PointerPointer<>(1);
+  private final LongPointer outAddress = new LongPointer(out);
+  private final SizeTPointer size = new SizeTPointer(1);
+  private final IntPointer type = new IntPointer(1);
+  private final OrtAllocator allocator;
+  /** ORT's functions that clear a binding (JavaCPP allocates each such function object). */
+  private final OrtApi.ClearBoundInputs_OrtIoBinding clearInputs = API.ClearBoundInputs();
+  private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
+  private final Value value = new Value();
+  private final Value argument = new Value();
+  private final Address view = new Address();
+  private int created;
+  private int produced;
+  private long startNanos;
+  private long endNanos;
+
+  EagerRun(OrtSession session, OrtRunOptions options, OrtIoBinding binding, OrtMemoryInfo cpu,
+      OrtMemoryInfo device, Function<String, BytePointer> names, int inputs, int outputs) {
+    this.session = session;
+    this.options = options;
+    this.binding = binding;
+    this.cpu = cpu;
+    this.device = device;
+    this.names = names;
+    inNames = new LongPointer(Math.max(inputs, 1));
+    inValues = new LongPointer(Math.max(inputs, 1));
+    outNames = new LongPointer(Math.max(outputs, 1));
+    outValues = new LongPointer(Math.max(outputs, 1));
+    inNamesArg = new PointerPointer<>(inNames);
+    inValuesArg = new PointerPointer<>(inValues);
+    outNamesArg = new PointerPointer<>(outNames);
+    outValuesArg = new PointerPointer<>(outValues);
+    check(API.GetAllocatorWithDefaultOptions(out)); // ORT's own, never released
+    allocator = new OrtAllocator(out.get(0));
+  }
+
+  long startNanos() {
+    return startNanos;
+  }
+
+  long endNanos() {
+    return endNanos;
+  }
+
+  /**
+   * Binds {@code in}, runs, and hands the outputs named {@code outputNames} (in that order) to
+   * the consumer; every ORT value of the run is released when this returns, on every path.
+   */
+  void run(List<InputTensor> in, List<String> outputNames, ModelSession.OutputConsumer consumer)
+      throws Exception {
+    if (in.size() > inValues.capacity() || outputNames.size() > outValues.capacity()) {
+      throw new IllegalArgumentException("the model has " + inValues.capacity() + " inputs and "
+          + outValues.capacity() + " outputs; a run asked for " + in.size() + " and "
+          + outputNames.size());
+    }
+    try {
+      for (int i = 0; i < in.size(); i++) {
+        InputTensor t = in.get(i);
+        inNames.put(i, names.apply(t.name()).address());
+        inValues.put(i, tensor(t));
+        created = i + 1;
+        if (binding != null) {
+          check(API.BindInput(binding, names.apply(t.name()), argument.at(inValues.get(i))));
+        }
+      }
+      int n = outputNames.size();
+      for (int i = 0; i < n; i++) {
+        outNames.put(i, names.apply(outputNames.get(i)).address());
+        outValues.put(i, 0); // ORT allocates each output
+        if (binding != null) {
+          check(API.BindOutputToDevice(binding, names.apply(outputNames.get(i)), device));
+        }
+      }
+      startNanos = System.nanoTime();
+      if (binding == null) {
+        check(API.Run(session, options, inNamesArg, inValuesArg, in.size(), outNamesArg, n,
+            outValuesArg));
+        produced = n;
+      } else {
+        check(API.RunWithBinding(session, options, binding));
+        boundOutputs(n);
+      }
+      endNanos = System.nanoTime();
+      List<OutputTensor> result = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        result.add(output(outputNames.get(i), value.at(outValues.get(i))));
+      }
+      consumer.accept(result);
+    } finally {
+      release();
+    }
+  }
+
+  /** An ORT value over the caller's bytes of {@code t} (its address in {@link #inValues}). */
+  private long tensor(InputTensor t) {
+    int rank = t.shape().length;
+    if (rank > ModelSession.MAX_RANK) {
+      throw new IllegalArgumentException("input '" + t.name() + "' has rank " + rank
+          + ", more than " + ModelSession.MAX_RANK);
+    }
+    dims.put(t.shape(), 0, rank);
+    check(API.CreateTensorWithDataAsOrtValue(t.onDevice() ? device : cpu, view.at(t.address()),
+        t.byteSize(), dims, rank, ElementTypes.toOnnx(t.dataType()), out));
+    return outAddress.get(0);
+  }
+
+  /** The binding's outputs into {@link #outValues}; ORT's array of them is freed here. */
+  private void boundOutputs(int n) {
+    check(API.GetBoundOutputValues(binding, allocator, out, size));
+    long array = outAddress.get(0);
+    long count = size.get();
+    try {
+      Pointer.memcpy(outValues, view.at(array), Math.min(count, n) * Long.BYTES);
+      produced = (int) Math.min(count, n);
+    } finally {
+      check(API.AllocatorFree(allocator, view.at(array)));
+    }
+    if (count != n) {
+      throw new OrtFailure("ONNX Runtime returned " + count + " outputs for " + n + " bound", null);
+    }
+  }
+
+  /** One output: its type, shape, address and size. */
+  private OutputTensor output(String name, Value v) {
+    check(API.GetTensorElementTypeAndShapeDataReference(v, type, out, size));
+    int rank = (int) size.get();
+    long[] dimsOut = new long[rank];
+    if (rank > 0) {
+      Pointer.memcpy(dims, view.at(outAddress.get(0)), (long) Math.min(rank, ModelSession.MAX_RANK) * Long.BYTES);
+      if (rank > ModelSession.MAX_RANK) {
+        try (LongPointer all = new LongPointer(rank)) {
+          Pointer.memcpy(all, view.at(outAddress.get(0)), (long) rank * Long.BYTES);
+          all.get(dimsOut);
+        }
+      } else {
+        dims.get(dimsOut, 0, rank);
+      }
+    }
+    int onnxType = type.get();
+    check(API.GetTensorMutableData(v, out));
+    long address = outAddress.get(0);
+    check(API.GetTensorSizeInBytes(v, size));
+    return new OutputTensor(name, ElementTypes.fromOnnx(onnxType), address, size.get(), dimsOut,
+        device != null);
+  }
+
+  /** Releases the run's input and output values and clears the binding. */
+  private void release() {
+    for (int i = 0; i < created; i++) {
+      API.ReleaseValue(value.at(inValues.get(i)));
+    }
+    for (int i = 0; i < produced; i++) {
+      long v = outValues.get(i);
+      if (v != 0) {
+        API.ReleaseValue(value.at(v));
+      }
+    }
+    created = 0;
+    produced = 0;
+    if (binding != null) {
+      clearInputs.call(binding);
+      clearOutputs.call(binding);
+    }
+  }
+
+  static void check(OrtStatus status) {
+    if (status != null && !status.isNull()) {
+      throw new OrtFailure("ONNX Runtime failed to run: " + ModelSession.release(status), null);
+    }
+  }
+
+  @Override
+  public void close() {
+    Closer closer = new Closer("run.close");
+    for (Pointer p : new Pointer[] {dims, inNames, inValues, outNames, outValues, out, size, type,
+        clearInputs, clearOutputs}) {
+      closer.close("buffer", p);
+    }
+    closer.finish();
+  }
+
+  /** A reusable view of an {@code OrtValue*} ORT handed out (never released through it). */
+  private static final class Value extends OrtValue {
+    Value at(long address) {
+      this.address = address;
+      return this;
+    }
+  }
+
+  /** A reusable view of any address (a caller's buffer, an array ORT returned). */
+  private static final class Address extends Pointer {
+    Address at(long address) {
+      this.address = address;
+      return this;
+    }
+  }
+}

@@ -12,14 +12,17 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
-import org.bytedeco.onnxruntime.OrtAllocator;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.OrtApi;
 import org.bytedeco.onnxruntime.OrtIoBinding;
 import org.bytedeco.onnxruntime.OrtMemoryInfo;
 import org.bytedeco.onnxruntime.OrtRunOptions;
 import org.bytedeco.onnxruntime.OrtSession;
 import org.bytedeco.onnxruntime.OrtStatus;
+import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.OrtValue;
+import org.bytedeco.onnxruntime.ValueVector;
 
 /**
  * The eager runs of one session, through ONNX Runtime's C API with everything a run needs made
@@ -29,7 +32,8 @@ import org.bytedeco.onnxruntime.OrtValue;
  * <p>A CPU session runs the way Triton's stock backend does ({@code OrtApi::Run}: input values
  * over the caller's buffers, outputs allocated by ORT). A CUDA session binds its inputs and
  * outputs to the device ({@code RunWithBinding}), so that outputs stay on the device for the
- * output cache and the instance's own copies. Used only on the instance's thread.
+ * output cache and the instance's own copies; its outputs are read through the C++ API's
+ * vector, released when the consumer returns. Used only on the instance's thread.
  */
 final class EagerRun implements AutoCloseable {
   private static final OrtApi API = GetApi();
@@ -37,6 +41,7 @@ final class EagerRun implements AutoCloseable {
   private final OrtRunOptions options;
   /** The session's binding for a CUDA session, null for a CPU one. */
   private final OrtIoBinding binding;
+  private final IoBinding cppBinding;
   private final OrtMemoryInfo cpu;
   private final OrtMemoryInfo device;
   private final Function<String, BytePointer> names;
@@ -55,23 +60,24 @@ final class EagerRun implements AutoCloseable {
   private final LongPointer outAddress = new LongPointer(out);
   private final SizeTPointer size = new SizeTPointer(1);
   private final IntPointer type = new IntPointer(1);
-  private final OrtAllocator allocator;
   /** ORT's functions that clear a binding (JavaCPP allocates each such function object). */
   private final OrtApi.ClearBoundInputs_OrtIoBinding clearInputs = API.ClearBoundInputs();
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
   private final Value value = new Value();
   private final Value argument = new Value();
   private final Address view = new Address();
+  private final Info info = new Info();
   private int created;
   private int produced;
   private long startNanos;
   private long endNanos;
 
-  EagerRun(OrtSession session, OrtRunOptions options, OrtIoBinding binding, OrtMemoryInfo cpu,
+  EagerRun(OrtSession session, OrtRunOptions options, IoBinding binding, OrtMemoryInfo cpu,
       OrtMemoryInfo device, Function<String, BytePointer> names, int inputs, int outputs) {
     this.session = session;
     this.options = options;
-    this.binding = binding;
+    this.cppBinding = binding;
+    this.binding = binding == null ? null : binding.asOrtIoBinding();
     this.cpu = cpu;
     this.device = device;
     this.names = names;
@@ -83,8 +89,6 @@ final class EagerRun implements AutoCloseable {
     inValuesArg = new PointerPointer<>(inValues);
     outNamesArg = new PointerPointer<>(outNames);
     outValuesArg = new PointerPointer<>(outValues);
-    check(API.GetAllocatorWithDefaultOptions(out)); // ORT's own, never released
-    allocator = new OrtAllocator(out.get(0));
   }
 
   long startNanos() {
@@ -129,19 +133,28 @@ final class EagerRun implements AutoCloseable {
         check(API.Run(session, options, inNamesArg, inValuesArg, in.size(), outNamesArg, n,
             outValuesArg));
         produced = n;
+        endNanos = System.nanoTime();
+        consume(outputNames, consumer);
       } else {
         check(API.RunWithBinding(session, options, binding));
-        boundOutputs(n);
+        endNanos = System.nanoTime();
+        try (PointerScope scope = new PointerScope()) {
+          boundOutputs(n);
+          consume(outputNames, consumer);
+        }
       }
-      endNanos = System.nanoTime();
-      List<OutputTensor> result = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        result.add(output(outputNames.get(i), value.at(outValues.get(i))));
-      }
-      consumer.accept(result);
     } finally {
       release();
     }
+  }
+
+  private void consume(List<String> outputNames, ModelSession.OutputConsumer consumer)
+      throws Exception {
+    List<OutputTensor> result = new ArrayList<>(outputNames.size());
+    for (int i = 0; i < outputNames.size(); i++) {
+      result.add(output(outputNames.get(i), value.at(outValues.get(i))));
+    }
+    consumer.accept(result);
   }
 
   /** An ORT value over the caller's bytes of {@code t} (its address in {@link #inValues}). */
@@ -157,43 +170,49 @@ final class EagerRun implements AutoCloseable {
     return outAddress.get(0);
   }
 
-  /** The binding's outputs into {@link #outValues}; ORT's array of them is freed here. */
+  /**
+   * The binding's outputs, through the C++ API's vector (each value released with it, when the
+   * scope the caller holds closes), their handles into {@link #outValues}.
+   */
   private void boundOutputs(int n) {
-    check(API.GetBoundOutputValues(binding, allocator, out, size));
-    long array = outAddress.get(0);
-    long count = size.get();
-    try {
-      Pointer.memcpy(outValues, view.at(array), Math.min(count, n) * Long.BYTES);
-      produced = (int) Math.min(count, n);
-    } finally {
-      check(API.AllocatorFree(allocator, view.at(array)));
+    ValueVector values = cppBinding.GetOutputValues();
+    if (values.size() != n) {
+      throw new OrtFailure("ONNX Runtime returned " + values.size() + " outputs for " + n
+          + " bound", null);
     }
-    if (count != n) {
-      throw new OrtFailure("ONNX Runtime returned " + count + " outputs for " + n + " bound", null);
+    for (int i = 0; i < n; i++) {
+      outValues.put(i, values.get(i).asOrtValue().address());
     }
   }
 
   /** One output: its type, shape, address and size. */
   private OutputTensor output(String name, Value v) {
-    check(API.GetTensorElementTypeAndShapeDataReference(v, type, out, size));
-    int rank = (int) size.get();
-    long[] dimsOut = new long[rank];
-    if (rank > 0) {
-      Pointer.memcpy(dims, view.at(outAddress.get(0)), (long) Math.min(rank, ModelSession.MAX_RANK) * Long.BYTES);
+    check(API.GetTensorTypeAndShape(v, out));
+    info.at(outAddress.get(0));
+    long[] shape;
+    int onnxType;
+    try {
+      check(API.GetTensorElementType(info, type));
+      onnxType = type.get();
+      check(API.GetDimensionsCount(info, size));
+      int rank = (int) size.get();
+      shape = new long[rank];
       if (rank > ModelSession.MAX_RANK) {
         try (LongPointer all = new LongPointer(rank)) {
-          Pointer.memcpy(all, view.at(outAddress.get(0)), (long) rank * Long.BYTES);
-          all.get(dimsOut);
+          check(API.GetDimensions(info, all, rank));
+          all.get(shape);
         }
-      } else {
-        dims.get(dimsOut, 0, rank);
+      } else if (rank > 0) {
+        check(API.GetDimensions(info, dims, rank));
+        dims.get(shape, 0, rank);
       }
+    } finally {
+      API.ReleaseTensorTypeAndShapeInfo(info);
     }
-    int onnxType = type.get();
     check(API.GetTensorMutableData(v, out));
     long address = outAddress.get(0);
     check(API.GetTensorSizeInBytes(v, size));
-    return new OutputTensor(name, ElementTypes.fromOnnx(onnxType), address, size.get(), dimsOut,
+    return new OutputTensor(name, ElementTypes.fromOnnx(onnxType), address, size.get(), shape,
         device != null);
   }
 
@@ -235,6 +254,14 @@ final class EagerRun implements AutoCloseable {
   /** A reusable view of an {@code OrtValue*} ORT handed out (never released through it). */
   private static final class Value extends OrtValue {
     Value at(long address) {
+      this.address = address;
+      return this;
+    }
+  }
+
+  /** A reusable view of an {@code OrtTensorTypeAndShapeInfo*} (released through the API). */
+  private static final class Info extends OrtTensorTypeAndShapeInfo {
+    Info at(long address) {
       this.address = address;
       return this;
     }

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.onnxruntime.CUDAProviderOptions;
 import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.MemoryInfo;
@@ -97,7 +96,7 @@ public final class ModelSession implements AutoCloseable {
         names.put(t.name(), new BytePointer(t.name()));
       }
       eager = new EagerRun(session.asOrtSession(), runOptions.asOrtRunOptions(),
-          target.gpu() ? binding.asOrtIoBinding() : null, cpuInfo.asOrtMemoryInfo(),
+          target.gpu() ? binding : null, cpuInfo.asOrtMemoryInfo(),
           deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null, this::name, inputs.size(),
           outputs.size());
     } catch (RuntimeException e) {

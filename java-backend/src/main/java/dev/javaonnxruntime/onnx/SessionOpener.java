@@ -27,6 +27,7 @@ import org.bytedeco.onnxruntime.TypeInfo;
 final class SessionOpener {
   private SessionOpener() {}
 
+  /** What {@link #open} made: the closer of the session owns all three. */
   record Opened(SessionOptions options, CUDAProviderOptions cuda, Session session) {}
 
   static Opened open(OrtRuntime runtime, Path file, ExecutionTarget target,

@@ -810,26 +810,17 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
   char* out = NULL;
   const host_tensor_config* oc = ba_find_output(m, name);
   if (oc == NULL) {
-    if (asprintf(&out, "output '%s' is not an output of model '%s'", name, m->name) < 0) {
-      out = NULL;
-    }
-    return out;
+    return host_printf("output '%s' is not an output of model '%s'", name, m->name);
   }
   for (int i = 0; i < resp->output_count; ++i) {
     if (strcmp(resp->outputs[i]->name, name) == 0) {
-      if (asprintf(&out, "output '%s' added twice to one response of request '%s'", name,
-                   host_request_label(r)) < 0) {
-        out = NULL;
-      }
-      return out;
+      return host_printf("output '%s' added twice to one response of request '%s'", name,
+                         host_request_label(r));
     }
   }
   if (dt != oc->dtype) {
-    if (asprintf(&out, "output '%s' has datatype %s but model '%s' declares %s", name,
-                 dtype_name(dt), m->name, dtype_name(oc->dtype)) < 0) {
-      out = NULL;
-    }
-    return out;
+    return host_printf("output '%s' has datatype %s but model '%s' declares %s", name,
+                       dtype_name(dt), m->name, dtype_name(oc->dtype));
   }
   const int64_t* dims = oc->has_reshape ? oc->reshape : oc->dims;
   int n = oc->has_reshape ? oc->reshape_count : oc->dims_count;
@@ -858,10 +849,8 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
       full[k++] = dims[i];
     }
     char* want = ba_shape_string(full, (uint32_t)k);
-    if (asprintf(&out, "output '%s' of request '%s' has shape %s, expected %s (-1 = any)",
-                 name, host_request_label(r), got, want) < 0) {
-      out = NULL;
-    }
+    out = host_printf("output '%s' of request '%s' has shape %s, expected %s (-1 = any)", name,
+                      host_request_label(r), got, want);
     free(got);
     free(want);
   }

@@ -94,6 +94,8 @@ typedef struct host_options {
 
 extern host_options g_host_options;
 
+/* A malloc'd formatted string; out of memory is fatal. */
+char* host_printf(const char* fmt, ...) HOST_PRINTF(1, 2);
 /* An error owned by the backend (returned to it by a failing API call). */
 TRITONSERVER_Error* host_error(TRITONSERVER_Error_Code code, const char* fmt, ...)
     HOST_PRINTF(2, 3);

@@ -185,22 +185,6 @@ model_config_schema(void)
 
 /* ---------------------------------------------------------------- emission */
 
-static char*
-mc_errorf(const char* fmt, ...) HOST_PRINTF(1, 2);
-
-static char*
-mc_errorf(const char* fmt, ...)
-{
-  char* out = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&out, fmt, ap) < 0) {
-    out = NULL;
-  }
-  va_end(ap);
-  return out;
-}
-
 static cJSON* mc_emit_msg(const cJSON* sparse, const pb_msg* msg, char** err);
 
 /* Converts one primitive value to its JSON form, accepting proto-JSON spellings (int64 as a
@@ -254,7 +238,7 @@ mc_emit_scalar(const cJSON* v, const pb_field* f, pb_type type, char** err)
       break;
   }
   if (*err == NULL) {
-    *err = mc_errorf("invalid value for model config field '%s'", f->name);
+    *err = host_printf("invalid value for model config field '%s'", f->name);
   }
   return NULL;
 }
@@ -268,7 +252,7 @@ mc_emit_value(const cJSON* v, const pb_field* f, char** err)
   if (f->type == PB_MSG) {
     if (!cJSON_IsObject(v)) {
       if (*err == NULL) {
-        *err = mc_errorf("model config field '%s' must be a message", f->name);
+        *err = host_printf("model config field '%s' must be a message", f->name);
       }
       return NULL;
     }
@@ -298,8 +282,8 @@ mc_emit_msg(const cJSON* sparse, const pb_msg* msg, char** err)
       known = strcmp(f->name, c->string) == 0;
     }
     if (!known && *err == NULL) {
-      *err = mc_errorf("message type \"inference.%s\" has no field named \"%s\"", msg->name,
-                       c->string);
+      *err = host_printf("message type \"inference.%s\" has no field named \"%s\"", msg->name,
+                         c->string);
     }
   }
   cJSON* out = cJSON_CreateObject();
@@ -341,7 +325,7 @@ mc_emit_msg(const cJSON* sparse, const pb_msg* msg, char** err)
             }
           }
         } else if (v != NULL && !cJSON_IsNull(v) && *err == NULL) {
-          *err = mc_errorf("model config field '%s' must be a map", f->name);
+          *err = host_printf("model config field '%s' must be a map", f->name);
         }
         break;
     }
@@ -446,7 +430,7 @@ mc_normalize_groups(cJSON* sparse, const char* model_name, int gpu_count)
   int index = 0;
   for (cJSON* g = groups->child; g != NULL; g = g->next, ++index) {
     if (!cJSON_IsObject(g)) {
-      return mc_errorf("instance_group entries must be messages");
+      return host_printf("instance_group entries must be messages");
     }
     if (mc_str(g, "name")[0] == '\0') {
       char name[512];
@@ -456,8 +440,8 @@ mc_normalize_groups(cJSON* sparse, const char* model_name, int gpu_count)
     const char* gname = mc_str(g, "name");
     double count = mc_num(g, "count", 0);
     if (count < 0) {
-      return mc_errorf("Invalid argument: instance group %s of model %s has invalid count "
-                       "value %.0f", gname, model_name, count);
+      return host_printf("Invalid argument: instance group %s of model %s has invalid count "
+                         "value %.0f", gname, model_name, count);
     }
     if (count == 0) {
       mc_set(g, "count", cJSON_CreateNumber(1));
@@ -476,8 +460,8 @@ mc_normalize_groups(cJSON* sparse, const char* model_name, int gpu_count)
     if (strcmp(kind, "KIND_GPU") == 0) {
       if (listed == 0) {
         if (gpu_count == 0) {
-          return mc_errorf("Invalid argument: instance group %s of model %s has kind KIND_GPU "
-                           "but no GPUs are available", gname, model_name);
+          return host_printf("Invalid argument: instance group %s of model %s has kind KIND_GPU "
+                             "but no GPUs are available", gname, model_name);
         }
         cJSON* all = cJSON_CreateArray();
         for (int i = 0; i < gpu_count; ++i) {
@@ -489,7 +473,7 @@ mc_normalize_groups(cJSON* sparse, const char* model_name, int gpu_count)
           double d = cJSON_IsNumber(id) ? id->valuedouble : -1;
           if (d < 0 || d >= gpu_count) {
             char* list = mc_gpu_list(gpu_count);
-            char* e = mc_errorf(
+            char* e = host_printf(
                 "Invalid argument: instance group %s of model %s specifies invalid or "
                 "unsupported gpu id %.0f. GPUs with at least the minimum required CUDA compute "
                 "compatibility of 7.500000 are: %s",
@@ -500,8 +484,8 @@ mc_normalize_groups(cJSON* sparse, const char* model_name, int gpu_count)
         }
       }
     } else if (listed > 0) {
-      return mc_errorf("Invalid argument: instance group %s of model %s has kind %s but "
-                       "specifies one or more GPUs", gname, model_name, kind);
+      return host_printf("Invalid argument: instance group %s of model %s has kind %s but "
+                         "specifies one or more GPUs", gname, model_name, kind);
     }
   }
   return NULL;
@@ -514,16 +498,16 @@ model_config_normalize(cJSON* sparse, const char* model_name, int gpu_count)
   if (name[0] == '\0') {
     mc_set(sparse, "name", cJSON_CreateString(model_name));
   } else if (strcmp(name, model_name) != 0) {
-    return mc_errorf("Invalid argument: model name '%s' in configuration does not match the "
-                     "model directory name '%s'", name, model_name);
+    return host_printf("Invalid argument: model name '%s' in configuration does not match the "
+                       "model directory name '%s'", name, model_name);
   }
   if (mc_str(sparse, "backend")[0] == '\0') {
-    return mc_errorf("Invalid argument: model '%s' must name its backend in config.pbtxt "
-                     "(backend: \"...\"); the host loads backends by name", model_name);
+    return host_printf("Invalid argument: model '%s' must name its backend in config.pbtxt "
+                       "(backend: \"...\"); the host loads backends by name", model_name);
   }
   if (mc_num(sparse, "max_batch_size", 0) < 0) {
-    return mc_errorf("Invalid argument: 'max_batch_size' must be non-negative value for %s",
-                     model_name);
+    return host_printf("Invalid argument: 'max_batch_size' must be non-negative value for %s",
+                       model_name);
   }
   cJSON* vp = cJSON_GetObjectItemCaseSensitive(sparse, "version_policy");
   if (!cJSON_IsObject(vp) || vp->child == NULL) {
@@ -598,15 +582,15 @@ mc_tensors(const cJSON* arr, host_tensor_config** out, int* count, const char* w
     tc->allow_ragged_batch = mc_bool(t, "allow_ragged_batch");
     tc->is_shape_tensor = mc_bool(t, "is_shape_tensor");
     if (tc->name[0] == '\0') {
-      return mc_errorf("Invalid argument: model %s must specify 'name'", what);
+      return host_printf("Invalid argument: model %s must specify 'name'", what);
     }
     if (tc->dtype == TRITONSERVER_TYPE_INVALID) {
-      return mc_errorf("Invalid argument: model %s '%s' must specify 'data_type'", what,
-                       tc->name);
+      return host_printf("Invalid argument: model %s '%s' must specify 'data_type'", what,
+                         tc->name);
     }
     for (int j = 0; j < i; ++j) {
       if (strcmp((*out)[j].name, tc->name) == 0) {
-        return mc_errorf("Invalid argument: duplicate %s name '%s'", what, tc->name);
+        return host_printf("Invalid argument: duplicate %s name '%s'", what, tc->name);
       }
     }
   }
@@ -695,8 +679,8 @@ model_config_merge_set(cJSON* sparse, const char* new_json, size_t len)
   cJSON* doc = cJSON_ParseWithLength(new_json, len);
   if (!cJSON_IsObject(doc)) {
     cJSON_Delete(doc);
-    return mc_errorf("failed to parse the model configuration JSON passed to "
-                     "TRITONBACKEND_ModelSetConfig");
+    return host_printf("failed to parse the model configuration JSON passed to "
+                       "TRITONBACKEND_ModelSetConfig");
   }
   /* Validate the whole message against the schema first, as protobuf's JSON parser would. */
   char* err = NULL;

@@ -60,22 +60,6 @@ req_xcalloc(size_t n, size_t size)
   return p;
 }
 
-static char*
-req_printf(const char* fmt, ...) HOST_PRINTF(1, 2);
-
-static char*
-req_printf(const char* fmt, ...)
-{
-  char* out = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&out, fmt, ap) < 0) {
-    contracts_fatal("host out of memory");
-  }
-  va_end(ap);
-  return out;
-}
-
 /* Growable string for JSON output. */
 typedef struct sbuf {
   char* s;
@@ -546,8 +530,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
     if (dt == TRITONSERVER_TYPE_BYTES) {
       if (e->type != JV_STRING) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected string value for BYTES input "
-                          "'%s'", t->name);
+        return host_printf("Failed to parse 'data' field: expected string value for BYTES input "
+                           "'%s'", t->name);
       }
       uint32_t len = (uint32_t)e->len;
       unsigned char le[4] = {(unsigned char)len, (unsigned char)(len >> 8),
@@ -559,8 +543,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
     if (dt == TRITONSERVER_TYPE_BOOL) {
       if (e->type != JV_BOOL) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected boolean value for input '%s'",
-                          t->name);
+        return host_printf("Failed to parse 'data' field: expected boolean value for input '%s'",
+                           t->name);
       }
       v.u8 = e->b ? 1 : 0;
       sb_put(&raw, (const char*)&v, 1);
@@ -568,8 +552,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
     }
     if (e->type != JV_NUMBER) {
       free(raw.s);
-      return req_printf("Failed to parse 'data' field: expected number value for input '%s'",
-                        t->name);
+      return host_printf("Failed to parse 'data' field: expected number value for input '%s'",
+                         t->name);
     }
     bool is_signed = dt == TRITONSERVER_TYPE_INT8 || dt == TRITONSERVER_TYPE_INT16 ||
                      dt == TRITONSERVER_TYPE_INT32 || dt == TRITONSERVER_TYPE_INT64;
@@ -578,8 +562,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
     if (is_signed || is_unsigned) {
       if (!e->is_int) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected integer value for input '%s'",
-                          t->name);
+        return host_printf("Failed to parse 'data' field: expected integer value for input '%s'",
+                           t->name);
       }
       errno = 0;
       bool range_ok = true;
@@ -603,8 +587,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
       }
       if (!range_ok) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: value %s out of range for %s input "
-                          "'%s'", e->text, dtype_name(dt), t->name);
+        return host_printf("Failed to parse 'data' field: value %s out of range for %s input "
+                           "'%s'", e->text, dtype_name(dt), t->name);
       }
       sb_put(&raw, (const char*)&v, esize);
       continue;
@@ -658,8 +642,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
   const host_model_config* cfg = &m->cfg;
   for (uint32_t i = 0; i < t->output_count; ++i) {
     if (req_find_tensor(cfg->outputs, cfg->output_count, t->outputs[i]) == NULL) {
-      return req_printf("unexpected inference output '%s' for model '%s'", t->outputs[i],
-                        m->name);
+      return host_printf("unexpected inference output '%s' for model '%s'", t->outputs[i],
+                         m->name);
     }
   }
   int required = 0;
@@ -692,17 +676,17 @@ req_normalize_checks(host_request_template* t, const char* log_request)
     }
     char* out;
     if (cfg->input_count == required) {
-      out = req_printf("%sexpected %d inputs but got %u inputs for model '%s'. Got input(s) %s, "
-                       "but missing required input(s) %s. Please provide all required "
-                       "input(s).",
-                       log_request, cfg->input_count, t->input_count, m->name, got.s,
-                       missing.s);
+      out = host_printf("%sexpected %d inputs but got %u inputs for model '%s'. Got input(s) %s, "
+                        "but missing required input(s) %s. Please provide all required "
+                        "input(s).",
+                        log_request, cfg->input_count, t->input_count, m->name, got.s,
+                        missing.s);
     } else {
-      out = req_printf("%sexpected number of inputs between %d and %d but got %u inputs for "
-                       "model '%s'. Got input(s) %s, but missing required input(s) %s. Please "
-                       "provide all required input(s).",
-                       log_request, required, cfg->input_count, t->input_count, m->name, got.s,
-                       missing.s);
+      out = host_printf("%sexpected number of inputs between %d and %d but got %u inputs for "
+                        "model '%s'. Got input(s) %s, but missing required input(s) %s. Please "
+                        "provide all required input(s).",
+                        log_request, required, cfg->input_count, t->input_count, m->name, got.s,
+                        missing.s);
     }
     free(got.s);
     free(missing.s);
@@ -714,37 +698,37 @@ req_normalize_checks(host_request_template* t, const char* log_request)
       const req_tensor* in = &t->inputs[j];
       const host_tensor_config* ic = req_find_tensor(cfg->inputs, cfg->input_count, in->name);
       if (ic == NULL) {
-        return req_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
+        return host_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
       }
       if (ic->is_shape_tensor) {
         continue;
       }
       if (in->dims == 0) {
-        return req_printf("%sinput '%s' has no shape but model requires batch dimension for "
-                          "'%s'", log_request, in->name, m->name);
+        return host_printf("%sinput '%s' has no shape but model requires batch dimension for "
+                           "'%s'", log_request, in->name, m->name);
       }
       if (batch == 0) {
         batch = in->shape[0];
       } else if (in->shape[0] != batch) {
-        return req_printf("%sinput '%s' batch size does not match other inputs for '%s'",
-                          log_request, in->name, m->name);
+        return host_printf("%sinput '%s' batch size does not match other inputs for '%s'",
+                           log_request, in->name, m->name);
       }
     }
   }
   if (batch > cfg->max_batch_size) {
-    return req_printf("%sinference request batch-size must be <= %lld for '%s'", log_request,
-                      (long long)cfg->max_batch_size, m->name);
+    return host_printf("%sinference request batch-size must be <= %lld for '%s'", log_request,
+                       (long long)cfg->max_batch_size, m->name);
   }
   for (uint32_t j = 0; j < t->input_count; ++j) {
     const req_tensor* in = &t->inputs[j];
     const host_tensor_config* ic = req_find_tensor(cfg->inputs, cfg->input_count, in->name);
     if (ic == NULL) {
-      return req_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
+      return host_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
     }
     if (in->dtype != ic->dtype) {
-      return req_printf("%sinference input '%s' data-type is '%s', but model '%s' expects '%s'",
-                        log_request, in->name, dtype_name(in->dtype), m->name,
-                        dtype_name(ic->dtype));
+      return host_printf("%sinference input '%s' data-type is '%s', but model '%s' expects '%s'",
+                         log_request, in->name, dtype_name(in->dtype), m->name,
+                         dtype_name(ic->dtype));
     }
     bool batched = cfg->max_batch_size > 0 && !ic->is_shape_tensor;
     const int64_t* dims = in->shape + (batched ? 1 : 0);
@@ -753,8 +737,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
     for (int i = 0; match && i < n; ++i) {
       if (dims[i] == -1) {
         char* s = req_dims_string(in->shape, (int)in->dims, false);
-        char* out = req_printf("%sAll input dimensions should be specified for input '%s' for "
-                               "model '%s', got %s", log_request, in->name, m->name, s);
+        char* out = host_printf("%sAll input dimensions should be specified for input '%s' for "
+                                "model '%s', got %s", log_request, in->name, m->name, s);
         free(s);
         return out;
       }
@@ -773,8 +757,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
                 "max_batch_size to zero. See the model configuration docs for more info on "
                 "max_batch_size."
               : "";
-      char* out = req_printf("%sunexpected shape for input '%s' for model '%s'. Expected %s, "
-                             "got %s. %s", log_request, in->name, m->name, expected, got, note);
+      char* out = host_printf("%sunexpected shape for input '%s' for model '%s'. Expected %s, "
+                              "got %s. %s", log_request, in->name, m->name, expected, got, note);
       free(expected);
       free(got);
       return out;
@@ -785,9 +769,9 @@ req_normalize_checks(host_request_template* t, const char* log_request)
         expected *= (uint64_t)in->shape[i];
       }
       if (expected != in->size) {
-        return req_printf("%sinput byte size mismatch for input '%s' for model '%s'. Expected "
-                          "%llu, got %zu", log_request, in->name, m->name,
-                          (unsigned long long)expected, in->size);
+        return host_printf("%sinput byte size mismatch for input '%s' for model '%s'. Expected "
+                           "%llu, got %zu", log_request, in->name, m->name,
+                           (unsigned long long)expected, in->size);
       }
     }
   }
@@ -828,8 +812,8 @@ req_parse_params(host_request_template* t, const jv* params)
     const char* key = params->keys[i];
     const jv* v = params->items[i];
     if (g_host_options.frontend_checks && strncmp(key, "triton_", 7) == 0) {
-      return req_printf("parameter keys starting with 'triton_' are reserved for Triton usage "
-                        "and should not be specified.");
+      return host_printf("parameter keys starting with 'triton_' are reserved for Triton usage "
+                         "and should not be specified.");
     }
     if (req_is_reserved_param(key)) {
       continue; /* consumed by Triton, never passed to the backend */
@@ -846,7 +830,7 @@ req_parse_params(host_request_template* t, const jv* params)
       errno = 0;
       long long x = strtoll(v->text, NULL, 10);
       if (errno != 0) {
-        return req_printf("parameter '%s' value %s does not fit in INT64", key, v->text);
+        return host_printf("parameter '%s' value %s does not fit in INT64", key, v->text);
       }
       p->type = TRITONSERVER_PARAMETER_INT;
       p->i = x;
@@ -854,8 +838,8 @@ req_parse_params(host_request_template* t, const jv* params)
       p->type = TRITONSERVER_PARAMETER_DOUBLE;
       p->d = strtod(v->text, NULL);
     } else {
-      return req_printf("parameter '%s' has invalid type. It should be either 'int', 'bool', "
-                        "'double' or 'string'.", key);
+      return host_printf("parameter '%s' has invalid type. It should be either 'int', 'bool', "
+                         "'double' or 'string'.", key);
     }
     p->key = strdup(key);
     t->param_count++;
@@ -879,14 +863,14 @@ req_parse_input(host_request_template* t, const jv* in)
   req_tensor* tt = &t->inputs[t->input_count++];
   tt->name = strdup(name->text);
   if (datatype == NULL || datatype->type != JV_STRING) {
-    return req_printf("Unable to parse 'datatype' for input '%s'", tt->name);
+    return host_printf("Unable to parse 'datatype' for input '%s'", tt->name);
   }
   tt->dtype = dtype_from_name(datatype->text);
   if (tt->dtype == TRITONSERVER_TYPE_INVALID) {
-    return req_printf("invalid datatype '%s' for input '%s'", datatype->text, tt->name);
+    return host_printf("invalid datatype '%s' for input '%s'", datatype->text, tt->name);
   }
   if (shape == NULL || shape->type != JV_ARRAY) {
-    return req_printf("Unable to parse 'shape' for input '%s'", tt->name);
+    return host_printf("Unable to parse 'shape' for input '%s'", tt->name);
   }
   tt->dims = (uint32_t)shape->count;
   tt->shape = req_xcalloc(shape->count + 1, sizeof(int64_t));
@@ -894,14 +878,14 @@ req_parse_input(host_request_template* t, const jv* in)
   for (size_t i = 0; i < shape->count; ++i) {
     const jv* d = shape->items[i];
     if (d->type != JV_NUMBER || !d->is_int) {
-      return req_printf("Unable to parse 'shape' for input '%s'", tt->name);
+      return host_printf("Unable to parse 'shape' for input '%s'", tt->name);
     }
     tt->shape[i] = strtoll(d->text, NULL, 10);
     elements *= tt->shape[i] < 0 ? 0 : tt->shape[i];
   }
   for (uint32_t j = 0; j + 1 < t->input_count; ++j) {
     if (strcmp(t->inputs[j].name, tt->name) == 0) {
-      return req_printf("input '%s' already exists in request", tt->name);
+      return host_printf("input '%s' already exists in request", tt->name);
     }
   }
   const jv* b64 = json_get(in, "raw_data_b64");
@@ -909,17 +893,17 @@ req_parse_input(host_request_template* t, const jv* in)
   if (b64 != NULL) {
     if (b64->type != JV_STRING ||
         (tt->bytes = req_b64_decode(b64->text, b64->len, &tt->size)) == NULL) {
-      return req_printf("Unable to decode 'raw_data_b64' for input '%s'", tt->name);
+      return host_printf("Unable to decode 'raw_data_b64' for input '%s'", tt->name);
     }
     return NULL;
   }
   if (data == NULL) {
-    return req_printf("expected 'data' or 'raw_data_b64' for input '%s'", tt->name);
+    return host_printf("expected 'data' or 'raw_data_b64' for input '%s'", tt->name);
   }
   if (g_host_options.frontend_checks &&
       (tt->dtype == TRITONSERVER_TYPE_FP16 || tt->dtype == TRITONSERVER_TYPE_BF16)) {
-    return req_printf("receiving %s data via JSON is not supported. Please use the binary data "
-                      "format for input %s", dtype_name(tt->dtype), tt->name);
+    return host_printf("receiving %s data via JSON is not supported. Please use the binary data "
+                       "format for input %s", dtype_name(tt->dtype), tt->name);
   }
   const jv** leaves = NULL;
   size_t n = 0, cap = 0;
@@ -939,7 +923,7 @@ requests_load(const char* path, TRITONBACKEND_Model* model, char** error_json)
   size_t len = 0;
   char* text = req_read_file(path, &len);
   if (text == NULL) {
-    char* msg = req_printf("cannot read request file '%s'", path);
+    char* msg = host_printf("cannot read request file '%s'", path);
     *error_json = requests_error_json(msg);
     free(msg);
     return NULL;
@@ -948,8 +932,8 @@ requests_load(const char* path, TRITONBACKEND_Model* model, char** error_json)
   jv* doc = json_parse(text, len, &perr);
   free(text);
   if (doc == NULL || doc->type != JV_OBJECT) {
-    char* msg = req_printf("failed to parse the request JSON buffer: %s",
-                           perr != NULL ? perr : "expected an object");
+    char* msg = host_printf("failed to parse the request JSON buffer: %s",
+                            perr != NULL ? perr : "expected an object");
     *error_json = requests_error_json(msg);
     free(msg);
     free(perr);
@@ -999,7 +983,7 @@ requests_load(const char* path, TRITONBACKEND_Model* model, char** error_json)
   json_free(doc);
   if (err == NULL && g_host_options.frontend_checks) {
     char* log_request = t->id != NULL && t->id[0] != '\0'
-                            ? req_printf("[request id: %s] ", t->id)
+                            ? host_printf("[request id: %s] ", t->id)
                             : strdup("[request id: <id_unknown>] ");
     err = req_normalize_checks(t, log_request);
     free(log_request);
@@ -1145,15 +1129,15 @@ static char*
 req_check_output(const TRITONBACKEND_Output* o)
 {
   if (!o->has_buffer) {
-    return req_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
+    return host_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
   }
   uint64_t elements = req_output_elements(o);
   if (o->dtype != TRITONSERVER_TYPE_BYTES) {
     uint64_t expected = elements * dtype_size(o->dtype);
     if (expected != o->byte_size) {
-      return req_printf("output '%s' holds %llu bytes, but its shape and datatype need %llu",
-                        o->name, (unsigned long long)o->byte_size,
-                        (unsigned long long)expected);
+      return host_printf("output '%s' holds %llu bytes, but its shape and datatype need %llu",
+                         o->name, (unsigned long long)o->byte_size,
+                         (unsigned long long)expected);
     }
     return NULL;
   }
@@ -1161,14 +1145,14 @@ req_check_output(const TRITONBACKEND_Output* o)
   uint64_t off = 0;
   for (uint64_t e = 0; e < elements; ++e) {
     if (off + 4 > o->byte_size) {
-      return req_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
-                        o->name, (unsigned long long)elements);
+      return host_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
+                         o->name, (unsigned long long)elements);
     }
     uint32_t len = req_bytes_length(p + off);
     off += 4;
     if (off + len > o->byte_size) {
-      return req_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
-                        (unsigned long long)e);
+      return host_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
+                         (unsigned long long)e);
     }
     off += len;
   }

@@ -106,6 +106,29 @@ ba_input_ok(TRITONBACKEND_Input* in, const char* fn)
   return ba_request_ok(in->request, fn);
 }
 
+/* A getter: checks the handle (a breach and an error when it is not a live NOUN), then stores
+ * its FIELD in *out. */
+#define BA_GET(fn, noun, handle_type, out_type, field)                                         \
+  HOST_API TRITONSERVER_Error* fn(handle_type* noun, out_type* out)                            \
+  {                                                                                            \
+    if (!ba_##noun##_ok(noun, #fn)) {                                                          \
+      return ba_invalid(#fn, "invalid " #noun);                                                \
+    }                                                                                          \
+    *out = noun->field;                                                                        \
+    return NULL;                                                                               \
+  }
+
+/* The backend's state pointer of a backend, model or instance: stored, never read. */
+#define BA_SET_STATE(fn, noun, handle_type)                                                    \
+  HOST_API TRITONSERVER_Error* fn(handle_type* noun, void* state)                              \
+  {                                                                                            \
+    if (!ba_##noun##_ok(noun, #fn)) {                                                          \
+      return ba_invalid(#fn, "invalid " #noun);                                                \
+    }                                                                                          \
+    noun->state = state;                                                                       \
+    return NULL;                                                                               \
+  }
+
 /* ---------------------------------------------------------------- backend */
 
 HOST_API TRITONSERVER_Error*
@@ -119,26 +142,10 @@ TRITONBACKEND_ApiVersion(uint32_t* major, uint32_t* minor)
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendName(TRITONBACKEND_Backend* backend, const char** name)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendName")) {
-    return ba_invalid("TRITONBACKEND_BackendName", "invalid backend");
-  }
-  *name = backend->name;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendName, backend, TRITONBACKEND_Backend, const char*, name)
 
 /* The message belongs to Triton: the backend must not delete it. */
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendConfig(TRITONBACKEND_Backend* backend, TRITONSERVER_Message** backend_config)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendConfig")) {
-    return ba_invalid("TRITONBACKEND_BackendConfig", "invalid backend");
-  }
-  *backend_config = backend->config;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendConfig, backend, TRITONBACKEND_Backend, TRITONSERVER_Message*, config)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_BackendArtifacts(
@@ -153,47 +160,13 @@ TRITONBACKEND_BackendArtifacts(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendState(TRITONBACKEND_Backend* backend, void** state)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendState")) {
-    return ba_invalid("TRITONBACKEND_BackendState", "invalid backend");
-  }
-  *state = backend->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendSetState(TRITONBACKEND_Backend* backend, void* state)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendSetState")) {
-    return ba_invalid("TRITONBACKEND_BackendSetState", "invalid backend");
-  }
-  backend->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendState, backend, TRITONBACKEND_Backend, void*, state)
+BA_SET_STATE(TRITONBACKEND_BackendSetState, backend, TRITONBACKEND_Backend)
 
 /* ---------------------------------------------------------------- model */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelName(TRITONBACKEND_Model* model, const char** name)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelName")) {
-    return ba_invalid("TRITONBACKEND_ModelName", "invalid model");
-  }
-  *name = model->name;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelVersion(TRITONBACKEND_Model* model, uint64_t* version)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelVersion")) {
-    return ba_invalid("TRITONBACKEND_ModelVersion", "invalid model");
-  }
-  *version = model->version;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelName, model, TRITONBACKEND_Model, const char*, name)
+BA_GET(TRITONBACKEND_ModelVersion, model, TRITONBACKEND_Model, uint64_t, version)
 
 /* The model directory <repo>/<model>, not the version directory. */
 HOST_API TRITONSERVER_Error*
@@ -296,99 +269,21 @@ TRITONBACKEND_ModelSetConfig(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelBackend(TRITONBACKEND_Model* model, TRITONBACKEND_Backend** backend)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelBackend")) {
-    return ba_invalid("TRITONBACKEND_ModelBackend", "invalid model");
-  }
-  *backend = model->backend;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelState(TRITONBACKEND_Model* model, void** state)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelState")) {
-    return ba_invalid("TRITONBACKEND_ModelState", "invalid model");
-  }
-  *state = model->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelSetState(TRITONBACKEND_Model* model, void* state)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelSetState")) {
-    return ba_invalid("TRITONBACKEND_ModelSetState", "invalid model");
-  }
-  model->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelBackend, model, TRITONBACKEND_Model, TRITONBACKEND_Backend*, backend)
+BA_GET(TRITONBACKEND_ModelState, model, TRITONBACKEND_Model, void*, state)
+BA_SET_STATE(TRITONBACKEND_ModelSetState, model, TRITONBACKEND_Model)
 
 /* ---------------------------------------------------------------- model instance */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceName(TRITONBACKEND_ModelInstance* instance, const char** name)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceName")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceName", "invalid instance");
-  }
-  *name = instance->name;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceKind(
-    TRITONBACKEND_ModelInstance* instance, TRITONSERVER_InstanceGroupKind* kind)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceKind")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceKind", "invalid instance");
-  }
-  *kind = instance->kind;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceDeviceId(TRITONBACKEND_ModelInstance* instance, int32_t* device_id)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceDeviceId")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceDeviceId", "invalid instance");
-  }
-  *device_id = instance->device_id;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceModel(
-    TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Model** model)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceModel")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceModel", "invalid instance");
-  }
-  *model = instance->model;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceState(TRITONBACKEND_ModelInstance* instance, void** state)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceState")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceState", "invalid instance");
-  }
-  *state = instance->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceSetState(TRITONBACKEND_ModelInstance* instance, void* state)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceSetState")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceSetState", "invalid instance");
-  }
-  instance->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelInstanceName, instance, TRITONBACKEND_ModelInstance, const char*, name)
+BA_GET(TRITONBACKEND_ModelInstanceKind, instance, TRITONBACKEND_ModelInstance,
+       TRITONSERVER_InstanceGroupKind, kind)
+BA_GET(TRITONBACKEND_ModelInstanceDeviceId, instance, TRITONBACKEND_ModelInstance,
+       int32_t, device_id)
+BA_GET(TRITONBACKEND_ModelInstanceModel, instance, TRITONBACKEND_ModelInstance,
+       TRITONBACKEND_Model*, model)
+BA_GET(TRITONBACKEND_ModelInstanceState, instance, TRITONBACKEND_ModelInstance, void*, state)
+BA_SET_STATE(TRITONBACKEND_ModelInstanceSetState, instance, TRITONBACKEND_ModelInstance)
 
 /* Once per request, by the instance executing it, before the request is released. */
 HOST_API TRITONSERVER_Error*
@@ -462,25 +357,8 @@ TRITONBACKEND_ModelInstanceReportBatchStatistics(
 
 /* ---------------------------------------------------------------- requests and inputs */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestId(TRITONBACKEND_Request* request, const char** id)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestId")) {
-    return ba_invalid("TRITONBACKEND_RequestId", "invalid request");
-  }
-  *id = request->id;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestInputCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputCount")) {
-    return ba_invalid("TRITONBACKEND_RequestInputCount", "invalid request");
-  }
-  *count = request->input_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestId, request, TRITONBACKEND_Request, const char*, id)
+BA_GET(TRITONBACKEND_RequestInputCount, request, TRITONBACKEND_Request, uint32_t, input_count)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInputName(
@@ -531,15 +409,7 @@ TRITONBACKEND_RequestInputByIndex(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestOutputCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestOutputCount")) {
-    return ba_invalid("TRITONBACKEND_RequestOutputCount", "invalid request");
-  }
-  *count = request->output_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestOutputCount, request, TRITONBACKEND_Request, uint32_t, output_count)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestOutputName(
@@ -557,15 +427,7 @@ TRITONBACKEND_RequestOutputName(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestParameterCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestParameterCount")) {
-    return ba_invalid("TRITONBACKEND_RequestParameterCount", "invalid request");
-  }
-  *count = request->param_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestParameterCount, request, TRITONBACKEND_Request, uint32_t, param_count)
 
 /* vvalue: STRING -> const char*, INT -> int64_t*, BOOL -> bool*, DOUBLE -> double*. */
 HOST_API TRITONSERVER_Error*

@@ -389,7 +389,7 @@ models_prepare_config(TRITONBACKEND_Model* m, const char* model_dir)
     return e;
   }
   char* perr = NULL;
-  cJSON* sparse = pbtxt_parse(text, model_config_schema(), &perr);
+  cJSON* sparse = model_config_parse_text(text, &perr);
   free(text);
   if (sparse == NULL) {
     HLOG_ERROR("Error parsing text-format inference.ModelConfig: %s", perr);

@@ -12,8 +12,8 @@
  *   model_config.c        Triton's normalisation, the host's typed view, ModelSetConfig
  *   models.c              backend loading, model load/unload, instance creation
  *   scheduler.c           per-model queue, dynamic batcher, instance execute threads
- *   json.c                small JSON reader that keeps number text (exact int64)
- *   requests.c            KServe v2 request parsing, front-end checks, response printing
+ *   requests.c            KServe v2 request files (json-c: exact int64), front-end checks,
+ *                         response printing
  *   main.c                the triton-host command line
  */
 #ifndef TRITON_HOST_H

@@ -106,14 +106,21 @@ ba_input_ok(TRITONBACKEND_Input* in, const char* fn)
   return ba_request_ok(in->request, fn);
 }
 
+/* Returns from the calling API function with an error when HANDLE is not a live NOUN (the
+ * breach is recorded by ba_NOUN_ok). */
+#define BA_CHECK(noun, handle)                                                                 \
+  do {                                                                                         \
+    if (!ba_##noun##_ok(handle, __func__)) {                                                   \
+      return ba_invalid(__func__, "invalid " #noun);                                           \
+    }                                                                                          \
+  } while (0)
+
 /* A getter: checks the handle (a breach and an error when it is not a live NOUN), then stores
  * its FIELD in *out. */
 #define BA_GET(fn, noun, handle_type, out_type, field)                                         \
   HOST_API TRITONSERVER_Error* fn(handle_type* noun, out_type* out)                            \
   {                                                                                            \
-    if (!ba_##noun##_ok(noun, #fn)) {                                                          \
-      return ba_invalid(#fn, "invalid " #noun);                                                \
-    }                                                                                          \
+    BA_CHECK(noun, noun);                                                                      \
     *out = noun->field;                                                                        \
     return NULL;                                                                               \
   }
@@ -122,9 +129,7 @@ ba_input_ok(TRITONBACKEND_Input* in, const char* fn)
 #define BA_SET_STATE(fn, noun, handle_type)                                                    \
   HOST_API TRITONSERVER_Error* fn(handle_type* noun, void* state)                              \
   {                                                                                            \
-    if (!ba_##noun##_ok(noun, #fn)) {                                                          \
-      return ba_invalid(#fn, "invalid " #noun);                                                \
-    }                                                                                          \
+    BA_CHECK(noun, noun);                                                                      \
     noun->state = state;                                                                       \
     return NULL;                                                                               \
   }
@@ -152,9 +157,7 @@ TRITONBACKEND_BackendArtifacts(
     TRITONBACKEND_Backend* backend, TRITONBACKEND_ArtifactType* artifact_type,
     const char** location)
 {
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendArtifacts")) {
-    return ba_invalid("TRITONBACKEND_BackendArtifacts", "invalid backend");
-  }
+  BA_CHECK(backend, backend);
   *artifact_type = TRITONBACKEND_ARTIFACT_FILESYSTEM;
   *location = backend->dir;
   return NULL;
@@ -173,9 +176,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelRepository(
     TRITONBACKEND_Model* model, TRITONBACKEND_ArtifactType* artifact_type, const char** location)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelRepository")) {
-    return ba_invalid("TRITONBACKEND_ModelRepository", "invalid model");
-  }
+  BA_CHECK(model, model);
   *artifact_type = TRITONBACKEND_ARTIFACT_FILESYSTEM;
   *location = model->repo_path;
   return NULL;
@@ -187,9 +188,7 @@ TRITONBACKEND_ModelConfig(
     TRITONBACKEND_Model* model, const uint32_t config_version,
     TRITONSERVER_Message** model_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   if (config_version != 1) {
     return host_error(TRITONSERVER_ERROR_UNSUPPORTED,
                       "model configuration version %u not supported, supported versions are: 1",
@@ -204,9 +203,7 @@ TRITONBACKEND_ModelConfig(
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelAutoCompleteConfig(TRITONBACKEND_Model* model, bool* auto_complete_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelAutoCompleteConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelAutoCompleteConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   *auto_complete_config = g_host_options.auto_complete;
   return NULL;
 }
@@ -217,9 +214,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelSetConfig(
     TRITONBACKEND_Model* model, const uint32_t config_version, TRITONSERVER_Message* model_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelSetConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelSetConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   if (config_version != 1) {
     return host_error(TRITONSERVER_ERROR_UNSUPPORTED,
                       "model configuration version %u not supported, supported versions are: 1",
@@ -364,9 +359,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInputName(
     TRITONBACKEND_Request* request, const uint32_t index, const char** input_name)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputName")) {
-    return ba_invalid("TRITONBACKEND_RequestInputName", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->input_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u inputs", index,
@@ -380,9 +373,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInput(
     TRITONBACKEND_Request* request, const char* name, TRITONBACKEND_Input** input)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInput")) {
-    return ba_invalid("TRITONBACKEND_RequestInput", "invalid request");
-  }
+  BA_CHECK(request, request);
   for (uint32_t i = 0; name != NULL && i < request->input_count; ++i) {
     if (strcmp(request->inputs[i]->name, name) == 0) {
       *input = request->inputs[i];
@@ -397,9 +388,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInputByIndex(
     TRITONBACKEND_Request* request, const uint32_t index, TRITONBACKEND_Input** input)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputByIndex")) {
-    return ba_invalid("TRITONBACKEND_RequestInputByIndex", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->input_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u inputs", index,
@@ -415,9 +404,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestOutputName(
     TRITONBACKEND_Request* request, const uint32_t index, const char** output_name)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestOutputName")) {
-    return ba_invalid("TRITONBACKEND_RequestOutputName", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->output_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u requested outputs", index,
@@ -435,9 +422,7 @@ TRITONBACKEND_RequestParameter(
     TRITONBACKEND_Request* request, const uint32_t index, const char** key,
     TRITONSERVER_ParameterType* type, const void** vvalue)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestParameter")) {
-    return ba_invalid("TRITONBACKEND_RequestParameter", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->param_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u parameters", index,
@@ -532,9 +517,7 @@ TRITONBACKEND_InputProperties(
     TRITONBACKEND_Input* input, const char** name, TRITONSERVER_DataType* datatype,
     const int64_t** shape, uint32_t* dims_count, uint64_t* byte_size, uint32_t* buffer_count)
 {
-  if (!ba_input_ok(input, "TRITONBACKEND_InputProperties")) {
-    return ba_invalid("TRITONBACKEND_InputProperties", "invalid input");
-  }
+  BA_CHECK(input, input);
   if (name != NULL) *name = input->name;
   if (datatype != NULL) *datatype = input->dtype;
   if (shape != NULL) *shape = input->shape;
@@ -551,9 +534,7 @@ TRITONBACKEND_InputBuffer(
     TRITONBACKEND_Input* input, const uint32_t index, const void** buffer,
     uint64_t* buffer_byte_size, TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id)
 {
-  if (!ba_input_ok(input, "TRITONBACKEND_InputBuffer")) {
-    return ba_invalid("TRITONBACKEND_InputBuffer", "invalid input");
-  }
+  BA_CHECK(input, input);
   if (index >= input->buffer_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: input '%s' has %u buffers", index, input->name,
@@ -598,9 +579,7 @@ ba_response_ok(TRITONBACKEND_Response* resp, const char* fn)
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ResponseNew(TRITONBACKEND_Response** response, TRITONBACKEND_Request* request)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_ResponseNew")) {
-    return ba_invalid("TRITONBACKEND_ResponseNew", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (response == NULL) {
     return ba_invalid("TRITONBACKEND_ResponseNew", "response is nullptr");
   }
@@ -623,9 +602,7 @@ TRITONBACKEND_ResponseNew(TRITONBACKEND_Response** response, TRITONBACKEND_Reque
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ResponseDelete(TRITONBACKEND_Response* response)
 {
-  if (!ba_response_ok(response, "TRITONBACKEND_ResponseDelete")) {
-    return ba_invalid("TRITONBACKEND_ResponseDelete", "invalid response");
-  }
+  BA_CHECK(response, response);
   TRITONBACKEND_Request* r = response->request;
   pthread_mutex_lock(&r->lock);
   response->state = RESP_DELETED;

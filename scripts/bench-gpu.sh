@@ -26,8 +26,8 @@ cp tools/target/java-onnxruntime-tools-*.jar "$bundle/tools/"
 jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$be/jre" 2>/dev/null
 cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
-# Libraries the host needs that Ubuntu may lack (Debian's libcjson).
-for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
+# Libraries the host needs that Ubuntu may lack (Debian's libcjson, libjson-c and libprotobuf).
+for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson|libjson-c|libprotobuf/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
   bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py "$bundle/bench/gpu/"

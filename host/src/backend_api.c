@@ -106,6 +106,34 @@ ba_input_ok(TRITONBACKEND_Input* in, const char* fn)
   return ba_request_ok(in->request, fn);
 }
 
+/* Returns from the calling API function with an error when HANDLE is not a live NOUN (the
+ * breach is recorded by ba_NOUN_ok). */
+#define BA_CHECK(noun, handle)                                                                 \
+  do {                                                                                         \
+    if (!ba_##noun##_ok(handle, __func__)) {                                                   \
+      return ba_invalid(__func__, "invalid " #noun);                                           \
+    }                                                                                          \
+  } while (0)
+
+/* A getter: checks the handle (a breach and an error when it is not a live NOUN), then stores
+ * its FIELD in *out. */
+#define BA_GET(fn, noun, handle_type, out_type, field)                                         \
+  HOST_API TRITONSERVER_Error* fn(handle_type* noun, out_type* out)                            \
+  {                                                                                            \
+    BA_CHECK(noun, noun);                                                                      \
+    *out = noun->field;                                                                        \
+    return NULL;                                                                               \
+  }
+
+/* The backend's state pointer of a backend, model or instance: stored, never read. */
+#define BA_SET_STATE(fn, noun, handle_type)                                                    \
+  HOST_API TRITONSERVER_Error* fn(handle_type* noun, void* state)                              \
+  {                                                                                            \
+    BA_CHECK(noun, noun);                                                                      \
+    noun->state = state;                                                                       \
+    return NULL;                                                                               \
+  }
+
 /* ---------------------------------------------------------------- backend */
 
 HOST_API TRITONSERVER_Error*
@@ -119,90 +147,36 @@ TRITONBACKEND_ApiVersion(uint32_t* major, uint32_t* minor)
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendName(TRITONBACKEND_Backend* backend, const char** name)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendName")) {
-    return ba_invalid("TRITONBACKEND_BackendName", "invalid backend");
-  }
-  *name = backend->name;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendName, backend, TRITONBACKEND_Backend, const char*, name)
 
 /* The message belongs to Triton: the backend must not delete it. */
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendConfig(TRITONBACKEND_Backend* backend, TRITONSERVER_Message** backend_config)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendConfig")) {
-    return ba_invalid("TRITONBACKEND_BackendConfig", "invalid backend");
-  }
-  *backend_config = backend->config;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendConfig, backend, TRITONBACKEND_Backend, TRITONSERVER_Message*, config)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_BackendArtifacts(
     TRITONBACKEND_Backend* backend, TRITONBACKEND_ArtifactType* artifact_type,
     const char** location)
 {
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendArtifacts")) {
-    return ba_invalid("TRITONBACKEND_BackendArtifacts", "invalid backend");
-  }
+  BA_CHECK(backend, backend);
   *artifact_type = TRITONBACKEND_ARTIFACT_FILESYSTEM;
   *location = backend->dir;
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendState(TRITONBACKEND_Backend* backend, void** state)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendState")) {
-    return ba_invalid("TRITONBACKEND_BackendState", "invalid backend");
-  }
-  *state = backend->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_BackendSetState(TRITONBACKEND_Backend* backend, void* state)
-{
-  if (!ba_backend_ok(backend, "TRITONBACKEND_BackendSetState")) {
-    return ba_invalid("TRITONBACKEND_BackendSetState", "invalid backend");
-  }
-  backend->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_BackendState, backend, TRITONBACKEND_Backend, void*, state)
+BA_SET_STATE(TRITONBACKEND_BackendSetState, backend, TRITONBACKEND_Backend)
 
 /* ---------------------------------------------------------------- model */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelName(TRITONBACKEND_Model* model, const char** name)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelName")) {
-    return ba_invalid("TRITONBACKEND_ModelName", "invalid model");
-  }
-  *name = model->name;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelVersion(TRITONBACKEND_Model* model, uint64_t* version)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelVersion")) {
-    return ba_invalid("TRITONBACKEND_ModelVersion", "invalid model");
-  }
-  *version = model->version;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelName, model, TRITONBACKEND_Model, const char*, name)
+BA_GET(TRITONBACKEND_ModelVersion, model, TRITONBACKEND_Model, uint64_t, version)
 
 /* The model directory <repo>/<model>, not the version directory. */
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelRepository(
     TRITONBACKEND_Model* model, TRITONBACKEND_ArtifactType* artifact_type, const char** location)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelRepository")) {
-    return ba_invalid("TRITONBACKEND_ModelRepository", "invalid model");
-  }
+  BA_CHECK(model, model);
   *artifact_type = TRITONBACKEND_ARTIFACT_FILESYSTEM;
   *location = model->repo_path;
   return NULL;
@@ -214,9 +188,7 @@ TRITONBACKEND_ModelConfig(
     TRITONBACKEND_Model* model, const uint32_t config_version,
     TRITONSERVER_Message** model_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   if (config_version != 1) {
     return host_error(TRITONSERVER_ERROR_UNSUPPORTED,
                       "model configuration version %u not supported, supported versions are: 1",
@@ -231,9 +203,7 @@ TRITONBACKEND_ModelConfig(
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelAutoCompleteConfig(TRITONBACKEND_Model* model, bool* auto_complete_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelAutoCompleteConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelAutoCompleteConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   *auto_complete_config = g_host_options.auto_complete;
   return NULL;
 }
@@ -244,9 +214,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ModelSetConfig(
     TRITONBACKEND_Model* model, const uint32_t config_version, TRITONSERVER_Message* model_config)
 {
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelSetConfig")) {
-    return ba_invalid("TRITONBACKEND_ModelSetConfig", "invalid model");
-  }
+  BA_CHECK(model, model);
   if (config_version != 1) {
     return host_error(TRITONSERVER_ERROR_UNSUPPORTED,
                       "model configuration version %u not supported, supported versions are: 1",
@@ -296,99 +264,21 @@ TRITONBACKEND_ModelSetConfig(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelBackend(TRITONBACKEND_Model* model, TRITONBACKEND_Backend** backend)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelBackend")) {
-    return ba_invalid("TRITONBACKEND_ModelBackend", "invalid model");
-  }
-  *backend = model->backend;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelState(TRITONBACKEND_Model* model, void** state)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelState")) {
-    return ba_invalid("TRITONBACKEND_ModelState", "invalid model");
-  }
-  *state = model->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelSetState(TRITONBACKEND_Model* model, void* state)
-{
-  if (!ba_model_ok(model, "TRITONBACKEND_ModelSetState")) {
-    return ba_invalid("TRITONBACKEND_ModelSetState", "invalid model");
-  }
-  model->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelBackend, model, TRITONBACKEND_Model, TRITONBACKEND_Backend*, backend)
+BA_GET(TRITONBACKEND_ModelState, model, TRITONBACKEND_Model, void*, state)
+BA_SET_STATE(TRITONBACKEND_ModelSetState, model, TRITONBACKEND_Model)
 
 /* ---------------------------------------------------------------- model instance */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceName(TRITONBACKEND_ModelInstance* instance, const char** name)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceName")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceName", "invalid instance");
-  }
-  *name = instance->name;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceKind(
-    TRITONBACKEND_ModelInstance* instance, TRITONSERVER_InstanceGroupKind* kind)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceKind")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceKind", "invalid instance");
-  }
-  *kind = instance->kind;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceDeviceId(TRITONBACKEND_ModelInstance* instance, int32_t* device_id)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceDeviceId")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceDeviceId", "invalid instance");
-  }
-  *device_id = instance->device_id;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceModel(
-    TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Model** model)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceModel")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceModel", "invalid instance");
-  }
-  *model = instance->model;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceState(TRITONBACKEND_ModelInstance* instance, void** state)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceState")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceState", "invalid instance");
-  }
-  *state = instance->state;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_ModelInstanceSetState(TRITONBACKEND_ModelInstance* instance, void* state)
-{
-  if (!ba_instance_ok(instance, "TRITONBACKEND_ModelInstanceSetState")) {
-    return ba_invalid("TRITONBACKEND_ModelInstanceSetState", "invalid instance");
-  }
-  instance->state = state;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_ModelInstanceName, instance, TRITONBACKEND_ModelInstance, const char*, name)
+BA_GET(TRITONBACKEND_ModelInstanceKind, instance, TRITONBACKEND_ModelInstance,
+       TRITONSERVER_InstanceGroupKind, kind)
+BA_GET(TRITONBACKEND_ModelInstanceDeviceId, instance, TRITONBACKEND_ModelInstance,
+       int32_t, device_id)
+BA_GET(TRITONBACKEND_ModelInstanceModel, instance, TRITONBACKEND_ModelInstance,
+       TRITONBACKEND_Model*, model)
+BA_GET(TRITONBACKEND_ModelInstanceState, instance, TRITONBACKEND_ModelInstance, void*, state)
+BA_SET_STATE(TRITONBACKEND_ModelInstanceSetState, instance, TRITONBACKEND_ModelInstance)
 
 /* Once per request, by the instance executing it, before the request is released. */
 HOST_API TRITONSERVER_Error*
@@ -462,33 +352,14 @@ TRITONBACKEND_ModelInstanceReportBatchStatistics(
 
 /* ---------------------------------------------------------------- requests and inputs */
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestId(TRITONBACKEND_Request* request, const char** id)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestId")) {
-    return ba_invalid("TRITONBACKEND_RequestId", "invalid request");
-  }
-  *id = request->id;
-  return NULL;
-}
-
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestInputCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputCount")) {
-    return ba_invalid("TRITONBACKEND_RequestInputCount", "invalid request");
-  }
-  *count = request->input_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestId, request, TRITONBACKEND_Request, const char*, id)
+BA_GET(TRITONBACKEND_RequestInputCount, request, TRITONBACKEND_Request, uint32_t, input_count)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInputName(
     TRITONBACKEND_Request* request, const uint32_t index, const char** input_name)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputName")) {
-    return ba_invalid("TRITONBACKEND_RequestInputName", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->input_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u inputs", index,
@@ -502,9 +373,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInput(
     TRITONBACKEND_Request* request, const char* name, TRITONBACKEND_Input** input)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInput")) {
-    return ba_invalid("TRITONBACKEND_RequestInput", "invalid request");
-  }
+  BA_CHECK(request, request);
   for (uint32_t i = 0; name != NULL && i < request->input_count; ++i) {
     if (strcmp(request->inputs[i]->name, name) == 0) {
       *input = request->inputs[i];
@@ -519,9 +388,7 @@ HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestInputByIndex(
     TRITONBACKEND_Request* request, const uint32_t index, TRITONBACKEND_Input** input)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestInputByIndex")) {
-    return ba_invalid("TRITONBACKEND_RequestInputByIndex", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->input_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u inputs", index,
@@ -531,23 +398,13 @@ TRITONBACKEND_RequestInputByIndex(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestOutputCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestOutputCount")) {
-    return ba_invalid("TRITONBACKEND_RequestOutputCount", "invalid request");
-  }
-  *count = request->output_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestOutputCount, request, TRITONBACKEND_Request, uint32_t, output_count)
 
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_RequestOutputName(
     TRITONBACKEND_Request* request, const uint32_t index, const char** output_name)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestOutputName")) {
-    return ba_invalid("TRITONBACKEND_RequestOutputName", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->output_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u requested outputs", index,
@@ -557,15 +414,7 @@ TRITONBACKEND_RequestOutputName(
   return NULL;
 }
 
-HOST_API TRITONSERVER_Error*
-TRITONBACKEND_RequestParameterCount(TRITONBACKEND_Request* request, uint32_t* count)
-{
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestParameterCount")) {
-    return ba_invalid("TRITONBACKEND_RequestParameterCount", "invalid request");
-  }
-  *count = request->param_count;
-  return NULL;
-}
+BA_GET(TRITONBACKEND_RequestParameterCount, request, TRITONBACKEND_Request, uint32_t, param_count)
 
 /* vvalue: STRING -> const char*, INT -> int64_t*, BOOL -> bool*, DOUBLE -> double*. */
 HOST_API TRITONSERVER_Error*
@@ -573,9 +422,7 @@ TRITONBACKEND_RequestParameter(
     TRITONBACKEND_Request* request, const uint32_t index, const char** key,
     TRITONSERVER_ParameterType* type, const void** vvalue)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_RequestParameter")) {
-    return ba_invalid("TRITONBACKEND_RequestParameter", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (index >= request->param_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: request has %u parameters", index,
@@ -670,9 +517,7 @@ TRITONBACKEND_InputProperties(
     TRITONBACKEND_Input* input, const char** name, TRITONSERVER_DataType* datatype,
     const int64_t** shape, uint32_t* dims_count, uint64_t* byte_size, uint32_t* buffer_count)
 {
-  if (!ba_input_ok(input, "TRITONBACKEND_InputProperties")) {
-    return ba_invalid("TRITONBACKEND_InputProperties", "invalid input");
-  }
+  BA_CHECK(input, input);
   if (name != NULL) *name = input->name;
   if (datatype != NULL) *datatype = input->dtype;
   if (shape != NULL) *shape = input->shape;
@@ -689,9 +534,7 @@ TRITONBACKEND_InputBuffer(
     TRITONBACKEND_Input* input, const uint32_t index, const void** buffer,
     uint64_t* buffer_byte_size, TRITONSERVER_MemoryType* memory_type, int64_t* memory_type_id)
 {
-  if (!ba_input_ok(input, "TRITONBACKEND_InputBuffer")) {
-    return ba_invalid("TRITONBACKEND_InputBuffer", "invalid input");
-  }
+  BA_CHECK(input, input);
   if (index >= input->buffer_count) {
     return host_error(TRITONSERVER_ERROR_INVALID_ARG,
                       "out of bounds index %u: input '%s' has %u buffers", index, input->name,
@@ -736,9 +579,7 @@ ba_response_ok(TRITONBACKEND_Response* resp, const char* fn)
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ResponseNew(TRITONBACKEND_Response** response, TRITONBACKEND_Request* request)
 {
-  if (!ba_request_ok(request, "TRITONBACKEND_ResponseNew")) {
-    return ba_invalid("TRITONBACKEND_ResponseNew", "invalid request");
-  }
+  BA_CHECK(request, request);
   if (response == NULL) {
     return ba_invalid("TRITONBACKEND_ResponseNew", "response is nullptr");
   }
@@ -761,9 +602,7 @@ TRITONBACKEND_ResponseNew(TRITONBACKEND_Response** response, TRITONBACKEND_Reque
 HOST_API TRITONSERVER_Error*
 TRITONBACKEND_ResponseDelete(TRITONBACKEND_Response* response)
 {
-  if (!ba_response_ok(response, "TRITONBACKEND_ResponseDelete")) {
-    return ba_invalid("TRITONBACKEND_ResponseDelete", "invalid response");
-  }
+  BA_CHECK(response, response);
   TRITONBACKEND_Request* r = response->request;
   pthread_mutex_lock(&r->lock);
   response->state = RESP_DELETED;
@@ -810,26 +649,17 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
   char* out = NULL;
   const host_tensor_config* oc = ba_find_output(m, name);
   if (oc == NULL) {
-    if (asprintf(&out, "output '%s' is not an output of model '%s'", name, m->name) < 0) {
-      out = NULL;
-    }
-    return out;
+    return host_printf("output '%s' is not an output of model '%s'", name, m->name);
   }
   for (int i = 0; i < resp->output_count; ++i) {
     if (strcmp(resp->outputs[i]->name, name) == 0) {
-      if (asprintf(&out, "output '%s' added twice to one response of request '%s'", name,
-                   host_request_label(r)) < 0) {
-        out = NULL;
-      }
-      return out;
+      return host_printf("output '%s' added twice to one response of request '%s'", name,
+                         host_request_label(r));
     }
   }
   if (dt != oc->dtype) {
-    if (asprintf(&out, "output '%s' has datatype %s but model '%s' declares %s", name,
-                 dtype_name(dt), m->name, dtype_name(oc->dtype)) < 0) {
-      out = NULL;
-    }
-    return out;
+    return host_printf("output '%s' has datatype %s but model '%s' declares %s", name,
+                       dtype_name(dt), m->name, dtype_name(oc->dtype));
   }
   const int64_t* dims = oc->has_reshape ? oc->reshape : oc->dims;
   int n = oc->has_reshape ? oc->reshape_count : oc->dims_count;
@@ -858,10 +688,8 @@ ba_output_problem(TRITONBACKEND_Response* resp, const char* name, TRITONSERVER_D
       full[k++] = dims[i];
     }
     char* want = ba_shape_string(full, (uint32_t)k);
-    if (asprintf(&out, "output '%s' of request '%s' has shape %s, expected %s (-1 = any)",
-                 name, host_request_label(r), got, want) < 0) {
-      out = NULL;
-    }
+    out = host_printf("output '%s' of request '%s' has shape %s, expected %s (-1 = any)", name,
+                      host_request_label(r), got, want);
     free(got);
     free(want);
   }

@@ -5,16 +5,16 @@
  * entry point TRITONHOST_Main are visible.
  *
  * Module map (one concern per file):
- *   contracts.c    breach recording and the registry of live handles
- *   server_api.c   TRITONSERVER_* errors, messages, parameters, logging, metrics
- *   backend_api.c  TRITONBACKEND_* backend/model/instance/request/response functions
- *   pbtxt.c        protobuf text-format parser (schema-driven, produces sparse JSON)
- *   model_config.c config schema, Triton's normalisation, the JSON handed to backends
- *   models.c       backend loading, model load/unload, instance creation
- *   scheduler.c    per-model queue, dynamic batcher, instance execute threads
- *   json.c         small JSON reader that keeps number text (exact int64)
- *   requests.c     KServe v2 request parsing, front-end checks, response printing
- *   main.c         the triton-host command line
+ *   contracts.c           breach recording and the registry of live handles
+ *   server_api.c          TRITONSERVER_* errors, messages, parameters, logging, metrics
+ *   backend_api.c         TRITONBACKEND_* backend/model/instance/request/response functions
+ *   model_config_proto.cc config.pbtxt and the JSON handed to backends, by libprotobuf
+ *   model_config.c        Triton's normalisation, the host's typed view, ModelSetConfig
+ *   models.c              backend loading, model load/unload, instance creation
+ *   scheduler.c           per-model queue, dynamic batcher, instance execute threads
+ *   requests.c            KServe v2 request files (json-c: exact int64), front-end checks,
+ *                         response printing
+ *   main.c                the triton-host command line
  */
 #ifndef TRITON_HOST_H
 #define TRITON_HOST_H
@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "model_config_proto.h"
 #include "triton_api.h"
 
 #define HOST_API __attribute__((visibility("default")))
@@ -94,6 +95,8 @@ typedef struct host_options {
 
 extern host_options g_host_options;
 
+/* A malloc'd formatted string; out of memory is fatal. */
+char* host_printf(const char* fmt, ...) HOST_PRINTF(1, 2);
 /* An error owned by the backend (returned to it by a failing API call). */
 TRITONSERVER_Error* host_error(TRITONSERVER_Error_Code code, const char* fmt, ...)
     HOST_PRINTF(2, 3);
@@ -162,18 +165,10 @@ typedef struct host_model_config {
   char* backend;
 } host_model_config;
 
-/* pbtxt.c: parse protobuf text format against the ModelConfig schema into sparse JSON (only the
- * fields present). Returns NULL and sets *err (malloc'd) on failure. */
-struct pb_msg;
-cJSON* pbtxt_parse(const char* text, const struct pb_msg* schema, char** err);
-
-/* model_config.c */
-const struct pb_msg* model_config_schema(void);
-/* Fills Triton's defaults into a sparse config (name, version policy, optimization, dynamic
+/* model_config.c (model_config_parse_text, model_config_emit: model_config_proto.h).
+ * Fills Triton's defaults into a sparse config (name, version policy, optimization, dynamic
  * batching preferred sizes, instance groups). Returns NULL or a malloc'd load error. */
 char* model_config_normalize(cJSON* sparse, const char* model_name, int gpu_count);
-/* Emits the full JSON (all defaults written out, schema key order). */
-char* model_config_emit(const cJSON* sparse, char** err);
 /* Extracts the host's typed view. Returns NULL or a malloc'd error. */
 char* model_config_extract(const cJSON* sparse, host_model_config* out);
 void model_config_free(host_model_config* cfg);

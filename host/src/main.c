@@ -436,10 +436,7 @@ main_finish(TRITONBACKEND_Model** models, int n, const main_args* a, bool reject
 static char*
 main_load_error_json(TRITONBACKEND_Model* m)
 {
-  char* msg = NULL;
-  if (asprintf(&msg, "failed to load model '%s': %s", m->name, m->load_error) < 0) {
-    return strdup("{\"error\":\"failed to load model\"}");
-  }
+  char* msg = host_printf("failed to load model '%s': %s", m->name, m->load_error);
   char* json = requests_error_json(msg);
   free(msg);
   return json;

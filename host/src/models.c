@@ -30,22 +30,6 @@ static pthread_mutex_t models_backends_lock = PTHREAD_MUTEX_INITIALIZER;
 static TRITONBACKEND_Backend* models_backends; /* load order */
 
 static char*
-models_printf(const char* fmt, ...) HOST_PRINTF(1, 2);
-
-static char*
-models_printf(const char* fmt, ...)
-{
-  char* out = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&out, fmt, ap) < 0) {
-    out = NULL;
-  }
-  va_end(ap);
-  return out;
-}
-
-static char*
 models_read_file(const char* path)
 {
   FILE* f = fopen(path, "rb");
@@ -166,12 +150,12 @@ models_get_backend(const char* name, char** err)
   }
   if (b == NULL) {
     char* root = models_abs_dir(g_host_options.backend_dir);
-    char* dir = models_printf("%s/%s", root, name);
-    char* lib = models_printf("%s/libtriton_%s.so", dir, name);
+    char* dir = host_printf("%s/%s", root, name);
+    char* lib = host_printf("%s/libtriton_%s.so", dir, name);
     struct stat st;
     if (stat(lib, &st) != 0) {
-      *err = models_printf("unable to find backend library for backend '%s', try specifying "
-                           "runtime on the model configuration.", name);
+      *err = host_printf("unable to find backend library for backend '%s', try specifying "
+                         "runtime on the model configuration.", name);
       HLOG_ERROR("backend '%s': %s not found", name, lib);
       free(root);
       free(dir);
@@ -181,7 +165,7 @@ models_get_backend(const char* name, char** err)
     }
     void* dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (dl == NULL) {
-      *err = models_printf("unable to load backend library '%s': %s", lib, dlerror());
+      *err = host_printf("unable to load backend library '%s': %s", lib, dlerror());
       free(root);
       free(dir);
       free(lib);
@@ -215,9 +199,9 @@ models_get_backend(const char* name, char** err)
 
   pthread_mutex_lock(&b->lock);
   if (b->execute == NULL && b->init_error == NULL) {
-    b->init_error = models_printf("unable to find required entrypoint "
-                                  "'TRITONBACKEND_ModelInstanceExecute' in backend library: %s",
-                                  b->lib_path);
+    b->init_error = host_printf("unable to find required entrypoint "
+                                "'TRITONBACKEND_ModelInstanceExecute' in backend library: %s",
+                                b->lib_path);
   }
   if (b->life == LIFE_CREATED && b->init_error == NULL) {
     b->life = LIFE_INITIALIZING;
@@ -286,7 +270,7 @@ models_latest_version(const char* model_dir)
     if (!models_is_version_dir(e->d_name)) {
       continue;
     }
-    char* path = models_printf("%s/%s", model_dir, e->d_name);
+    char* path = host_printf("%s/%s", model_dir, e->d_name);
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
       uint64_t v = strtoull(e->d_name, NULL, 10);
@@ -358,7 +342,7 @@ models_create_instances(TRITONBACKEND_Model* m)
     for (int c = 0; c < gc->count; ++c) {
       for (int d = 0; d < (gpu ? gc->gpu_count : 1); ++d) {
         TRITONBACKEND_ModelInstance* inst = calloc(1, sizeof(*inst));
-        inst->name = models_printf("%s_%d", gc->name, c);
+        inst->name = host_printf("%s_%d", gc->name, c);
         inst->kind = gc->kind;
         inst->device_id = gpu ? gc->gpus[d] : 0;
         inst->model = m;
@@ -396,20 +380,20 @@ typedef struct models_load_job {
 static char*
 models_prepare_config(TRITONBACKEND_Model* m, const char* model_dir)
 {
-  char* path = models_printf("%s/config.pbtxt", model_dir);
+  char* path = host_printf("%s/config.pbtxt", model_dir);
   char* text = models_read_file(path);
   if (text == NULL) {
-    char* e = models_printf("Invalid argument: failed to read model configuration %s: %s", path,
-                            strerror(errno));
+    char* e = host_printf("Invalid argument: failed to read model configuration %s: %s", path,
+                          strerror(errno));
     free(path);
     return e;
   }
   char* perr = NULL;
-  cJSON* sparse = pbtxt_parse(text, model_config_schema(), &perr);
+  cJSON* sparse = model_config_parse_text(text, &perr);
   free(text);
   if (sparse == NULL) {
     HLOG_ERROR("Error parsing text-format inference.ModelConfig: %s", perr);
-    char* e = models_printf("Internal: failed to read text proto from %s: %s", path, perr);
+    char* e = host_printf("Internal: failed to read text proto from %s: %s", path, perr);
     free(perr);
     free(path);
     return e;
@@ -432,13 +416,13 @@ models_load_main(void* arg)
   models_load_job* job = arg;
   TRITONBACKEND_Model* m = job->model;
   char* repo = models_abs_dir(job->repo);
-  m->repo_path = models_printf("%s/%s", repo, job->name);
+  m->repo_path = host_printf("%s/%s", repo, job->name);
   free(repo);
   m->version = models_latest_version(m->repo_path);
   if (m->version == 0) {
-    m->load_error = models_printf("Poll failed for model directory '%s': at least one version "
-                                  "must be available under the version policy of model '%s'",
-                                  job->name, job->name);
+    m->load_error = host_printf("Poll failed for model directory '%s': at least one version "
+                                "must be available under the version policy of model '%s'",
+                                job->name, job->name);
     return NULL;
   }
   m->load_error = models_prepare_config(m, m->repo_path);

@@ -21,8 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "host.h"
-#include "json.h"
 
 /* ---------------------------------------------------------------- small utilities */
 
@@ -58,22 +59,6 @@ req_xcalloc(size_t n, size_t size)
     contracts_fatal("host out of memory");
   }
   return p;
-}
-
-static char*
-req_printf(const char* fmt, ...) HOST_PRINTF(1, 2);
-
-static char*
-req_printf(const char* fmt, ...)
-{
-  char* out = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&out, fmt, ap) < 0) {
-    contracts_fatal("host out of memory");
-  }
-  va_end(ap);
-  return out;
 }
 
 /* Growable string for JSON output. */
@@ -504,32 +489,52 @@ req_b64_decode(const char* s, size_t n, size_t* out_len)
   return out;
 }
 
+/* Request files are read with json-c: its integers are exact int64 / uint64 (9007199254740993
+ * stays itself), it keeps a fraction's text, and it tells integers from fractions the way
+ * Triton's HTTP front end does. */
+#define REQ_IS(v, t) json_object_is_type((v), json_type_##t)
+
+/* The member KEY of a JSON object, or NULL (absent, null, or not an object). */
+static json_object*
+req_get(json_object* obj, const char* key)
+{
+  json_object* v = NULL;
+  return REQ_IS(obj, object) && json_object_object_get_ex(obj, key, &v) ? v : NULL;
+}
+
+/* A number as written (an integer printed exactly). */
+static const char*
+req_num_text(json_object* v)
+{
+  return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
 /* Appends the leaves of a (possibly nested) JSON list to *leaves. */
 static void
-req_flatten(const jv* v, const jv*** leaves, size_t* n, size_t* cap)
+req_flatten(json_object* v, json_object*** leaves, size_t* n, size_t* cap)
 {
-  if (v->type == JV_ARRAY) {
-    for (size_t i = 0; i < v->count; ++i) {
-      req_flatten(v->items[i], leaves, n, cap);
+  if (REQ_IS(v, array)) {
+    for (size_t i = 0; i < json_object_array_length(v); ++i) {
+      req_flatten(json_object_array_get_idx(v, i), leaves, n, cap);
     }
     return;
   }
   if (*n == *cap) {
     *cap = *cap ? *cap * 2 : 64;
-    *leaves = realloc(*leaves, *cap * sizeof(jv*));
+    *leaves = realloc(*leaves, *cap * sizeof(json_object*));
   }
   (*leaves)[(*n)++] = v;
 }
 
 /* Converts JSON elements to raw little-endian bytes of the datatype. */
 static char*
-req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tensor* t)
+req_convert_data(json_object** leaves, size_t n, TRITONSERVER_DataType dt, req_tensor* t)
 {
   size_t esize = dtype_size(dt);
   sbuf raw = {0};
   sb_put(&raw, "", 0);
   for (size_t i = 0; i < n; ++i) {
-    const jv* e = leaves[i];
+    json_object* e = leaves[i];
     union {
       uint8_t u8;
       int8_t i8;
@@ -544,47 +549,48 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
     } v;
     memset(&v, 0, sizeof(v));
     if (dt == TRITONSERVER_TYPE_BYTES) {
-      if (e->type != JV_STRING) {
+      if (!REQ_IS(e, string)) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected string value for BYTES input "
-                          "'%s'", t->name);
+        return host_printf("Failed to parse 'data' field: expected string value for BYTES input "
+                           "'%s'", t->name);
       }
-      uint32_t len = (uint32_t)e->len;
+      uint32_t len = (uint32_t)json_object_get_string_len(e);
       unsigned char le[4] = {(unsigned char)len, (unsigned char)(len >> 8),
                              (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
       sb_put(&raw, (const char*)le, 4);
-      sb_put(&raw, e->text, e->len);
+      sb_put(&raw, json_object_get_string(e), len);
       continue;
     }
     if (dt == TRITONSERVER_TYPE_BOOL) {
-      if (e->type != JV_BOOL) {
+      if (!REQ_IS(e, boolean)) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected boolean value for input '%s'",
-                          t->name);
+        return host_printf("Failed to parse 'data' field: expected boolean value for input '%s'",
+                           t->name);
       }
-      v.u8 = e->b ? 1 : 0;
+      v.u8 = json_object_get_boolean(e) ? 1 : 0;
       sb_put(&raw, (const char*)&v, 1);
       continue;
     }
-    if (e->type != JV_NUMBER) {
+    if (!REQ_IS(e, int) && !REQ_IS(e, double)) {
       free(raw.s);
-      return req_printf("Failed to parse 'data' field: expected number value for input '%s'",
-                        t->name);
+      return host_printf("Failed to parse 'data' field: expected number value for input '%s'",
+                         t->name);
     }
     bool is_signed = dt == TRITONSERVER_TYPE_INT8 || dt == TRITONSERVER_TYPE_INT16 ||
                      dt == TRITONSERVER_TYPE_INT32 || dt == TRITONSERVER_TYPE_INT64;
     bool is_unsigned = dt == TRITONSERVER_TYPE_UINT8 || dt == TRITONSERVER_TYPE_UINT16 ||
                        dt == TRITONSERVER_TYPE_UINT32 || dt == TRITONSERVER_TYPE_UINT64;
     if (is_signed || is_unsigned) {
-      if (!e->is_int) {
+      if (!REQ_IS(e, int)) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: expected integer value for input '%s'",
-                          t->name);
+        return host_printf("Failed to parse 'data' field: expected integer value for input '%s'",
+                           t->name);
       }
+      const char* text = req_num_text(e);
       errno = 0;
       bool range_ok = true;
       if (is_signed) {
-        long long x = strtoll(e->text, NULL, 10);
+        long long x = strtoll(text, NULL, 10);
         range_ok = errno == 0;
         int bitsz = (int)esize * 8;
         if (bitsz < 64) {
@@ -593,8 +599,8 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
         }
         v.i64 = x; /* little-endian: low bytes first */
       } else {
-        unsigned long long x = strtoull(e->text, NULL, 10);
-        range_ok = errno == 0 && e->text[0] != '-';
+        unsigned long long x = strtoull(text, NULL, 10);
+        range_ok = errno == 0 && text[0] != '-';
         int bitsz = (int)esize * 8;
         if (bitsz < 64) {
           range_ok = range_ok && x < (1ULL << bitsz);
@@ -603,13 +609,13 @@ req_convert_data(const jv** leaves, size_t n, TRITONSERVER_DataType dt, req_tens
       }
       if (!range_ok) {
         free(raw.s);
-        return req_printf("Failed to parse 'data' field: value %s out of range for %s input "
-                          "'%s'", e->text, dtype_name(dt), t->name);
+        return host_printf("Failed to parse 'data' field: value %s out of range for %s input "
+                           "'%s'", text, dtype_name(dt), t->name);
       }
       sb_put(&raw, (const char*)&v, esize);
       continue;
     }
-    double d = strtod(e->text, NULL);
+    double d = json_object_get_double(e);
     switch (dt) {
       case TRITONSERVER_TYPE_FP32: v.f32 = (float)d; break;
       case TRITONSERVER_TYPE_FP64: v.f64 = d; break;
@@ -658,8 +664,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
   const host_model_config* cfg = &m->cfg;
   for (uint32_t i = 0; i < t->output_count; ++i) {
     if (req_find_tensor(cfg->outputs, cfg->output_count, t->outputs[i]) == NULL) {
-      return req_printf("unexpected inference output '%s' for model '%s'", t->outputs[i],
-                        m->name);
+      return host_printf("unexpected inference output '%s' for model '%s'", t->outputs[i],
+                         m->name);
     }
   }
   int required = 0;
@@ -692,17 +698,17 @@ req_normalize_checks(host_request_template* t, const char* log_request)
     }
     char* out;
     if (cfg->input_count == required) {
-      out = req_printf("%sexpected %d inputs but got %u inputs for model '%s'. Got input(s) %s, "
-                       "but missing required input(s) %s. Please provide all required "
-                       "input(s).",
-                       log_request, cfg->input_count, t->input_count, m->name, got.s,
-                       missing.s);
+      out = host_printf("%sexpected %d inputs but got %u inputs for model '%s'. Got input(s) %s, "
+                        "but missing required input(s) %s. Please provide all required "
+                        "input(s).",
+                        log_request, cfg->input_count, t->input_count, m->name, got.s,
+                        missing.s);
     } else {
-      out = req_printf("%sexpected number of inputs between %d and %d but got %u inputs for "
-                       "model '%s'. Got input(s) %s, but missing required input(s) %s. Please "
-                       "provide all required input(s).",
-                       log_request, required, cfg->input_count, t->input_count, m->name, got.s,
-                       missing.s);
+      out = host_printf("%sexpected number of inputs between %d and %d but got %u inputs for "
+                        "model '%s'. Got input(s) %s, but missing required input(s) %s. Please "
+                        "provide all required input(s).",
+                        log_request, required, cfg->input_count, t->input_count, m->name, got.s,
+                        missing.s);
     }
     free(got.s);
     free(missing.s);
@@ -714,37 +720,37 @@ req_normalize_checks(host_request_template* t, const char* log_request)
       const req_tensor* in = &t->inputs[j];
       const host_tensor_config* ic = req_find_tensor(cfg->inputs, cfg->input_count, in->name);
       if (ic == NULL) {
-        return req_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
+        return host_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
       }
       if (ic->is_shape_tensor) {
         continue;
       }
       if (in->dims == 0) {
-        return req_printf("%sinput '%s' has no shape but model requires batch dimension for "
-                          "'%s'", log_request, in->name, m->name);
+        return host_printf("%sinput '%s' has no shape but model requires batch dimension for "
+                           "'%s'", log_request, in->name, m->name);
       }
       if (batch == 0) {
         batch = in->shape[0];
       } else if (in->shape[0] != batch) {
-        return req_printf("%sinput '%s' batch size does not match other inputs for '%s'",
-                          log_request, in->name, m->name);
+        return host_printf("%sinput '%s' batch size does not match other inputs for '%s'",
+                           log_request, in->name, m->name);
       }
     }
   }
   if (batch > cfg->max_batch_size) {
-    return req_printf("%sinference request batch-size must be <= %lld for '%s'", log_request,
-                      (long long)cfg->max_batch_size, m->name);
+    return host_printf("%sinference request batch-size must be <= %lld for '%s'", log_request,
+                       (long long)cfg->max_batch_size, m->name);
   }
   for (uint32_t j = 0; j < t->input_count; ++j) {
     const req_tensor* in = &t->inputs[j];
     const host_tensor_config* ic = req_find_tensor(cfg->inputs, cfg->input_count, in->name);
     if (ic == NULL) {
-      return req_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
+      return host_printf("unexpected inference input '%s' for model '%s'", in->name, m->name);
     }
     if (in->dtype != ic->dtype) {
-      return req_printf("%sinference input '%s' data-type is '%s', but model '%s' expects '%s'",
-                        log_request, in->name, dtype_name(in->dtype), m->name,
-                        dtype_name(ic->dtype));
+      return host_printf("%sinference input '%s' data-type is '%s', but model '%s' expects '%s'",
+                         log_request, in->name, dtype_name(in->dtype), m->name,
+                         dtype_name(ic->dtype));
     }
     bool batched = cfg->max_batch_size > 0 && !ic->is_shape_tensor;
     const int64_t* dims = in->shape + (batched ? 1 : 0);
@@ -753,8 +759,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
     for (int i = 0; match && i < n; ++i) {
       if (dims[i] == -1) {
         char* s = req_dims_string(in->shape, (int)in->dims, false);
-        char* out = req_printf("%sAll input dimensions should be specified for input '%s' for "
-                               "model '%s', got %s", log_request, in->name, m->name, s);
+        char* out = host_printf("%sAll input dimensions should be specified for input '%s' for "
+                                "model '%s', got %s", log_request, in->name, m->name, s);
         free(s);
         return out;
       }
@@ -773,8 +779,8 @@ req_normalize_checks(host_request_template* t, const char* log_request)
                 "max_batch_size to zero. See the model configuration docs for more info on "
                 "max_batch_size."
               : "";
-      char* out = req_printf("%sunexpected shape for input '%s' for model '%s'. Expected %s, "
-                             "got %s. %s", log_request, in->name, m->name, expected, got, note);
+      char* out = host_printf("%sunexpected shape for input '%s' for model '%s'. Expected %s, "
+                              "got %s. %s", log_request, in->name, m->name, expected, got, note);
       free(expected);
       free(got);
       return out;
@@ -785,9 +791,9 @@ req_normalize_checks(host_request_template* t, const char* log_request)
         expected *= (uint64_t)in->shape[i];
       }
       if (expected != in->size) {
-        return req_printf("%sinput byte size mismatch for input '%s' for model '%s'. Expected "
-                          "%llu, got %zu", log_request, in->name, m->name,
-                          (unsigned long long)expected, in->size);
+        return host_printf("%sinput byte size mismatch for input '%s' for model '%s'. Expected "
+                           "%llu, got %zu", log_request, in->name, m->name,
+                           (unsigned long long)expected, in->size);
       }
     }
   }
@@ -815,47 +821,46 @@ req_read_file(const char* path, size_t* len)
 
 /* Parses the "parameters" object. Returns an error or NULL. */
 static char*
-req_parse_params(host_request_template* t, const jv* params)
+req_parse_params(host_request_template* t, json_object* params)
 {
   if (params == NULL) {
     return NULL;
   }
-  if (params->type != JV_OBJECT) {
+  if (!REQ_IS(params, object)) {
     return strdup("Unable to parse 'parameters': expected an object");
   }
-  t->params = req_xcalloc(params->count, sizeof(host_param));
-  for (size_t i = 0; i < params->count; ++i) {
-    const char* key = params->keys[i];
-    const jv* v = params->items[i];
+  t->params = req_xcalloc((size_t)json_object_object_length(params), sizeof(host_param));
+  json_object_object_foreach(params, key, v) {
     if (g_host_options.frontend_checks && strncmp(key, "triton_", 7) == 0) {
-      return req_printf("parameter keys starting with 'triton_' are reserved for Triton usage "
-                        "and should not be specified.");
+      return host_printf("parameter keys starting with 'triton_' are reserved for Triton usage "
+                         "and should not be specified.");
     }
     if (req_is_reserved_param(key)) {
       continue; /* consumed by Triton, never passed to the backend */
     }
     host_param* p = &t->params[t->param_count];
-    if (v->type == JV_STRING) {
+    if (REQ_IS(v, string)) {
       p->type = TRITONSERVER_PARAMETER_STRING;
-      p->str = req_xmalloc(v->len + 1);
-      memcpy(p->str, v->text, v->len + 1);
-    } else if (v->type == JV_BOOL) {
+      p->str = req_xmalloc((size_t)json_object_get_string_len(v) + 1);
+      memcpy(p->str, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
+    } else if (REQ_IS(v, boolean)) {
       p->type = TRITONSERVER_PARAMETER_BOOL;
-      p->b = v->b;
-    } else if (v->type == JV_NUMBER && v->is_int) {
+      p->b = json_object_get_boolean(v);
+    } else if (REQ_IS(v, int)) {
       errno = 0;
-      long long x = strtoll(v->text, NULL, 10);
+      long long x = strtoll(req_num_text(v), NULL, 10);
       if (errno != 0) {
-        return req_printf("parameter '%s' value %s does not fit in INT64", key, v->text);
+        return host_printf("parameter '%s' value %s does not fit in INT64", key,
+                           req_num_text(v));
       }
       p->type = TRITONSERVER_PARAMETER_INT;
       p->i = x;
-    } else if (v->type == JV_NUMBER) {
+    } else if (REQ_IS(v, double)) {
       p->type = TRITONSERVER_PARAMETER_DOUBLE;
-      p->d = strtod(v->text, NULL);
+      p->d = json_object_get_double(v);
     } else {
-      return req_printf("parameter '%s' has invalid type. It should be either 'int', 'bool', "
-                        "'double' or 'string'.", key);
+      return host_printf("parameter '%s' has invalid type. It should be either 'int', 'bool', "
+                         "'double' or 'string'.", key);
     }
     p->key = strdup(key);
     t->param_count++;
@@ -865,63 +870,65 @@ req_parse_params(host_request_template* t, const jv* params)
 
 /* Parses one input of "inputs" into t->inputs[t->input_count]. */
 static char*
-req_parse_input(host_request_template* t, const jv* in)
+req_parse_input(host_request_template* t, json_object* in)
 {
-  if (in->type != JV_OBJECT) {
+  if (!REQ_IS(in, object)) {
     return strdup("Unable to parse 'inputs': expected an array of objects");
   }
-  const jv* name = json_get(in, "name");
-  const jv* shape = json_get(in, "shape");
-  const jv* datatype = json_get(in, "datatype");
-  if (name == NULL || name->type != JV_STRING) {
+  json_object* name = req_get(in, "name");
+  json_object* shape = req_get(in, "shape");
+  json_object* datatype = req_get(in, "datatype");
+  if (!REQ_IS(name, string)) {
     return strdup("Unable to parse 'name' of input");
   }
   req_tensor* tt = &t->inputs[t->input_count++];
-  tt->name = strdup(name->text);
-  if (datatype == NULL || datatype->type != JV_STRING) {
-    return req_printf("Unable to parse 'datatype' for input '%s'", tt->name);
+  tt->name = strdup(json_object_get_string(name));
+  if (!REQ_IS(datatype, string)) {
+    return host_printf("Unable to parse 'datatype' for input '%s'", tt->name);
   }
-  tt->dtype = dtype_from_name(datatype->text);
+  tt->dtype = dtype_from_name(json_object_get_string(datatype));
   if (tt->dtype == TRITONSERVER_TYPE_INVALID) {
-    return req_printf("invalid datatype '%s' for input '%s'", datatype->text, tt->name);
+    return host_printf("invalid datatype '%s' for input '%s'", json_object_get_string(datatype),
+                       tt->name);
   }
-  if (shape == NULL || shape->type != JV_ARRAY) {
-    return req_printf("Unable to parse 'shape' for input '%s'", tt->name);
+  if (!REQ_IS(shape, array)) {
+    return host_printf("Unable to parse 'shape' for input '%s'", tt->name);
   }
-  tt->dims = (uint32_t)shape->count;
-  tt->shape = req_xcalloc(shape->count + 1, sizeof(int64_t));
+  tt->dims = (uint32_t)json_object_array_length(shape);
+  tt->shape = req_xcalloc(tt->dims + 1, sizeof(int64_t));
   int64_t elements = 1;
-  for (size_t i = 0; i < shape->count; ++i) {
-    const jv* d = shape->items[i];
-    if (d->type != JV_NUMBER || !d->is_int) {
-      return req_printf("Unable to parse 'shape' for input '%s'", tt->name);
+  for (uint32_t i = 0; i < tt->dims; ++i) {
+    json_object* d = json_object_array_get_idx(shape, i);
+    if (!REQ_IS(d, int)) {
+      return host_printf("Unable to parse 'shape' for input '%s'", tt->name);
     }
-    tt->shape[i] = strtoll(d->text, NULL, 10);
+    tt->shape[i] = json_object_get_int64(d);
     elements *= tt->shape[i] < 0 ? 0 : tt->shape[i];
   }
   for (uint32_t j = 0; j + 1 < t->input_count; ++j) {
     if (strcmp(t->inputs[j].name, tt->name) == 0) {
-      return req_printf("input '%s' already exists in request", tt->name);
+      return host_printf("input '%s' already exists in request", tt->name);
     }
   }
-  const jv* b64 = json_get(in, "raw_data_b64");
-  const jv* data = json_get(in, "data");
+  json_object* b64 = req_get(in, "raw_data_b64");
+  json_object* data = req_get(in, "data");
   if (b64 != NULL) {
-    if (b64->type != JV_STRING ||
-        (tt->bytes = req_b64_decode(b64->text, b64->len, &tt->size)) == NULL) {
-      return req_printf("Unable to decode 'raw_data_b64' for input '%s'", tt->name);
+    if (!REQ_IS(b64, string) ||
+        (tt->bytes = req_b64_decode(json_object_get_string(b64),
+                                    (size_t)json_object_get_string_len(b64), &tt->size)) == NULL) {
+      return host_printf("Unable to decode 'raw_data_b64' for input '%s'", tt->name);
     }
     return NULL;
   }
   if (data == NULL) {
-    return req_printf("expected 'data' or 'raw_data_b64' for input '%s'", tt->name);
+    return host_printf("expected 'data' or 'raw_data_b64' for input '%s'", tt->name);
   }
   if (g_host_options.frontend_checks &&
       (tt->dtype == TRITONSERVER_TYPE_FP16 || tt->dtype == TRITONSERVER_TYPE_BF16)) {
-    return req_printf("receiving %s data via JSON is not supported. Please use the binary data "
-                      "format for input %s", dtype_name(tt->dtype), tt->name);
+    return host_printf("receiving %s data via JSON is not supported. Please use the binary data "
+                       "format for input %s", dtype_name(tt->dtype), tt->name);
   }
-  const jv** leaves = NULL;
+  json_object** leaves = NULL;
   size_t n = 0, cap = 0;
   req_flatten(data, &leaves, &n, &cap);
   if (g_host_options.frontend_checks && (int64_t)n != elements) {
@@ -939,67 +946,75 @@ requests_load(const char* path, TRITONBACKEND_Model* model, char** error_json)
   size_t len = 0;
   char* text = req_read_file(path, &len);
   if (text == NULL) {
-    char* msg = req_printf("cannot read request file '%s'", path);
+    char* msg = host_printf("cannot read request file '%s'", path);
     *error_json = requests_error_json(msg);
     free(msg);
     return NULL;
   }
-  char* perr = NULL;
-  jv* doc = json_parse(text, len, &perr);
+  json_tokener* tok = json_tokener_new();
+  json_object* doc = json_tokener_parse_ex(tok, text, (int)len);
+  enum json_tokener_error jerr = json_tokener_get_error(tok);
+  size_t end = json_tokener_get_parse_end(tok);
+  json_tokener_free(tok);
+  while (end < len && strchr(" \t\r\n", text[end]) != NULL) {
+    end++;
+  }
   free(text);
-  if (doc == NULL || doc->type != JV_OBJECT) {
-    char* msg = req_printf("failed to parse the request JSON buffer: %s",
-                           perr != NULL ? perr : "expected an object");
+  if (!REQ_IS(doc, object) || end != len) {
+    char* msg = host_printf("failed to parse the request JSON buffer: %s at offset %zu",
+                            jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+                            : doc == NULL ? "unexpected end of input"
+                            : end != len ? "trailing characters" : "expected an object", end);
     *error_json = requests_error_json(msg);
     free(msg);
-    free(perr);
-    json_free(doc);
+    json_object_put(doc);
     return NULL;
   }
   host_request_template* t = req_xcalloc(1, sizeof(*t));
   t->model = model;
   char* err = NULL;
-  const jv* id = json_get(doc, "id");
+  json_object* id = req_get(doc, "id");
   if (id != NULL) {
-    if (id->type != JV_STRING) {
+    if (!REQ_IS(id, string)) {
       err = strdup("Unable to parse 'id': expected a string");
     } else {
-      t->id = strdup(id->text);
+      t->id = strdup(json_object_get_string(id));
     }
   }
   if (err == NULL) {
-    err = req_parse_params(t, json_get(doc, "parameters"));
+    err = req_parse_params(t, req_get(doc, "parameters"));
   }
-  const jv* inputs = json_get(doc, "inputs");
-  if (err == NULL && (inputs == NULL || inputs->type != JV_ARRAY)) {
+  json_object* inputs = req_get(doc, "inputs");
+  if (err == NULL && !REQ_IS(inputs, array)) {
     err = strdup("Unable to parse 'inputs'");
   }
   if (err == NULL) {
-    t->inputs = req_xcalloc(inputs->count, sizeof(req_tensor));
-    for (size_t i = 0; i < inputs->count && err == NULL; ++i) {
-      err = req_parse_input(t, inputs->items[i]);
+    t->inputs = req_xcalloc(json_object_array_length(inputs), sizeof(req_tensor));
+    for (size_t i = 0; i < json_object_array_length(inputs) && err == NULL; ++i) {
+      err = req_parse_input(t, json_object_array_get_idx(inputs, i));
     }
   }
-  const jv* outputs = json_get(doc, "outputs");
+  json_object* outputs = req_get(doc, "outputs");
   if (err == NULL && outputs != NULL) {
-    if (outputs->type != JV_ARRAY) {
+    if (!REQ_IS(outputs, array)) {
       err = strdup("Unable to parse 'outputs'");
     } else {
-      t->outputs = req_xcalloc(outputs->count, sizeof(char*));
-      for (size_t i = 0; i < outputs->count && err == NULL; ++i) {
-        const jv* name = json_get(outputs->items[i], "name");
-        if (name == NULL || name->type != JV_STRING) {
+      t->outputs = req_xcalloc(json_object_array_length(outputs), sizeof(char*));
+      for (size_t i = 0; i < json_object_array_length(outputs) && err == NULL; ++i) {
+        json_object* name = req_get(json_object_array_get_idx(outputs, i), "name");
+        if (!REQ_IS(name, string)) {
           err = strdup("Unable to parse 'name' of output");
         } else {
-          t->outputs[t->output_count++] = strdup(name->text);
+          t->outputs[t->output_count++] = strdup(json_object_get_string(name));
         }
       }
     }
   }
-  json_free(doc);
+  bool outputs_given = outputs != NULL;
+  json_object_put(doc);
   if (err == NULL && g_host_options.frontend_checks) {
     char* log_request = t->id != NULL && t->id[0] != '\0'
-                            ? req_printf("[request id: %s] ", t->id)
+                            ? host_printf("[request id: %s] ", t->id)
                             : strdup("[request id: <id_unknown>] ");
     err = req_normalize_checks(t, log_request);
     free(log_request);
@@ -1011,7 +1026,7 @@ requests_load(const char* path, TRITONBACKEND_Model* model, char** error_json)
     return NULL;
   }
   /* No "outputs": every configured output is requested. */
-  if (outputs == NULL) {
+  if (!outputs_given) {
     const host_model_config* cfg = &model->cfg;
     t->outputs = req_xcalloc((size_t)cfg->output_count, sizeof(char*));
     for (int i = 0; i < cfg->output_count; ++i) {
@@ -1145,15 +1160,15 @@ static char*
 req_check_output(const TRITONBACKEND_Output* o)
 {
   if (!o->has_buffer) {
-    return req_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
+    return host_printf("output '%s' was sent without TRITONBACKEND_OutputBuffer", o->name);
   }
   uint64_t elements = req_output_elements(o);
   if (o->dtype != TRITONSERVER_TYPE_BYTES) {
     uint64_t expected = elements * dtype_size(o->dtype);
     if (expected != o->byte_size) {
-      return req_printf("output '%s' holds %llu bytes, but its shape and datatype need %llu",
-                        o->name, (unsigned long long)o->byte_size,
-                        (unsigned long long)expected);
+      return host_printf("output '%s' holds %llu bytes, but its shape and datatype need %llu",
+                         o->name, (unsigned long long)o->byte_size,
+                         (unsigned long long)expected);
     }
     return NULL;
   }
@@ -1161,14 +1176,14 @@ req_check_output(const TRITONBACKEND_Output* o)
   uint64_t off = 0;
   for (uint64_t e = 0; e < elements; ++e) {
     if (off + 4 > o->byte_size) {
-      return req_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
-                        o->name, (unsigned long long)elements);
+      return host_printf("BYTES output '%s' holds fewer than %llu length-prefixed elements",
+                         o->name, (unsigned long long)elements);
     }
     uint32_t len = req_bytes_length(p + off);
     off += 4;
     if (off + len > o->byte_size) {
-      return req_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
-                        (unsigned long long)e);
+      return host_printf("BYTES output '%s' element %llu overruns the buffer", o->name,
+                         (unsigned long long)e);
     }
     off += len;
   }

@@ -59,12 +59,8 @@ scheduler_enqueue(TRITONBACKEND_Model* model, TRITONBACKEND_Request* request)
     request->state = REQ_HOST_ANSWERED;
     request->answered = true;
     pthread_mutex_unlock(&request->lock);
-    char* msg = NULL;
-    if (asprintf(&msg, "model '%s' is unloading and accepts no new requests", model->name) < 0) {
-      msg = NULL;
-    }
-    call_deliver(request->call, requests_error_json(msg != NULL ? msg : "model is unloading"),
-                 true);
+    char* msg = host_printf("model '%s' is unloading and accepts no new requests", model->name);
+    call_deliver(request->call, requests_error_json(msg), true);
     free(msg);
     requests_retire(request);
     return;

@@ -43,6 +43,16 @@ server_api_vformat(const char* fmt, va_list ap)
   return out;
 }
 
+char*
+host_printf(const char* fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char* out = server_api_vformat(fmt, ap);
+  va_end(ap);
+  return out;
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static TRITONSERVER_Error*

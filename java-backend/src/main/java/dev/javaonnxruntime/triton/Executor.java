@@ -61,6 +61,8 @@ final class Executor implements AutoCloseable {
    */
   private final Map<String, Runnable> toLearn = new LinkedHashMap<>();
   private final long faultEvery;
+  /** This instance's metrics, pushed to Triton at the end of every Execute. */
+  private final InstanceMetrics metrics;
   /**
    * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
    * byte and pointer counts before and after every Execute, which must be equal.
@@ -69,7 +71,8 @@ final class Executor implements AutoCloseable {
   private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
-      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate) {
+      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate,
+      InstanceMetrics metrics) {
     this.model = model;
     this.config = model.config;
     this.instance = instance;
@@ -79,7 +82,8 @@ final class Executor implements AutoCloseable {
     this.graphs = graphs;
     this.gate = gate;
     this.checker = new RequestChecker(config);
-    this.faultEvery = Long.parseLong(config.parameters().getOrDefault("test_fault_execute_every", "0").trim());
+    this.faultEvery = model.settings.faultEveryExecutes();
+    this.metrics = metrics;
     this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
   }
 
@@ -348,7 +352,7 @@ final class Executor implements AutoCloseable {
       owned.computeEnd = owned.execStart;
     }
     // Before the responses go: a client that has its answer sees the figures that include it.
-    cleanup.run("metrics", () -> model.backend.publish(model));
+    cleanup.run("metrics", metrics::publish);
     long execEnd = System.nanoTime();
     List<RequestData> requests = owned.requests;
     for (int i = 0; i < requests.size(); i++) {

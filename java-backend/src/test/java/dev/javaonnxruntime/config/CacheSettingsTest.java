@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,8 +13,6 @@ import dev.javaonnxruntime.cache.HostBuffers;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.cache.Lease;
 import dev.javaonnxruntime.cache.TensorLayout;
-import dev.javaonnxruntime.config.ConfigException;
-import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.cuda.HostBuffer;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
@@ -28,6 +26,10 @@ class CacheSettingsTest {
     return ModelConfig.parse("{\"name\":\"" + name + "\",\"max_batch_size\":1,\"input\":[{\"name\":"
         + "\"x\",\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\","
         + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}");
+  }
+
+  private static CacheSettings cache(ModelConfig config) throws ConfigException {
+    return ModelSettings.parse(config).cache();
   }
 
   private static String share(String value) {
@@ -61,9 +63,9 @@ class CacheSettingsTest {
 
   @Test
   void keepsContentOfTwoGroupsInTwoEntriesByDefault() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", ""));
-    CacheSettings b = CacheSettings.from(config("b", ""));
-    assertFalse(a.shareContent);
+    CacheSettings a = cache(config("a", ""));
+    CacheSettings b = cache(config("b", ""));
+    assertFalse(a.shareContent());
     assertEquals("a", a.contentScope());
     assertEquals(2, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
@@ -71,31 +73,36 @@ class CacheSettingsTest {
   @Test
   void keepsContentOfOneGroupInOneEntry() throws Exception {
     String group = "\"input_cache_group\":{\"string_value\":\"g\"}";
-    CacheSettings a = CacheSettings.from(config("a", group));
-    CacheSettings b = CacheSettings.from(config("b", group));
+    CacheSettings a = cache(config("a", group));
+    CacheSettings b = cache(config("b", group));
     assertEquals(1, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
 
   @Test
   void sharesContentOfTwoGroupsInOneEntryWhenBothAskForIt() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", share("true")));
-    CacheSettings b = CacheSettings.from(config("b", share("true")));
-    assertTrue(a.shareContent);
-    assertEquals("a", a.group);
+    CacheSettings a = cache(config("a", share("true")));
+    CacheSettings b = cache(config("b", share("true")));
+    assertTrue(a.shareContent());
+    assertEquals("a", a.group());
     assertEquals(1, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
 
   @Test
   void keepsAGroupThatDoesNotShareApartFromTheSharedScope() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", share("true")));
-    CacheSettings b = CacheSettings.from(config("b", share("false")));
+    CacheSettings a = cache(config("a", share("true")));
+    CacheSettings b = cache(config("b", share("false")));
     assertEquals(2, entriesAfterEachModelSendsTheSameBytes(a, b));
+  }
+
+  @Test
+  void sharedScopeIsTheCachesSharedScope() throws Exception {
+    assertEquals(CacheKey.SHARED, cache(config("a", share("true"))).contentScope());
   }
 
   @Test
   void refusesAShareValueOtherThanTrueOrFalse() {
     ConfigException e = assertThrows(ConfigException.class,
-        () -> CacheSettings.from(config("a", share("yes"))));
+        () -> cache(config("a", share("yes"))));
     assertTrue(e.getMessage().contains("input_cache_share_content"), e.getMessage());
   }
 }

@@ -23,9 +23,7 @@ class CacheSettingsTest {
   private static final TensorLayout LAYOUT = new TensorLayout("FP32", new long[] {1, 4});
 
   private static ModelConfig config(String name, String params) throws ConfigException {
-    return ModelConfig.parse("{\"name\":\"" + name + "\",\"max_batch_size\":1,\"input\":[{\"name\":"
-        + "\"x\",\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\","
-        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}");
+    return TestModels.config(name, 1, params);
   }
 
   private static CacheSettings cache(ModelConfig config) throws ConfigException {
@@ -33,7 +31,7 @@ class CacheSettingsTest {
   }
 
   private static String share(String value) {
-    return "\"input_cache_share_content\":{\"string_value\":\"" + value + "\"}";
+    return TestModels.param("input_cache_share_content", value);
   }
 
   /** Stores the same bytes by content for each model, as CachingInputStager keys them. */
@@ -72,7 +70,7 @@ class CacheSettingsTest {
 
   @Test
   void keepsContentOfOneGroupInOneEntry() throws Exception {
-    String group = "\"input_cache_group\":{\"string_value\":\"g\"}";
+    String group = TestModels.param("input_cache_group", "g");
     CacheSettings a = cache(config("a", group));
     CacheSettings b = cache(config("b", group));
     assertEquals(1, entriesAfterEachModelSendsTheSameBytes(a, b));

@@ -11,9 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class GraphSettingsTest {
   private static ModelConfig config(int maxBatch, String params) throws ConfigException {
-    return ModelConfig.parse("{\"name\":\"m\",\"max_batch_size\":" + maxBatch + ",\"input\":[{\"name\":\"x\","
-        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\",\"data_type\":"
-        + "\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}");
+    return TestModels.config("m", maxBatch, params);
   }
 
   private static GraphSettings graphs(ModelConfig config) throws ConfigException {
@@ -21,7 +19,7 @@ class GraphSettingsTest {
   }
 
   private static String param(String key, String value) {
-    return "\"" + key + "\":{\"string_value\":\"" + value + "\"}";
+    return TestModels.param(key, value);
   }
 
   @Test

@@ -12,12 +12,9 @@ class ModelSettingsTest {
   private static ModelSettings parse(String... keysAndValues) throws ConfigException {
     StringBuilder params = new StringBuilder();
     for (int i = 0; i < keysAndValues.length; i += 2) {
-      params.append(i == 0 ? "" : ",").append("\"").append(keysAndValues[i])
-          .append("\":{\"string_value\":\"").append(keysAndValues[i + 1]).append("\"}");
+      params.append(i == 0 ? "" : ",").append(TestModels.param(keysAndValues[i], keysAndValues[i + 1]));
     }
-    return ModelSettings.parse(ModelConfig.parse("{\"name\":\"m\",\"max_batch_size\":4,\"input\":"
-        + "[{\"name\":\"x\",\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":"
-        + "\"y\",\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}"));
+    return ModelSettings.parse(TestModels.config("m", 4, params.toString()));
   }
 
   private static String refusal(String... keysAndValues) {

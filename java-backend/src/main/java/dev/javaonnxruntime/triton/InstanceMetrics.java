@@ -40,8 +40,9 @@ final class InstanceMetrics {
     this.device = device;
   }
 
-  /** Pushes what changed since this instance's last push, then the process gauges if due. */
+  /** Pushes the process gauges if due, then what changed since this instance's last push. */
   void publish() {
+    metrics.publishProcess();
     if (stats != null) {
       push(0, stats.hits());
       push(1, stats.misses());
@@ -49,7 +50,6 @@ final class InstanceMetrics {
       push(3, stats.hashNanos() / 1000.0);
       device.publish(cache);
     }
-    metrics.publishProcess();
   }
 
   private void push(int i, double total) {

@@ -18,9 +18,13 @@ import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
  * never the default stream), its ONNX Runtime session computing on that stream, its CUDA graphs
  * when the model asks for them, and the buffers its executions reuse. Created in {@code
  * ModelInstanceInitialize} on the model's load thread, used by {@code ModelInstanceExecute} on the
- * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}. A KIND_GPU
- * instance that cannot open its session with the CUDA provider fails its load, as the stock
- * backend's does, unless the model's {@code cpu_fallback} parameter is {@code "true"}.
+ * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}. What an
+ * Execute changes is the instance's own: its cache counters and hashing decisions ({@link
+ * CacheUse}) and its metrics ({@link InstanceMetrics}), so the execute path shares no state with
+ * other instances but the device's cache (its own lock), atomic metric figures and, on a GPU, the
+ * capture gate. A KIND_GPU instance that cannot open its session with the CUDA provider fails its
+ * load, as the stock backend's does, unless the model's {@code cpu_fallback} parameter is {@code
+ * "true"}.
  */
 final class InstanceState implements AutoCloseable {
   private static final int KIND_GPU = 2;

@@ -1,7 +1,8 @@
 package dev.javaonnxruntime.cache;
 
 /**
- * Decides, for one model input in {@link CacheMode#AUTO}, whether a request should hash it.
+ * Decides, for one model input in {@code auto} mode ({@link
+ * dev.javaonnxruntime.config.CacheMode#AUTO}), whether a request should hash it.
  *
  * <p>Why it exists: hashing costs time on every request and pays only when inputs repeat. The
  * policy hashes and counts hits over windows of {@code window} lookups; when a window's hit rate
@@ -9,8 +10,8 @@ package dev.javaonnxruntime.cache;
  * probes again by hashing the next window. Deterministic: the same sequence of hits and misses
  * gives the same decisions.
  *
- * <p>Ownership and threads: one policy per model input, held by the model state; the instances of
- * the model share it, so its methods are synchronized (a few arithmetic steps).
+ * <p>Ownership and threads: one policy per instance and model input, held by the instance and used
+ * only on its thread, so it takes no lock; each instance learns from the lookups it makes.
  */
 public final class AutoHashPolicy {
   /** Lookups per window, as in the default policy. */
@@ -49,7 +50,7 @@ public final class AutoHashPolicy {
    * Called once per request for this input: true means hash it, look it up and report the outcome
    * with {@link #recordLookup}; false means copy it without the cache.
    */
-  public synchronized boolean shouldHash() {
+  public boolean shouldHash() {
     if (skipsLeft > 0) {
       skipsLeft--;
       return false;
@@ -58,7 +59,7 @@ public final class AutoHashPolicy {
   }
 
   /** Reports the outcome of a lookup made after {@link #shouldHash} returned true. */
-  public synchronized void recordLookup(boolean hit) {
+  public void recordLookup(boolean hit) {
     lookups++;
     if (hit) {
       hits++;
@@ -74,12 +75,12 @@ public final class AutoHashPolicy {
   }
 
   /** Whether hashing is paused now. */
-  public synchronized boolean isPaused() {
+  public boolean isPaused() {
     return skipsLeft > 0;
   }
 
   /** How many times hashing was paused since the model loaded. */
-  public synchronized long pauses() {
+  public long pauses() {
     return pauses;
   }
 }

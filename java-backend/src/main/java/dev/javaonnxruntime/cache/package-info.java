@@ -9,7 +9,7 @@
  * chunks for large inputs) or by a name the client chose; both are scoped to a cache group, content
  * keys to a device-wide shared scope where the model asks for it. A hit or a store returns a {@link
  * dev.javaonnxruntime.cache.Lease} that pins the entry until the caller's stream work is done.
- * {@link dev.javaonnxruntime.cache.CacheMode} and {@link dev.javaonnxruntime.cache.AutoHashPolicy}
+ * {@link dev.javaonnxruntime.config.CacheMode} and {@link dev.javaonnxruntime.cache.AutoHashPolicy}
  * decide per model input whether to use the cache; {@link dev.javaonnxruntime.cache.CacheStats}
  * counts what it saved.
  *
@@ -18,8 +18,8 @@
  * and unpinned; nothing waits for the garbage collector. Host input buffers are views owned by
  * Triton's request.
  *
- * <p>Threads: the cache, the hasher, the stats and the policy are thread-safe; leases may be
- * closed from any thread.
+ * <p>Threads: the cache, the hasher and the stats are thread-safe; leases may be closed from any
+ * thread. A policy belongs to one instance and is used on its thread only.
  *
  * <p>Dependencies: this package uses {@code cuda} and, for the one native hashing class, JavaCPP
  * annotations; it knows nothing of Triton or ONNX Runtime.

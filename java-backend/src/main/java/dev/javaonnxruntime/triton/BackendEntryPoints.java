@@ -40,13 +40,15 @@ public final class BackendEntryPoints {
     }
   }
 
-  /** {@code TRITONBACKEND_ModelInitialize}: parse and check the config (auto-complete it). */
+  /**
+   * {@code TRITONBACKEND_ModelInitialize}: parse and check the config (auto-complete it); the
+   * model joins its cache group.
+   */
   public static long modelInitialize(long model) {
     try {
       ModelState state = ModelState.create(Registry.get().anyBackend(),
           new TRITONBACKEND_Model(Handles.at(model)));
       Registry.get().putModel(model, state);
-      state.backend.modelLoaded(state);
       return 0;
     } catch (Throwable t) {
       return Errors.toAddress(t);
@@ -71,7 +73,8 @@ public final class BackendEntryPoints {
     try {
       TRITONBACKEND_ModelInstance handle = new TRITONBACKEND_ModelInstance(Handles.at(instance));
       ModelState model = Registry.get().model(TritonCalls.instanceModel(handle));
-      Registry.get().putInstance(instance, InstanceState.create(model, handle));
+      Registry.get().putInstance(instance,
+          InstanceState.create(Registry.get().anyBackend(), model, handle));
       return 0;
     } catch (Throwable t) {
       return Errors.toAddress(t);

@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.triton;
 
-import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.cache.ContentHasher;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.BackendConfig;
@@ -25,7 +24,9 @@ import org.bytedeco.javacpp.Pointer;
  * GPU, one in host memory for KIND_CPU instances), because Triton cannot route a request to a
  * chosen instance, so only a cache shared by every model and instance on a device sees the hits.
  * Created in {@code TRITONBACKEND_Initialize}, closed in {@code TRITONBACKEND_Finalize} after every
- * model; thread-safe (instances of different models use it at once).
+ * model. Models and instances take what they need from it while they load (thread-safe: several
+ * load at once); nothing on the execute path reaches it. It knows no model: a model joins a cache
+ * group and keeps the step that leaves it.
  */
 final class BackendState implements AutoCloseable {
   final BackendConfig config;
@@ -131,48 +132,27 @@ final class BackendState implements AutoCloseable {
     });
   }
 
-  /** The input stager of a new instance: it reaches its device's cache through this state. */
-  InputStager newStager(ModelState model, DeviceMemory memory, Stream stream, boolean gpu) {
-    // A model whose inputs are all uncached still reaches the cache: its outputs may be kept
-    // there (output_cache_key.<output>) for the next model of its group.
-    if (config.inputCacheBytes() == 0 || (!model.cache.enabled() && model.ortCopiesInputs)) {
-      return new InputStager(memory, stream, gpu, model.ortCopiesInputs, hostMemory);
-    }
-    return new CachingInputStager(memory, stream, gpu, cache(memory), hasher, model, hostMemory);
-  }
-
-  /** Pushes a model's cache figures to Triton's metrics (after each Execute). */
-  void publish(ModelState model) {
-    metrics.publishProcess();
-    for (Map.Entry<Integer, CacheStats> e : model.cacheStats().entrySet()) {
-      InputCache cache = caches.get(e.getKey());
-      if (cache != null) {
-        metrics.publish(model.name, cache, e.getValue());
-      }
-    }
-  }
-
-  /** A model loaded: its cache group gains a user. */
-  synchronized void modelLoaded(ModelState model) {
-    groupUsers.merge(model.cache.group, 1, Integer::sum);
-  }
-
   /**
-   * A model unloaded: when it was the last model of its cache group, the group's named entries go
-   * with it (freed once no in-flight batch reads them).
+   * A model of cache group {@code group} loaded: the group gains a user until the returned step
+   * runs (at the model's finalize). When the last model of a group leaves, the group's named
+   * entries go with it (freed once no in-flight batch reads them).
    */
-  synchronized void modelUnloaded(ModelState model) {
-    if (groupUsers.merge(model.cache.group, -1, Integer::sum) <= 0) {
-      groupUsers.remove(model.cache.group);
+  synchronized Runnable joinCacheGroup(String group, String model) {
+    groupUsers.merge(group, 1, Integer::sum);
+    return () -> leaveCacheGroup(group, model);
+  }
+
+  private synchronized void leaveCacheGroup(String group, String model) {
+    if (groupUsers.merge(group, -1, Integer::sum) <= 0) {
+      groupUsers.remove(group);
       int dropped = 0;
       long resident = 0;
       for (InputCache c : caches.values()) {
-        dropped += c.removeGroup(model.cache.group);
+        dropped += c.removeGroup(group);
         resident += c.residentBytes();
       }
-      Log.info("input cache: model '" + model.name + "' was the last of cache group '"
-          + model.cache.group + "': " + dropped + " named entries dropped; the caches now hold "
-          + resident + " bytes");
+      Log.info("input cache: model '" + model + "' was the last of cache group '" + group + "': "
+          + dropped + " named entries dropped; the caches now hold " + resident + " bytes");
     }
   }
 

@@ -2,13 +2,13 @@ package dev.javaonnxruntime.triton;
 
 import dev.javaonnxruntime.cache.CacheCapacityException;
 import dev.javaonnxruntime.cache.CacheKey;
-import dev.javaonnxruntime.cache.CacheMode;
 import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.cache.ContentHasher;
 import dev.javaonnxruntime.cache.HostBuffers;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.cache.Lease;
 import dev.javaonnxruntime.cache.TensorLayout;
+import dev.javaonnxruntime.config.CacheMode;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -39,16 +39,18 @@ final class CachingInputStager extends InputStager {
   private final InputCache cache;
   private final ContentHasher hasher;
   private final ModelState model;
+  private final CacheUse use;
   private final CacheStats stats;
   private final List<Lease> leases = new ArrayList<>();
 
   CachingInputStager(DeviceMemory memory, Stream stream, boolean gpu, InputCache cache,
-      ContentHasher hasher, ModelState model, DeviceMemory host) {
+      ContentHasher hasher, ModelState model, CacheUse use, DeviceMemory host) {
     super(memory, stream, gpu, false, host);
     this.cache = cache;
     this.hasher = hasher;
     this.model = model;
-    this.stats = model.cacheStats(cache.deviceId());
+    this.use = use;
+    this.stats = use.stats();
   }
 
   @Override
@@ -59,7 +61,7 @@ final class CachingInputStager extends InputStager {
       CacheMode mode = model.cache.mode(c.name());
       Lease lease = null;
       if (key != null && mode != CacheMode.OFF) {
-        lease = named(c, v, CacheKey.named(model.cache.group, key), key);
+        lease = named(c, v, CacheKey.named(model.cache.group(), key), key);
       } else if (v != null && v.onHost() && cache.admits(v.byteSize()) && hashes(mode, c)) {
         lease = byContent(c, v, mode);
       } else if (key != null) {
@@ -80,7 +82,7 @@ final class CachingInputStager extends InputStager {
 
   private boolean hashes(CacheMode mode, TensorConfig c) {
     // On the CPU a content hit saves nothing (inputs are bound in place), so auto does not hash.
-    return mode == CacheMode.CONTENT || (mode == CacheMode.AUTO && gpu && model.autoPolicy(c.name()).shouldHash());
+    return mode == CacheMode.CONTENT || (mode == CacheMode.AUTO && gpu && use.autoPolicy(c.name()).shouldHash());
   }
 
   private Lease named(TensorConfig c, InputView v, CacheKey key, String name) throws CacheCapacityException {
@@ -97,7 +99,7 @@ final class CachingInputStager extends InputStager {
     Lease lease = cache.lookup(key, stats);
     if (lease == null) {
       throw new TritonException(TritonException.NOT_FOUND, "input '" + c.name()
-          + "': no cached tensor under key '" + name + "' in cache group '" + model.cache.group
+          + "': no cached tensor under key '" + name + "' in cache group '" + model.cache.group()
           + "' (never stored, or evicted); resend the data with the same key");
     }
     track(lease);
@@ -117,7 +119,7 @@ final class CachingInputStager extends InputStager {
         HostBuffers.of(v.addresses(), v.sizes()), layout, stats);
     Lease lease = cache.lookup(key, stats);
     if (mode == CacheMode.AUTO) {
-      model.autoPolicy(c.name()).recordLookup(lease != null);
+      use.autoPolicy(c.name()).recordLookup(lease != null);
     }
     if (lease == null) {
       InputPlacement.Route route = placement.route(v);
@@ -133,7 +135,7 @@ final class CachingInputStager extends InputStager {
   @Override
   void keepOutput(String output, String key, DataType type, long[] shape, long address, long bytes)
       throws CacheCapacityException {
-    Lease lease = cache.store(CacheKey.named(model.cache.group, key), new TensorLayout(type.name(), shape),
+    Lease lease = cache.store(CacheKey.named(model.cache.group(), key), new TensorLayout(type.name(), shape),
         bytes, stream, dst -> memory.copyDeviceToDevice(dst, address, bytes, stream), stats);
     if (lease == null) {
       throw new TritonException(TritonException.UNAVAILABLE, "output '" + output + "' (" + bytes

@@ -45,6 +45,8 @@ final class Executor implements AutoCloseable {
   /** Groups, runs and scatters the batches of each Execute. */
   private final BatchRunner batches;
   private final long faultEvery;
+  /** This instance's metrics, pushed to Triton at the end of every Execute. */
+  private final InstanceMetrics metrics;
   /**
    * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
    * byte and pointer counts before and after every Execute, which must be equal.
@@ -53,7 +55,8 @@ final class Executor implements AutoCloseable {
   private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
-      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate) {
+      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate,
+      InstanceMetrics metrics) {
     this.model = model;
     this.config = model.config;
     this.instance = instance;
@@ -62,7 +65,8 @@ final class Executor implements AutoCloseable {
     this.gate = gate;
     this.checker = new RequestChecker(config);
     this.reader = new RequestReader(config);
-    this.faultEvery = Long.parseLong(config.parameters().getOrDefault("test_fault_execute_every", "0").trim());
+    this.faultEvery = model.settings.faultEveryExecutes();
+    this.metrics = metrics;
     this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
     this.batches = new BatchRunner(model.name, config, session, stream, stager, writer, graphs);
   }
@@ -209,7 +213,7 @@ final class Executor implements AutoCloseable {
       owned.computeEnd = owned.execStart;
     }
     // Before the responses go: a client that has its answer sees the figures that include it.
-    cleanup.run("metrics", () -> model.backend.publish(model));
+    cleanup.run("metrics", metrics::publish);
     long execEnd = System.nanoTime();
     List<RequestData> requests = owned.requests;
     for (int i = 0; i < requests.size(); i++) {

@@ -1,6 +1,9 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.batch.GraphPlan;
+import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.config.GraphSettings;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -15,9 +18,13 @@ import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
  * never the default stream), its ONNX Runtime session computing on that stream, its CUDA graphs
  * when the model asks for them, and the buffers its executions reuse. Created in {@code
  * ModelInstanceInitialize} on the model's load thread, used by {@code ModelInstanceExecute} on the
- * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}. A KIND_GPU
- * instance that cannot open its session with the CUDA provider fails its load, as the stock
- * backend's does, unless the model's {@code cpu_fallback} parameter is {@code "true"}.
+ * instance's own thread (never two at once), closed in {@code ModelInstanceFinalize}. What an
+ * Execute changes is the instance's own: its cache counters and hashing decisions ({@link
+ * CacheUse}) and its metrics ({@link InstanceMetrics}), so the execute path shares no state with
+ * other instances but the device's cache (its own lock), atomic metric figures and, on a GPU, the
+ * capture gate. A KIND_GPU instance that cannot open its session with the CUDA provider fails its
+ * load, as the stock backend's does, unless the model's {@code cpu_fallback} parameter is {@code
+ * "true"}.
  */
 final class InstanceState implements AutoCloseable {
   private static final int KIND_GPU = 2;
@@ -31,19 +38,37 @@ final class InstanceState implements AutoCloseable {
   private final CaptureGate gate;
   private final Executor executor;
 
-  private InstanceState(String name, ModelState model, ModelSession session, DeviceMemory memory,
-      Stream stream, CaptureGate gate, TRITONBACKEND_ModelInstance instance) {
+  private InstanceState(BackendState backend, String name, ModelState model, ModelSession session,
+      DeviceMemory memory, Stream stream, CaptureGate gate, TRITONBACKEND_ModelInstance instance) {
     this.name = name;
     this.model = model;
     this.session = session;
     this.stream = stream;
     this.gate = gate;
-    InputStager newStager = model.backend.newStager(model, memory, stream, session.target().gpu());
+    boolean gpu = session.target().gpu();
+    InputStager newStager;
+    InstanceMetrics metrics;
+    // A model whose inputs are all uncached still reaches the cache: its outputs may be kept
+    // there (output_cache_key.<output>) for the next model of its group.
+    if (backend.config.inputCacheBytes() == 0
+        || (!model.cache.enabled() && model.settings.ortCopiesInputs())) {
+      newStager = new InputStager(memory, stream, gpu, model.settings.ortCopiesInputs(),
+          backend.hostMemory);
+      metrics = backend.metrics.forInstance(model.name, null, null);
+    } else {
+      InputCache cache = backend.cache(memory);
+      CacheUse use = CacheUse.of(model);
+      newStager = new CachingInputStager(memory, stream, gpu, cache, backend.hasher, model, use,
+          backend.hostMemory);
+      metrics = backend.metrics.forInstance(model.name, cache, use.stats());
+    }
     GraphPath newGraphs = null;
     try {
       newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
-          model.graph.newPlan(), model.config.batched()) : null;
-      this.executor = new Executor(model, instance, session, memory, stream, newStager, newGraphs, gate);
+          new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched()),
+          model.config.batched()) : null;
+      this.executor = new Executor(model, instance, session, memory, stream, newStager, newGraphs,
+          gate, metrics);
     } catch (RuntimeException e) { // what was made so far is the caller's to lose: close it
       Closer closer = new Closer("instance.abandon");
       closer.close("graphs", newGraphs);
@@ -55,24 +80,24 @@ final class InstanceState implements AutoCloseable {
     this.graphs = newGraphs;
   }
 
-  static InstanceState create(ModelState model, TRITONBACKEND_ModelInstance instance)
-      throws ConfigException {
+  static InstanceState create(BackendState backend, ModelState model,
+      TRITONBACKEND_ModelInstance instance) throws ConfigException {
     String name = TritonCalls.instanceName(instance);
     int kind = TritonCalls.instanceKind(instance);
     int device = TritonCalls.instanceDeviceId(instance);
-    if (model.graph.enabled && kind != KIND_GPU) {
+    boolean graphs = model.settings.graphs().enabled();
+    if (graphs && kind != KIND_GPU) {
       throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', but "
           + "instance '" + name + "' is not KIND_GPU: CUDA graphs run on GPU instances only (set "
           + "cuda_graph to 'off', or use instance_group kind KIND_GPU)");
     }
-    if (model.graph.enabled && !GraphSettings.unsafeAllowed()) {
+    if (graphs && !GraphSettings.unsafeAllowed()) {
       throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', which "
           + "this release refuses: on the H200 a captured graph gave a later request wrong values "
           + "(after eager runs of another batch size in its session; see the guide, section "
           + "'CUDA graphs'). Set cuda_graph to 'off' to run eagerly");
     }
-    BackendState backend = model.backend;
-    int threads = intraOpThreads(model);
+    int threads = model.settings.intraOpThreads();
     DeviceMemory memory = backend.hostMemory;
     Stream stream = null;
     ModelSession session = null;
@@ -88,7 +113,8 @@ final class InstanceState implements AutoCloseable {
         gate.enter(); // loading allocates on the device: never during another's capture
         try {
           stream = backend.instanceStream(memory);
-          session = openGpu(model, name, ExecutionTarget.cuda(device, stream.handle()), threads);
+          session = openGpu(backend, model, name, ExecutionTarget.cuda(device, stream.handle()),
+              threads);
           if (session.graphModeRefusal() != null) {
             Log.warn("instance '" + name + "' of model '" + model.name + "': ONNX Runtime cannot "
                 + "run this model in the CUDA provider's graph mode (" + session.graphModeRefusal()
@@ -105,7 +131,7 @@ final class InstanceState implements AutoCloseable {
         stream = null;
         gate = null;
         memory = backend.hostMemory;
-        if (!model.cpuFallback) {
+        if (!model.settings.cpuFallback()) {
           throw new ConfigException("instance '" + name + "' of model '" + model.name + "' is "
               + "KIND_GPU, but the CUDA execution provider is unavailable on GPU " + device + " ("
               + (e.getMessage() != null ? e.getMessage() : e.toString()) + "); set parameter "
@@ -115,7 +141,7 @@ final class InstanceState implements AutoCloseable {
         Log.warn("instance '" + name + "' of model '" + model.name + "': the CUDA execution "
             + "provider is unavailable on GPU " + device + " (" + e.getMessage()
             + "); this instance runs on the CPU (cpu_fallback 'true')"
-            + (model.graph.enabled ? ", without CUDA graphs" : ""));
+            + (graphs ? ", without CUDA graphs" : ""));
       }
     }
     if (session == null) {
@@ -124,11 +150,13 @@ final class InstanceState implements AutoCloseable {
     }
     try {
       model.validateAgainst(session);
-      InstanceState state = new InstanceState(name, model, session, memory, stream, gate, instance);
+      InstanceState state = new InstanceState(backend, name, model, session, memory, stream, gate,
+          instance);
       Log.info("instance '" + name + "' of model '" + model.name + "' runs on "
           + (session.target().gpu() ? "GPU " + device + " with its own stream" : "the CPU")
           + (session.cudaGraph() ? ", capturing CUDA graphs for batch sizes "
-              + (model.config.batched() ? model.graph.batchSizes : "(its one shape)") : ""));
+              + (model.config.batched() ? model.settings.graphs().batchSizes()
+                  : "(its one shape)") : ""));
       return state;
     } catch (ConfigException | RuntimeException e) {
       Closer closer = new Closer("instance.abandon");
@@ -150,32 +178,17 @@ final class InstanceState implements AutoCloseable {
    * The CUDA session: opened for graphs when the model asks for them, falling back (one log line
    * saying why) to an eager session when ONNX Runtime cannot capture the model.
    */
-  private static ModelSession openGpu(ModelState model, String name, ExecutionTarget target,
-      int threads) {
-    if (model.graph.enabled) {
+  private static ModelSession openGpu(BackendState backend, ModelState model, String name,
+      ExecutionTarget target, int threads) {
+    if (model.settings.graphs().enabled()) {
       try {
-        return ModelSession.openForGraphs(model.backend.ort, model.modelFile, target, threads);
+        return ModelSession.openForGraphs(backend.ort, model.modelFile, target, threads);
       } catch (RuntimeException e) {
         Log.warn("cuda_graph: model '" + model.name + "' instance '" + name + "': every batch runs "
             + "eagerly: " + Errors.messageOf(e));
       }
     }
-    return ModelSession.open(model.backend.ort, model.modelFile, target, threads);
-  }
-
-  /** config.pbtxt parameter {@code intra_op_thread_count}; 0 lets ONNX Runtime choose. */
-  private static int intraOpThreads(ModelState model) throws ConfigException {
-    String v = model.config.parameters().getOrDefault("intra_op_thread_count", "0").trim();
-    try {
-      int n = Integer.parseInt(v);
-      if (n >= 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new ConfigException("model '" + model.name + "': parameter 'intra_op_thread_count' must "
-        + "be an integer >= 0, got '" + v + "'");
+    return ModelSession.open(backend.ort, model.modelFile, target, threads);
   }
 
   void execute(long requests, int count) {

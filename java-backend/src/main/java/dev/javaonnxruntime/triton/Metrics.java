@@ -11,20 +11,23 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
- * Publishes the input-cache figures through Triton's custom metrics API, so they appear on
- * Triton's Prometheus endpoint next to its own: per model and device, hits, misses, bytes not
- * copied and hash time; per device, evictions, resident bytes and entries. Counters are kept in
- * Java ({@link CacheStats}) and pushed after each Execute as deltas, only those that changed,
- * through metric handles made once, which keeps JNI calls off the per-input path. Owned by the
- * backend state; thread-safe (one lock, taken once per Execute).
+ * The backend's metric families and handles in Triton's custom metrics API, so the input-cache
+ * figures appear on Triton's Prometheus endpoint next to its own: per model and device, hits,
+ * misses, bytes not copied and hash time; per device, evictions, resident bytes and entries; the
+ * process's JavaCPP and heap gauges. Handles are made while models and instances load (under this
+ * object's lock, never taken on the execute path); each instance counts its own figures and pushes
+ * them at the end of its Executes through an {@link InstanceMetrics}, without a lock. Owned by the
+ * backend state, closed at its finalize.
  */
 final class Metrics implements AutoCloseable {
-  private static final String[][] MODEL_FAMILIES = {
+  /** Per model and device: hits, misses, bytes not copied, hash time (InstanceMetrics' order). */
+  static final String[][] MODEL_FAMILIES = {
     {"java_onnxruntime_input_cache_hits_total", "Inputs served from the input cache"},
     {"java_onnxruntime_input_cache_misses_total", "Input cache lookups that found nothing"},
     {"java_onnxruntime_input_cache_bytes_saved_total", "Host-to-device bytes the input cache avoided"},
@@ -36,17 +39,18 @@ final class Metrics implements AutoCloseable {
   private static final String NATIVE = "java_onnxruntime_javacpp_bytes";
   private static final String POINTERS = "java_onnxruntime_javacpp_pointers";
   private static final String HEAP = "java_onnxruntime_jvm_heap_used_bytes";
-  private long processPublishedNanos;
+  /** The process gauges are set at most this often (a leak shows as steady growth). */
+  private static final long PROCESS_PERIOD_NANOS = 200_000_000L;
 
   private final Map<String, TRITONSERVER_MetricFamily> families = new HashMap<>();
   private final Map<String, TRITONSERVER_Metric> metrics = new HashMap<>();
-  private final Map<Integer, Series[]> deviceSeries = new HashMap<>();
-  /**
-   * The series of each model load's statistics on one device (a CacheStats is one load's: no
-   * equals, so identity; weak, so an unloaded model's goes with it). The lookup on every Execute.
-   */
-  private final Map<CacheStats, Series[]> byStats = new WeakHashMap<>();
+  private final Map<Integer, InstanceMetrics.DeviceSeries> deviceSeries = new HashMap<>();
   private final List<TRITONSERVER_Metric> order = new ArrayList<>();
+  private final TRITONSERVER_Metric nativeBytes;
+  private final TRITONSERVER_Metric pointers;
+  private final TRITONSERVER_Metric heap;
+  /** When the process gauges were last set; the instance that moves it sets them. */
+  private final AtomicLong processPublished = new AtomicLong(System.nanoTime() - PROCESS_PERIOD_NANOS);
 
   Metrics() {
     for (String[] f : MODEL_FAMILIES) {
@@ -59,93 +63,59 @@ final class Metrics implements AutoCloseable {
         TRITONSERVER_METRIC_KIND_GAUGE);
     family(POINTERS, "Native objects JavaCPP tracks", TRITONSERVER_METRIC_KIND_GAUGE);
     family(HEAP, "JVM heap in use, bytes", TRITONSERVER_METRIC_KIND_GAUGE);
-  }
-
-  /** The backend's own memory gauges, at most every 200 ms (a leak shows as steady growth). */
-  synchronized void publishProcess() {
-    long now = System.nanoTime();
-    if (now - processPublishedNanos < 200_000_000L) {
-      return;
-    }
-    processPublishedNanos = now;
-    Runtime rt = Runtime.getRuntime();
-    set(NATIVE, org.bytedeco.javacpp.Pointer.totalBytes());
-    set(POINTERS, org.bytedeco.javacpp.Pointer.totalCount());
-    set(HEAP, rt.totalMemory() - rt.freeMemory());
-  }
-
-  /** Pushes what changed since the last call, for one model on one device and for the device. */
-  synchronized void publish(String model, InputCache cache, CacheStats stats) {
-    int device = cache.deviceId();
-    Series[] perModel = byStats.get(stats);
-    if (perModel == null) {
-      // The first publish of this model load on this device: a (re)loaded model counts from 0
-      // again, and its increases continue the metric Triton already has under these labels.
-      perModel = new Series[MODEL_FAMILIES.length];
-      for (int i = 0; i < perModel.length; i++) {
-        perModel[i] = series(MODEL_FAMILIES[i][0], "model", model, "device", Integer.toString(device));
-      }
-      byStats.put(stats, perModel);
-    }
-    Series[] perDevice = deviceSeries.get(device);
-    if (perDevice == null) {
-      String label = Integer.toString(device);
-      perDevice = new Series[] {
-        series(EVICTIONS, "device", label), series(RESIDENT, "device", label), series(ENTRIES, "device", label)};
-      deviceSeries.put(device, perDevice);
-    }
-    perModel[0].increment(stats.hits());
-    perModel[1].increment(stats.misses());
-    perModel[2].increment(stats.bytesNotCopied());
-    perModel[3].increment(stats.hashNanos() / 1000.0);
-    perDevice[0].increment(cache.deviceStats().evictions());
-    perDevice[1].set(cache.residentBytes());
-    perDevice[2].set(cache.entryCount());
+    nativeBytes = metric(NATIVE);
+    pointers = metric(POINTERS);
+    heap = metric(HEAP);
   }
 
   /**
-   * One labelled metric and the value Triton last got: a counter is pushed as the increase, a
-   * gauge as the value, each only when it changed (no JNI call on an Execute that changed
-   * nothing). Guarded by the Metrics lock.
+   * The metrics of a new instance (at its load): of the model on the cache's device, with {@code
+   * stats} its own counters, or only the process gauges when {@code cache} is null. A reloaded
+   * model's instances count from 0 again, and their increases continue the series Triton already
+   * has under these labels.
    */
-  private static final class Series {
-    final TRITONSERVER_Metric metric;
-    double published;
-
-    Series(TRITONSERVER_Metric metric) {
-      this.metric = metric;
+  synchronized InstanceMetrics forInstance(String model, InputCache cache, CacheStats stats) {
+    if (cache == null) {
+      return new InstanceMetrics(this, null, null, null, null);
     }
-
-    void increment(double total) {
-      double delta = total - published;
-      if (delta > 0) {
-        Errors.check(TRITONSERVER_MetricIncrement(metric, delta), "TRITONSERVER_MetricIncrement");
-        published = total;
-      }
+    String device = Integer.toString(cache.deviceId());
+    TRITONSERVER_Metric[] perModel = new TRITONSERVER_Metric[MODEL_FAMILIES.length];
+    for (int i = 0; i < perModel.length; i++) {
+      perModel[i] = metric(MODEL_FAMILIES[i][0], "model", model, "device", device);
     }
-
-    void set(double value) {
-      if (value != published) {
-        Errors.check(TRITONSERVER_MetricSet(metric, value), "TRITONSERVER_MetricSet");
-        published = value;
-      }
-    }
+    InstanceMetrics.DeviceSeries perDevice = deviceSeries.computeIfAbsent(cache.deviceId(),
+        d -> new InstanceMetrics.DeviceSeries(metric(EVICTIONS, "device", device),
+            metric(RESIDENT, "device", device), metric(ENTRIES, "device", device)));
+    return new InstanceMetrics(this, cache, stats, perModel, perDevice);
   }
 
-  private Series series(String family, String... labels) {
-    return new Series(metric(family, id(family, labels), labels));
+  /**
+   * The backend's own memory gauges, at most every 200 ms, by whichever instance's Execute ends
+   * first after that (a compare-and-set elects it; the others return at once).
+   */
+  void publishProcess() {
+    long now = System.nanoTime();
+    long last = processPublished.get();
+    if (now - last < PROCESS_PERIOD_NANOS || !processPublished.compareAndSet(last, now)) {
+      return;
+    }
+    Runtime rt = Runtime.getRuntime();
+    set(nativeBytes, Pointer.totalBytes());
+    set(pointers, Pointer.totalCount());
+    set(heap, rt.totalMemory() - rt.freeMemory());
   }
 
-  private void set(String family, double value, String... labels) {
-    String id = id(family, labels);
-    Errors.check(TRITONSERVER_MetricSet(metric(family, id, labels), value), "TRITONSERVER_MetricSet");
+  private static void set(TRITONSERVER_Metric metric, double value) {
+    Errors.check(TRITONSERVER_MetricSet(metric, value), "TRITONSERVER_MetricSet");
   }
 
   private static String id(String family, String... labels) {
     return family + String.join(",", labels);
   }
 
-  private TRITONSERVER_Metric metric(String family, String id, String... labels) {
+  /** The one handle of a family's series with these labels, made on first use. */
+  private TRITONSERVER_Metric metric(String family, String... labels) {
+    String id = id(family, labels);
     TRITONSERVER_Metric m = metrics.get(id);
     if (m != null) {
       return m;
@@ -195,7 +165,6 @@ final class Metrics implements AutoCloseable {
     order.clear();
     metrics.clear();
     deviceSeries.clear();
-    byStats.clear();
     for (TRITONSERVER_MetricFamily f : families.values()) {
       Log.errorIfFailed(TRITONSERVER_MetricFamilyDelete(f), "TRITONSERVER_MetricFamilyDelete");
     }

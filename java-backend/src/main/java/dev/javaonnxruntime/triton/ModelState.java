@@ -1,11 +1,10 @@
 package dev.javaonnxruntime.triton;
 
-import dev.javaonnxruntime.cache.AutoHashPolicy;
-import dev.javaonnxruntime.cache.CacheMode;
-import dev.javaonnxruntime.cache.CacheStats;
+import dev.javaonnxruntime.config.CacheSettings;
 import dev.javaonnxruntime.config.ConfigException;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.config.ModelSettings;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
@@ -17,87 +16,41 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Shadows one {@code TRITONBACKEND_Model}: the validated configuration and what every instance of
- * the model shares. Built in {@code TRITONBACKEND_ModelInitialize} (stage one of validation, and
- * auto-complete from the model file when Triton asks for it); immutable afterwards, so instances
- * read it from their own threads without locks. Closed in {@code TRITONBACKEND_ModelFinalize},
- * after its instances: it holds no native memory, but its cache group loses a user.
+ * Shadows one {@code TRITONBACKEND_Model}: the validated configuration and its parameters, parsed
+ * once into {@link ModelSettings}. Built in {@code TRITONBACKEND_ModelInitialize} (stage one of
+ * validation, and auto-complete from the model file when Triton asks for it); immutable
+ * afterwards, so instances read it from their own threads without locks. What changes while the
+ * model serves (cache counters, hashing decisions, graphs) lives in each instance. It knows the
+ * backend only through the cache-group membership it leaves when closed in {@code
+ * TRITONBACKEND_ModelFinalize}, after its instances: it holds no native memory.
  */
 final class ModelState implements AutoCloseable {
   final String name;
   final long version;
   final ModelConfig config;
   final Path modelFile;
-  final BackendState backend;
+  /** Every parameter this backend reads. */
+  final ModelSettings settings;
+  /** {@code settings.cache()}, which the cache stager reads per input. */
   final CacheSettings cache;
-  /** {@code cuda_graph} and {@code cuda_graph_batch_sizes}. */
-  final GraphSettings graph;
-  /** {@code input_staging}: "pinned" (ours, default) or "ort" (ORT copies host tensors). */
-  final boolean ortCopiesInputs;
-  /** {@code cpu_fallback}: a KIND_GPU instance without the CUDA provider runs on the CPU. */
-  final boolean cpuFallback;
-  /** The config.pbtxt parameters this backend reads (docs/triton-guide.md, section 2). */
-  static final List<String> PARAMETERS = List.of("input_cache", "input_cache_group",
-      "input_cache_share_content", "input_staging", "intra_op_thread_count", "cuda_graph",
-      "cuda_graph_batch_sizes", "cpu_fallback", "test_fault_execute_every");
-  private final Map<Integer, CacheStats> cacheStats = new ConcurrentHashMap<>();
-  private final Map<String, AutoHashPolicy> autoPolicies = new ConcurrentHashMap<>();
+  /** Leaves the model's cache group (its last model takes the group's named entries). */
+  private final Runnable leaveCacheGroup;
 
   private ModelState(BackendState backend, String name, long version, ModelConfig config,
       Path modelFile) throws ConfigException {
-    this.backend = backend;
     this.name = name;
     this.version = version;
     this.config = config;
     this.modelFile = modelFile;
-    this.cache = CacheSettings.from(config);
-    this.graph = GraphSettings.from(config);
-    String staging = config.parameters().getOrDefault("input_staging", "pinned").trim();
-    if (!staging.equals("pinned") && !staging.equals("ort")) {
-      throw new ConfigException("model '" + name + "': parameter 'input_staging' is '" + staging
-          + "'; allowed values are [pinned, ort]");
+    this.settings = ModelSettings.parse(config);
+    this.cache = settings.cache();
+    for (String key : settings.ignored()) {
+      Log.warn("model '" + name + "': parameter '" + key + "' is not one of this backend's "
+          + ModelSettings.NAMES + " (or input_cache.<input>): it is ignored");
     }
-    this.ortCopiesInputs = staging.equals("ort");
-    if (ortCopiesInputs && cache.enabled()) {
-      // The cache stager binds cached device tensors; ORT's own copy only takes host tensors.
-      throw new ConfigException("model '" + name + "': parameter 'input_staging' is 'ort', but the "
-          + "input cache is on for inputs " + config.inputs().stream().map(TensorConfig::name)
-              .filter(i -> cache.mode(i) != CacheMode.OFF).toList()
-          + " (input_cache '" + config.parameters().getOrDefault("input_cache",
-              CacheSettings.DEFAULT_MODE) + "'): 'ort' hands ONNX Runtime host tensors, which a "
-          + "cached input is not; set input_cache to 'off' (and every input_cache.<input>), or "
-          + "input_staging to 'pinned'");
-    }
-    String fallback = config.parameters().getOrDefault("cpu_fallback", "false").trim();
-    if (!fallback.equals("true") && !fallback.equals("false")) {
-      throw new ConfigException("model '" + name + "': parameter 'cpu_fallback' is '" + fallback
-          + "'; allowed values are [false, true]");
-    }
-    this.cpuFallback = fallback.equals("true");
-    for (String key : config.parameters().keySet()) {
-      if (!PARAMETERS.contains(key) && !key.startsWith("input_cache.")) {
-        Log.warn("model '" + name + "': parameter '" + key + "' is not one of this backend's "
-            + PARAMETERS + " (or input_cache.<input>): it is ignored");
-      }
-    }
-  }
-
-  /** This model's cache counters on one device (-1: the host-memory cache). */
-  CacheStats cacheStats(int device) {
-    return cacheStats.computeIfAbsent(device, d -> new CacheStats());
-  }
-
-  Map<Integer, CacheStats> cacheStats() {
-    return cacheStats;
-  }
-
-  /** The {@code auto} mode's hashing decision for one input, shared by the model's instances. */
-  AutoHashPolicy autoPolicy(String input) {
-    return autoPolicies.computeIfAbsent(input, i -> new AutoHashPolicy());
+    this.leaveCacheGroup = backend.joinCacheGroup(cache.group(), name);
   }
 
   static ModelState create(BackendState backend, TRITONBACKEND_Model model) throws ConfigException {
@@ -165,7 +118,7 @@ final class ModelState implements AutoCloseable {
   @Override
   public void close() {
     Closer closer = new Closer("model.close");
-    closer.run("unload", () -> backend.modelUnloaded(this));
+    closer.run("unload", leaveCacheGroup::run);
     closer.finish();
   }
 

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.cache;
+package dev.javaonnxruntime.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.cache;
+package dev.javaonnxruntime.config;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -17,7 +17,10 @@ public enum CacheMode {
   CONTENT("content"),
   /** Key by a name the client sends with the request, within the model's cache group. */
   KEY("key"),
-  /** Content keys, but stop hashing an input while its hit rate stays low ({@link AutoHashPolicy}). */
+  /**
+   * Content keys, but stop hashing an input while its hit rate stays low (the cache package's
+   * {@code AutoHashPolicy}).
+   */
   AUTO("auto");
 
   private final String configValue;

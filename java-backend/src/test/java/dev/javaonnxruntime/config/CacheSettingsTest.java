@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,8 +13,6 @@ import dev.javaonnxruntime.cache.HostBuffers;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.cache.Lease;
 import dev.javaonnxruntime.cache.TensorLayout;
-import dev.javaonnxruntime.config.ConfigException;
-import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.cuda.HostBuffer;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
@@ -25,13 +23,15 @@ class CacheSettingsTest {
   private static final TensorLayout LAYOUT = new TensorLayout("FP32", new long[] {1, 4});
 
   private static ModelConfig config(String name, String params) throws ConfigException {
-    return ModelConfig.parse("{\"name\":\"" + name + "\",\"max_batch_size\":1,\"input\":[{\"name\":"
-        + "\"x\",\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\","
-        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}");
+    return TestModels.config(name, 1, params);
+  }
+
+  private static CacheSettings cache(ModelConfig config) throws ConfigException {
+    return ModelSettings.parse(config).cache();
   }
 
   private static String share(String value) {
-    return "\"input_cache_share_content\":{\"string_value\":\"" + value + "\"}";
+    return TestModels.param("input_cache_share_content", value);
   }
 
   /** Stores the same bytes by content for each model, as CachingInputStager keys them. */
@@ -61,41 +61,46 @@ class CacheSettingsTest {
 
   @Test
   void keepsContentOfTwoGroupsInTwoEntriesByDefault() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", ""));
-    CacheSettings b = CacheSettings.from(config("b", ""));
-    assertFalse(a.shareContent);
+    CacheSettings a = cache(config("a", ""));
+    CacheSettings b = cache(config("b", ""));
+    assertFalse(a.shareContent());
     assertEquals("a", a.contentScope());
     assertEquals(2, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
 
   @Test
   void keepsContentOfOneGroupInOneEntry() throws Exception {
-    String group = "\"input_cache_group\":{\"string_value\":\"g\"}";
-    CacheSettings a = CacheSettings.from(config("a", group));
-    CacheSettings b = CacheSettings.from(config("b", group));
+    String group = TestModels.param("input_cache_group", "g");
+    CacheSettings a = cache(config("a", group));
+    CacheSettings b = cache(config("b", group));
     assertEquals(1, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
 
   @Test
   void sharesContentOfTwoGroupsInOneEntryWhenBothAskForIt() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", share("true")));
-    CacheSettings b = CacheSettings.from(config("b", share("true")));
-    assertTrue(a.shareContent);
-    assertEquals("a", a.group);
+    CacheSettings a = cache(config("a", share("true")));
+    CacheSettings b = cache(config("b", share("true")));
+    assertTrue(a.shareContent());
+    assertEquals("a", a.group());
     assertEquals(1, entriesAfterEachModelSendsTheSameBytes(a, b));
   }
 
   @Test
   void keepsAGroupThatDoesNotShareApartFromTheSharedScope() throws Exception {
-    CacheSettings a = CacheSettings.from(config("a", share("true")));
-    CacheSettings b = CacheSettings.from(config("b", share("false")));
+    CacheSettings a = cache(config("a", share("true")));
+    CacheSettings b = cache(config("b", share("false")));
     assertEquals(2, entriesAfterEachModelSendsTheSameBytes(a, b));
+  }
+
+  @Test
+  void sharedScopeIsTheCachesSharedScope() throws Exception {
+    assertEquals(CacheKey.SHARED, cache(config("a", share("true"))).contentScope());
   }
 
   @Test
   void refusesAShareValueOtherThanTrueOrFalse() {
     ConfigException e = assertThrows(ConfigException.class,
-        () -> CacheSettings.from(config("a", share("yes"))));
+        () -> cache(config("a", share("yes"))));
     assertTrue(e.getMessage().contains("input_cache_share_content"), e.getMessage());
   }
 }

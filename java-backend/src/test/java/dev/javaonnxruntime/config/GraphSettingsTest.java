@@ -1,24 +1,25 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.javaonnxruntime.config.ConfigException;
-import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.batch.GraphPlan;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class GraphSettingsTest {
   private static ModelConfig config(int maxBatch, String params) throws ConfigException {
-    return ModelConfig.parse("{\"name\":\"m\",\"max_batch_size\":" + maxBatch + ",\"input\":[{\"name\":\"x\","
-        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\",\"data_type\":"
-        + "\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{" + params + "}}");
+    return TestModels.config("m", maxBatch, params);
+  }
+
+  private static GraphSettings graphs(ModelConfig config) throws ConfigException {
+    return ModelSettings.parse(config).graphs();
   }
 
   private static String param(String key, String value) {
-    return "\"" + key + "\":{\"string_value\":\"" + value + "\"}";
+    return TestModels.param(key, value);
   }
 
   @Test
@@ -40,55 +41,55 @@ class GraphSettingsTest {
 
   @Test
   void isOffUnlessAskedFor() throws Exception {
-    assertFalse(GraphSettings.from(config(8, "")).enabled);
+    assertFalse(graphs(config(8, "")).enabled());
   }
 
   @Test
   void capturesBatchOneAndTheMaximumByDefault() throws Exception {
-    GraphSettings s = GraphSettings.from(config(8, param("cuda_graph", "on")));
-    assertTrue(s.enabled);
-    assertEquals(Set.of(1L, 8L), s.batchSizes);
+    GraphSettings s = graphs(config(8, param("cuda_graph", "on")));
+    assertTrue(s.enabled());
+    assertEquals(Set.of(1L, 8L), s.batchSizes());
   }
 
   @Test
   void capturesTheListedBatchSizes() throws Exception {
-    GraphSettings s = GraphSettings.from(config(8, param("cuda_graph", "on") + ","
+    GraphSettings s = graphs(config(8, param("cuda_graph", "on") + ","
         + param("cuda_graph_batch_sizes", "1, 2,4")));
-    assertEquals(Set.of(1L, 2L, 4L), s.batchSizes);
+    assertEquals(Set.of(1L, 2L, 4L), s.batchSizes());
   }
 
   @Test
   void rejectsAnUnknownSwitchValueNamingTheAllowedOnes() {
     ConfigException e = assertThrows(ConfigException.class,
-        () -> GraphSettings.from(config(8, param("cuda_graph", "yes"))));
+        () -> graphs(config(8, param("cuda_graph", "yes"))));
     assertTrue(e.getMessage().contains("'cuda_graph'") && e.getMessage().contains("[on, off]"), e.getMessage());
   }
 
   @Test
   void rejectsBatchSizesBeyondMaxBatchSize() {
-    ConfigException e = assertThrows(ConfigException.class, () -> GraphSettings.from(config(8,
+    ConfigException e = assertThrows(ConfigException.class, () -> graphs(config(8,
         param("cuda_graph", "on") + "," + param("cuda_graph_batch_sizes", "1,16"))));
     assertTrue(e.getMessage().contains("'16'") && e.getMessage().contains("max_batch_size 8"), e.getMessage());
   }
 
   @Test
   void rejectsBatchSizesThatAreNotNumbers() {
-    assertThrows(ConfigException.class, () -> GraphSettings.from(config(8,
+    assertThrows(ConfigException.class, () -> graphs(config(8,
         param("cuda_graph", "on") + "," + param("cuda_graph_batch_sizes", "one"))));
   }
 
   @Test
   void rejectsBatchSizesForAModelWithoutBatchDimension() {
-    ConfigException e = assertThrows(ConfigException.class, () -> GraphSettings.from(config(0,
+    ConfigException e = assertThrows(ConfigException.class, () -> graphs(config(0,
         param("cuda_graph", "on") + "," + param("cuda_graph_batch_sizes", "1"))));
     assertTrue(e.getMessage().contains("max_batch_size 0"), e.getMessage());
   }
 
   @Test
   void aModelWithoutBatchDimensionCapturesItsOneShape() throws Exception {
-    GraphSettings s = GraphSettings.from(config(0, param("cuda_graph", "on")));
-    assertTrue(s.enabled);
-    assertTrue(s.batchSizes.isEmpty());
-    s.newPlan(); // a plan for a model without batch dimension needs no sizes
+    GraphSettings s = graphs(config(0, param("cuda_graph", "on")));
+    assertTrue(s.enabled());
+    assertTrue(s.batchSizes().isEmpty());
+    new GraphPlan(s.batchSizes(), false); // a plan for a model without batch dimension needs no sizes
   }
 }

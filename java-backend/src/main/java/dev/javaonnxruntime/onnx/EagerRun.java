@@ -20,8 +20,6 @@ import org.bytedeco.onnxruntime.OrtMemoryInfo;
 import org.bytedeco.onnxruntime.OrtRunOptions;
 import org.bytedeco.onnxruntime.OrtSession;
 import org.bytedeco.onnxruntime.OrtStatus;
-import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
-import org.bytedeco.onnxruntime.OrtValue;
 import org.bytedeco.onnxruntime.ValueVector;
 
 /**
@@ -63,10 +61,9 @@ final class EagerRun implements AutoCloseable {
   /** ORT's functions that clear a binding (JavaCPP allocates each such function object). */
   private final OrtApi.ClearBoundInputs_OrtIoBinding clearInputs = API.ClearBoundInputs();
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
-  private final Value value = new Value();
-  private final Value argument = new Value();
-  private final Address view = new Address();
-  private final Info info = new Info();
+  private final Views.Value value = new Views.Value();
+  private final Views.Address view = new Views.Address();
+  private final Views.Info info = new Views.Info();
   private int created;
   private int produced;
   private long startNanos;
@@ -106,9 +103,8 @@ final class EagerRun implements AutoCloseable {
   void run(List<InputTensor> in, List<String> outputNames, ModelSession.OutputConsumer consumer)
       throws Exception {
     if (in.size() > inValues.capacity() || outputNames.size() > outValues.capacity()) {
-      throw new IllegalArgumentException("the model has " + inValues.capacity() + " inputs and "
-          + outValues.capacity() + " outputs; a run asked for " + in.size() + " and "
-          + outputNames.size());
+      throw new IllegalArgumentException("a run of " + in.size() + " inputs and "
+          + outputNames.size() + " outputs, more than the model has");
     }
     try {
       for (int i = 0; i < in.size(); i++) {
@@ -117,7 +113,7 @@ final class EagerRun implements AutoCloseable {
         inValues.put(i, tensor(t));
         created = i + 1;
         if (binding != null) {
-          check(API.BindInput(binding, names.apply(t.name()), argument.at(inValues.get(i))));
+          check(API.BindInput(binding, names.apply(t.name()), value.at(inValues.get(i))));
         }
       }
       int n = outputNames.size();
@@ -186,7 +182,7 @@ final class EagerRun implements AutoCloseable {
   }
 
   /** One output: its type, shape, address and size. */
-  private OutputTensor output(String name, Value v) {
+  private OutputTensor output(String name, Views.Value v) {
     check(API.GetTensorTypeAndShape(v, out));
     info.at(outAddress.get(0));
     long[] shape;
@@ -249,29 +245,5 @@ final class EagerRun implements AutoCloseable {
       closer.close("buffer", p);
     }
     closer.finish();
-  }
-
-  /** A reusable view of an {@code OrtValue*} ORT handed out (never released through it). */
-  private static final class Value extends OrtValue {
-    Value at(long address) {
-      this.address = address;
-      return this;
-    }
-  }
-
-  /** A reusable view of an {@code OrtTensorTypeAndShapeInfo*} (released through the API). */
-  private static final class Info extends OrtTensorTypeAndShapeInfo {
-    Info at(long address) {
-      this.address = address;
-      return this;
-    }
-  }
-
-  /** A reusable view of any address (a caller's buffer, an array ORT returned). */
-  private static final class Address extends Pointer {
-    Address at(long address) {
-      this.address = address;
-      return this;
-    }
   }
 }

@@ -8,7 +8,6 @@ import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.DeviceReader;
-import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.triton.InputPlacement.Copy;
@@ -41,13 +40,12 @@ class InputStager implements AutoCloseable {
   protected final InputPlacement placement;
   /** {@code input_staging: "ort"}: hand ORT host tensors and let it copy, as stock Triton does. */
   private final boolean ortCopies;
-  private final StagingBuffer staging;
+  private final StagingArea staging;
   private final Map<String, DeviceArena> arenas = new HashMap<>();
   private final DeviceMemory hostMemory;
   private final Map<String, DeviceArena> hostArenas = new HashMap<>();
   /** GPU memory to the host, for a CPU instance: an input in a client's CUDA shared memory. */
   private final DeviceReader reader;
-  private long stagingUsed;
 
   InputStager(DeviceMemory memory, Stream stream, boolean gpu, boolean ortCopies, DeviceMemory host) {
     this(memory, stream, gpu, ortCopies, host,
@@ -64,22 +62,14 @@ class InputStager implements AutoCloseable {
     this.hostMemory = host;
     this.placement = placement;
     this.reader = reader;
-    this.staging = gpu ? memory.newStagingBuffer(1 << 20) : null;
+    this.staging = gpu ? new StagingArea(memory.newStagingBuffer(1 << 20), stream) : null;
   }
 
   /** Sizes the staging buffer for this Execute: no host byte is staged twice. */
   void begin(List<RequestData> requests) {
-    stagingUsed = 0;
-    if (staging == null) {
-      return;
+    if (staging != null) {
+      staging.begin(requests);
     }
-    long total = 0;
-    for (RequestData r : requests) {
-      for (InputView v : r.inputs.values()) {
-        total += v.byteSize();
-      }
-    }
-    staging.ensureCapacity(Math.max(total, 1));
   }
 
   /** Resolves where each input of a checked request comes from; the cache overrides this. */
@@ -168,7 +158,7 @@ class InputStager implements AutoCloseable {
   protected void copyInto(InputView v, Route route, long dst) {
     Copy[] copies = route.copies();
     if (gpu && allOf(copies, Copy.HOST_TO_DEVICE)) {
-      long region = stage(v.byteSize());
+      long region = staging.stage(v.byteSize());
       gather(v, region);
       memory.copyHostToDevice(dst, region, v.byteSize(), stream);
       return;
@@ -185,7 +175,7 @@ class InputStager implements AutoCloseable {
       switch (copies[b]) {
         case HOST_TO_HOST -> Pointer.memcpy(Handles.at(to), Handles.at(src), size);
         case HOST_TO_DEVICE -> {
-          long region = stage(size);
+          long region = staging.stage(size);
           Pointer.memcpy(Handles.at(region), Handles.at(src), size);
           memory.copyHostToDevice(to, region, size, stream);
         }
@@ -209,25 +199,6 @@ class InputStager implements AutoCloseable {
 
   private static int gpuOf(InputView v, int buffer) {
     return ((BufferLocation.Gpu) v.locations()[buffer]).device();
-  }
-
-  /**
-   * {@code bytes} of this Execute's pinned staging space, not handed out before. {@link #begin}
-   * sized it for every input once; an input staged again (a batch ONNX Runtime refused, run again
-   * request by request) waits for the copies already enqueued from it, then starts over.
-   */
-  private long stage(long bytes) {
-    if (stagingUsed + bytes > staging.capacity() && bytes <= staging.capacity()) {
-      stream.synchronize();
-      stagingUsed = 0;
-    }
-    if (stagingUsed + bytes > staging.capacity()) {
-      throw new IllegalStateException("staging buffer overrun: " + (stagingUsed + bytes)
-          + " > " + staging.capacity());
-    }
-    long region = staging.address() + stagingUsed;
-    stagingUsed += bytes;
-    return region;
   }
 
   /** Concatenates an input's host buffers at host address {@code dst}. */
@@ -255,7 +226,9 @@ class InputStager implements AutoCloseable {
 
   /** Called after the instance's stream has been synchronised: nothing reads staging any more. */
   void finish() {
-    stagingUsed = 0;
+    if (staging != null) {
+      staging.reset();
+    }
   }
 
   @Override

@@ -13,9 +13,20 @@ final class Handles {
     return new View(address);
   }
 
-  private static final class View extends Pointer {
-    View(long address) {
+  /** A view to re-aim with {@link View#at}: one object for a hot path's many addresses. */
+  static View reusable() {
+    return new View(0);
+  }
+
+  /** A non-owning view of one address; {@link #at} re-aims it. */
+  static final class View extends Pointer {
+    private View(long address) {
       this.address = address;
+    }
+
+    View at(long address) {
+      this.address = address;
+      return this;
     }
   }
 }

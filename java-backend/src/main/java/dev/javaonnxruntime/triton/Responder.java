@@ -32,7 +32,7 @@ final class Responder implements AutoCloseable {
   /** Views Triton's calls fill in place ({@code @ByPtrPtr}): no JavaCPP object per output. */
   private final TRITONBACKEND_Output output = new TRITONBACKEND_Output();
   private final Pointer buffer = new Pointer();
-  private final Source source = new Source();
+  private final Handles.View source = Handles.reusable();
 
   /** Output names are made once, here: writes happen inside a run's PointerScope. */
   Responder(List<String> outputNames) {
@@ -78,14 +78,6 @@ final class Responder implements AutoCloseable {
     }
     if (byteSize > 0) {
       Pointer.memcpy(buffer, source.at(src), byteSize);
-    }
-  }
-
-  /** A reusable view of the host address an output is copied from. */
-  private static final class Source extends Pointer {
-    Source at(long address) {
-      this.address = address;
-      return this;
     }
   }
 

@@ -30,7 +30,12 @@ cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson|libjson-c|libprotobuf/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
-  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py "$bundle/bench/gpu/"
+  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py "$bundle/bench/gpu/"
+# perf_analyzer (HTTP only) for the concurrency sweep, where ../shared has it.
+if [[ -x ../shared/perf_analyzer/bin/perf_analyzer ]]; then
+  mkdir -p "$bundle/perf_analyzer/bin"
+  cp ../shared/perf_analyzer/bin/perf_analyzer "$bundle/perf_analyzer/bin/"
+fi
 # The real Triton server's GPU build for bench/gpu/triton_run.sh (the stock backend's ONNX Runtime
 # libraries come from the GPU jar above, unpacked on the device).
 triton=${TRITON_GPU:-../shared/tritonserver-2.70/gpu}

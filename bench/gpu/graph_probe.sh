@@ -5,7 +5,7 @@
 # and prints one RESULT line per run; OUTDIR gets probe.txt (the lines) and probe.log (everything).
 #
 #   bench/gpu/graph_probe.sh OUTDIR        (from the bundle root, like run.sh)
-# Knobs: MODELS (default "vit bert resnet50"), BATCHES (default "1 8"), RUNS (replays, default 200),
+# Knobs: MODELS (default "vit bert resnet50"; a path to an .onnx file works too), BATCHES (default "1 8"), RUNS (replays, default 200),
 # WORK (models, default /tmp/jort-work).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +32,7 @@ t0=$(date +%s)
 (cd "$here" && "$PYTHON" -c "
 import make_models, os, sys
 d = os.path.join(sys.argv[1], 'models')
-names = [n for n in sys.argv[2:] if not os.path.exists(os.path.join(d, n, '1', 'model.onnx'))]
+names = [n for n in sys.argv[2:] if '/' not in n and not os.path.exists(os.path.join(d, n, '1', 'model.onnx'))]
 if names: make_models.export_torch(d, names)
 " "$WORK" $MODELS) >>"$log" 2>&1 || { echo "export failed"; tail -20 "$log"; exit 1; }
 echo "models ready in $(( $(date +%s) - t0 )) s" | tee -a "$log"
@@ -54,6 +54,26 @@ probe() { # MODEL BATCH [ENV=V] ARGS...
   echo "$res ($(( $(date +%s) - t )) s)" | tee -a "$out"
   echo "--- $res" >>"$log"
 }
+
+# INTERLEAVE=1: only whether a captured graph answers a new input right after its session ran
+# another batch shape (InterleaveProbe): eager=same (one session, as before the fix) and eager=own
+# (the other shape in a session of its own, as the backend now arranges); capture 1, other 3.
+if [[ ${INTERLEAVE:-0} == 1 ]]; then
+  for m in $MODELS; do
+    f=$m
+    [[ -f $f ]] || f=$WORK/models/$m/1/model.onnx
+    for v in same own; do
+      t=$(date +%s)
+      res=$(timeout 180 "$java" -Dorg.bytedeco.javacpp.platform.extension=-gpu \
+        -Dorg.bytedeco.javacpp.cacheDir="$WORK/javacpp-probe" -cp "$B/backends/java_onnxruntime/*:$B/tools/*" \
+        dev.javaonnxruntime.onnx.InterleaveProbe "$f" 1 3 eager=$v 2>>"$log")
+      rc=$?
+      res="$(grep '^RESULT' <<<"$res") rc=$rc"
+      echo "$res ($(( $(date +%s) - t )) s)" | tee -a "$out"
+    done
+  done
+  exit 0
+fi
 
 # CLOSE=1: only whether closing a session aborts the process (issue 7): plain sessions (ORT's
 # callback frees pinned buffers), graph-enabled ones, ORT's own stream; 3 processes each.

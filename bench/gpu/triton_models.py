@@ -33,6 +33,16 @@ CHAIN = {"vit_encoder": "vitchain", "vit_head": "vitchain", "chain_encoder": "sm
 # Which variants each model gets (the chain: the stock-like client path and the key paths).
 MODEL_VARIANTS = {m: ("stock", "ort", "key", "keygraph") for m in CHAIN}
 KEYED = {"two_input": ["image"]}  # inputs keyed in the key variants; every input where absent
+# The concurrency sweep (perf_analyzer, triton_run.sh): dynamic batching on, the same input sent
+# every time (no client change: content keys), graphs for the batch sizes a batch of up to
+# max_batch_size 8 takes most (the others run eagerly).
+SWEEP_VARIANTS = {
+    "stock": {},
+    "ort": VARIANTS["ort"],
+    "content": VARIANTS["content"],
+    "contentgraph": dict(VARIANTS["contentgraph"], cuda_graph_batch_sizes="1,2,4,8"),
+}
+DYNAMIC_BATCHING = "dynamic_batching { max_queue_delay_microseconds: 100 }\n"
 
 
 def config(template, model, variant, kind):
@@ -68,6 +78,8 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="skip the torch models (CPU smoke test)")
     ap.add_argument("--kind", default="KIND_GPU")
     ap.add_argument("--variants", default="stock," + ",".join(VARIANTS), help="comma-separated subset")
+    ap.add_argument("--sweep", default="", help="models that also get <model>__<variant>__db copies "
+                    "with dynamic batching, for SWEEP_VARIANTS (comma-separated)")
     a = ap.parse_args()
     want = set(a.variants.split(","))
     models_dir = os.path.join(a.work, "models")
@@ -96,6 +108,23 @@ def main():
             os.symlink(os.path.abspath(onnx_path), link)
             open(os.path.join(d, "config.pbtxt"), "w").write(config(tmpl, model, variant, a.kind))
             names.append(f"{model}__{variant}")
+    for model in filter(None, a.sweep.split(",")):
+        tmpl, onnx_path = templates[model]
+        for variant, params in SWEEP_VARIANTS.items():
+            d = os.path.join(repo, f"{model}__{variant}__db")
+            os.makedirs(os.path.join(d, "1"), exist_ok=True)
+            link = os.path.join(d, "1", "model.onnx")
+            if os.path.lexists(link):
+                os.remove(link)
+            os.symlink(os.path.abspath(onnx_path), link)
+            text = re.sub(r'^name: "[^"]*"', f'name: "{model}__{variant}__db"', tmpl, count=1, flags=re.M)
+            text = re.sub(r"@OPT@\w+@", "", text.replace("@KIND@", a.kind)) + DYNAMIC_BATCHING
+            backend = "onnxruntime" if variant == "stock" else "java_onnxruntime"
+            text = re.sub(r'^backend: "[^"]*"', f'backend: "{backend}"', text, count=1, flags=re.M)
+            for k, v in params.items():
+                text += f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}\n'
+            open(os.path.join(d, "config.pbtxt"), "w").write(text)
+            names.append(f"{model}__{variant}__db")
     print(f"{len(names)} models in {repo}: {' '.join(names)}", flush=True)
 
 

@@ -26,6 +26,11 @@
 #             item 0: tritonserver replaces the JVM's SIGSEGV handler after the models load); 0: not
 #   DEADLINE_S  the CUPTI pass starts only if fewer seconds than this have passed (default 330)
 #   BENCH_ARGS  extra triton_bench.py arguments (both passes)
+#   SWEEP_MODELS  models of the concurrency sweep after the plain pass, in the same server (default
+#             "vit,resnet50" on KIND_GPU, none on KIND_CPU): <model>__<variant>__db with dynamic
+#             batching, perf_analyzer at SWEEP_CONCURRENCY (default "1 4 16") requests in flight,
+#             SWEEP_MS (default 3000) per measurement window; sweep.md gets the table
+#   PERF_ANALYZER  the perf_analyzer binary (default: the bundle's perf_analyzer/bin/perf_analyzer)
 #   BACKEND / EXAMPLES / BACKEND_CONFIG  our backend directory, the example models (default: the
 #             bundle's), one more --backend-config for ours (e.g. java-home=...; smoke test)
 set -uo pipefail
@@ -44,6 +49,10 @@ CUPTI=${CUPTI:-1}
 JSIG=${JSIG:-1}
 DEADLINE_S=${DEADLINE_S:-330}
 NO_TORCH=${NO_TORCH:-0}
+SWEEP_MODELS=${SWEEP_MODELS-$([[ ${KIND:-KIND_GPU} == KIND_GPU ]] && echo vit,resnet50)}
+SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY:-1 4 16}
+SWEEP_MS=${SWEEP_MS:-3000}
+PERF_ANALYZER=${PERF_ANALYZER:-$B/perf_analyzer/bin/perf_analyzer}
 read -r -a bench_args <<<"${BENCH_ARGS:-}"
 t_start=$(date +%s)
 log() { echo "[$(date +%T)] $*" | tee -a "$OUTDIR/run.log" >&2; }
@@ -106,7 +115,7 @@ log "stock backend: $(ls "$WORK/backends/onnxruntime" | tr '\n' ' ')"
 
 # Models: one repository, every model per variant (same ONNX file).
 t0=$(date +%s)
-margs=("$WORK" --kind "$KIND" --examples "$EXAMPLES" --variants "$VARIANTS")
+margs=("$WORK" --kind "$KIND" --examples "$EXAMPLES" --variants "$VARIANTS" --sweep "$SWEEP_MODELS")
 [[ $NO_TORCH == 1 ]] && margs+=(--no-torch)
 if ! "$PYTHON" "$here/triton_models.py" "${margs[@]}" >"$OUTDIR/make_models.log" 2>&1; then
   log "triton_models failed:"; tail -30 "$OUTDIR/make_models.log" >&2; exit 1
@@ -175,6 +184,27 @@ stop_server() {
 }
 trap '[[ -n $server_pid ]] && kill -KILL $server_pid 2>/dev/null' EXIT
 
+# The concurrency sweep (issue 15 item 4): perf_analyzer against each <model>__<variant>__db at
+# each concurrency, stock first; one CSV per point under OUTDIR/sweep/, the table in sweep.md.
+sweep() {
+  [[ -n $SWEEP_MODELS ]] || return 0
+  if [[ ! -x $PERF_ANALYZER ]]; then log "sweep skipped: no $PERF_ANALYZER"; return 0; fi
+  mkdir -p "$OUTDIR/sweep"
+  local t=$(date +%s) m v c
+  for m in ${SWEEP_MODELS//,/ }; do
+    for c in $SWEEP_CONCURRENCY; do
+      for v in stock ort content contentgraph; do
+        timeout 120 "$PERF_ANALYZER" -m "${m}__${v}__db" -u "127.0.0.1:$PORT" --concurrency-range "$c:$c" \
+          --measurement-interval "$SWEEP_MS" --stability-percentage 25 --max-trials 6 \
+          -f "$OUTDIR/sweep/$m.$v.c$c.csv" >"$OUTDIR/sweep/$m.$v.c$c.log" 2>&1 \
+          || log "perf_analyzer $m $v c=$c: rc=$? ($(tail -1 "$OUTDIR/sweep/$m.$v.c$c.log" | cut -c1-200))"
+      done
+    done
+  done
+  "$PYTHON" "$here/sweep_report.py" "$OUTDIR/sweep" >"$OUTDIR/sweep.md" 2>>"$OUTDIR/run.log" || log "sweep report failed"
+  log "sweep: $(( $(date +%s) - t )) s"
+}
+
 # Pass 1: plain (every figure but the copies).
 : >"$OUTDIR/results.plain.jsonl"
 if start_server plain; then
@@ -182,6 +212,7 @@ if start_server plain; then
   timeout 420 "$PYTHON" "$here/triton_bench.py" --url "127.0.0.1:$PORT" --out "$OUTDIR/results.plain.jsonl" \
     --pass plain --variants "$VARIANTS" --reps "$REPS" "${bench_args[@]}" 2>&1 | tee "$OUTDIR/bench.plain.log"
   log "plain pass: rc=${PIPESTATUS[0]} in $(( $(date +%s) - t )) s"
+  sweep
   stop_server plain
 fi
 
@@ -208,3 +239,4 @@ fi
 "$PYTHON" "$here/triton_report.py" --table "$OUTDIR" >"$OUTDIR/table.md" 2>>"$OUTDIR/run.log" || log "report failed"
 log "total: $(( $(date +%s) - t_start )) s"
 cat "$OUTDIR/table.md"
+[[ -e $OUTDIR/sweep.md ]] && cat "$OUTDIR/sweep.md"

@@ -33,6 +33,9 @@ public final class ModelSession implements AutoCloseable {
   private final MemoryInfo cpuInfo;
   private final MemoryInfo deviceInfo;
   private final ExecutionTarget target;
+  private final OrtRuntime runtime;
+  private final Path file;
+  private final SessionSettings settings;
   private final boolean cudaGraph;
   private final String graphModeRefusal;
   private final List<TensorInfo> inputs;
@@ -45,6 +48,9 @@ public final class ModelSession implements AutoCloseable {
   private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
       SessionSettings settings) {
     this.target = target;
+    this.runtime = runtime;
+    this.file = file;
+    this.settings = settings;
     this.cudaGraph = settings.cudaGraph() && target.gpu();
     boolean userStream = target.gpu() && target.stream() != 0;
     // Every CUDA session runs in the provider's graph mode, captures or not. Outside it ONNX
@@ -136,6 +142,21 @@ public final class ModelSession implements AutoCloseable {
     }
     return new ModelSession(runtime, file, target, SessionSettings.threads(intraOpThreads)
         .withCudaGraph(true));
+  }
+
+  /**
+   * Opens another session of this one's model, on its target with its settings, for one CUDA
+   * graph. A captured graph replays on the addresses its kernels held at capture, and some of
+   * ONNX Runtime's CUDA kernels keep buffers per input shape that they free and remake when a run
+   * of another shape comes (cuDNN convolution state, for one): so a graph stays valid only in a
+   * session that runs nothing but its own shape. The caller owns the session (the model's
+   * weights once more on the device) and closes it after the graph's binding.
+   */
+  public ModelSession graphSession() {
+    if (!cudaGraph) {
+      throw new IllegalStateException("the session was not opened for CUDA graphs");
+    }
+    return new ModelSession(runtime, file, target, settings);
   }
 
   /**

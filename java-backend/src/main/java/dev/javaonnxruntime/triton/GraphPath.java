@@ -21,19 +21,22 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The CUDA-graph path of one GPU instance (config.pbtxt {@code cuda_graph: "on"}): per captured
- * batch shape, input and output buffers at fixed device addresses and the ONNX Runtime binding
- * that replays the graph over them. The executor fills the input buffers (device-to-device from
+ * batch shape, an ONNX Runtime session of its own that runs nothing but that shape ({@link
+ * ModelSession#graphSession}: a graph captured in a session that also runs other shapes replayed
+ * wrong values after them on the H200), input and output buffers at fixed device addresses, and
+ * the binding that replays the graph over them. The executor fills the input buffers (device-to-device from
  * the cache, or through pinned staging) on the instance stream, replays, and reads the outputs
  * from the fixed buffers; a shape that cannot be captured runs eagerly, with one log line saying
  * why ({@link GraphPlan} keeps those decisions).
  *
  * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
- * instance's device) and the bindings, and frees them in {@link #close} after the instance has
+ * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close} after the instance has
  * synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
  * enqueued on the stream may still use them. Used only on the instance's execute thread.
  */
 final class GraphPath implements AutoCloseable {
-  private record Slot(FixedRun run, List<InputTensor> inputs, List<Long> blocks) {}
+  private record Slot(ModelSession own, FixedRun run, List<InputTensor> inputs,
+      List<Long> blocks) {}
 
   private final String label;
   private final ModelSession session;
@@ -82,12 +85,13 @@ final class GraphPath implements AutoCloseable {
   /**
    * After the eager run that learned shape {@code key}: allocates the fixed buffers for its
    * inputs and outputs (of the names, types, sizes and shapes given; their addresses are not
-   * used) and binds them, so its next batch is captured. Must be called outside any {@code
+   * used), opens the shape's own session and binds them there, so its next batch is captured. Must be called outside any {@code
    * PointerScope}: the binding lives until {@link #close}. On failure the shape stays eager
    * (logged); nothing is thrown, the run's results are still good.
    */
   void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
     List<Long> blocks = new ArrayList<>();
+    ModelSession own = null;
     try {
       List<InputTensor> in = new ArrayList<>();
       for (InputTensor t : inputs) {
@@ -99,10 +103,15 @@ final class GraphPath implements AutoCloseable {
         long a = allocate(t.byteSize(), blocks);
         out.add(new OutputTensor(t.name(), t.dataType(), a, t.byteSize(), t.shape(), true));
       }
+      own = session.graphSession();
       int id = plan.learned(key);
-      slots.put(key, new Slot(session.fixedRun(in, out, id), List.copyOf(in), List.copyOf(blocks)));
+      slots.put(key, new Slot(own, own.fixedRun(in, out, id), List.copyOf(in),
+          List.copyOf(blocks)));
     } catch (DeviceAllocationException | RuntimeException e) {
       blocks.forEach(memory::free); // nothing was enqueued on them yet
+      if (own != null) {
+        own.close();
+      }
       plan.failed(key, "its fixed buffers could not be made: " + Errors.messageOf(e));
       refused(key);
     }
@@ -221,6 +230,7 @@ final class GraphPath implements AutoCloseable {
     Closer closer = new Closer("graphs.close");
     for (Slot s : slots.values()) {
       closer.close("binding", s.run());
+      closer.close("session", s.own());
       s.blocks().forEach(block -> closer.run("buffer", () -> memory.free(block)));
     }
     slots.clear();

@@ -33,13 +33,14 @@ class ContentHasherTest {
 
   @Test
   void hashesSmallInputAsXxh3KeyedWithItsSecret() {
-    byte[] bytes = TestBytes.pattern(602_112, 1);
+    int small = (int) ContentHasher.PARALLEL_THRESHOLD - 1;
+    byte[] bytes = TestBytes.pattern(small, 1);
     byte[] secret = secret(9);
     try (HostBuffer buffer = TestBytes.hostCopy(bytes);
         ContentHasher hasher = new ContentHasher(4, secret)) {
       long[] out = new long[2];
       Xxh3.hash128(new long[] {buffer.address()}, new long[] {bytes.length}, 1, secret, out);
-      Hash128 keyed = hasher.hash(split(buffer, 100, 602_012));
+      Hash128 keyed = hasher.hash(split(buffer, 100, small - 100));
       assertEquals(new Hash128(out[0], out[1]), keyed);
       assertNotEquals(plainXxh3(buffer, bytes.length), keyed);
     }
@@ -98,8 +99,9 @@ class ContentHasherTest {
       List<long[]> splits =
           List.of(
               new long[] {LARGE},
-              new long[] {1, (1 << 20) - 1, 1, 0, LARGE - (1 << 20) - 1},
-              new long[] {5_000_000, 5_000_000, LARGE - 10_000_000},
+              new long[] {1, ContentHasher.CHUNK_BYTES - 1, 1, 0,
+                  LARGE - ContentHasher.CHUNK_BYTES - 1},
+              new long[] {LARGE / 3, LARGE / 3, LARGE - 2 * (LARGE / 3)},
               new long[] {LARGE / 2, LARGE - LARGE / 2});
       Hash128 expected;
       try (ContentHasher single = new ContentHasher(1, secret(3))) {

@@ -172,7 +172,7 @@ class Bench:
         outs = outputs or outs
         full = [(n, dt, sh, self.tensor(f"{scen}:{base}:{n}", dt, sh)) for n, dt, sh in ins]
         self.input_bytes.update(len(t[3]) for t in full)
-        if variant in ("key", "keygraph"):
+        if variant.startswith("key"):
             # the inputs the model declares optional (triton_models.py: the keyed ones), unless varied
             cfg = self.ctl.get(f"/v2/models/{model}/config")
             opt = {i["name"] for i in cfg.get("input", []) if i.get("optional")}
@@ -338,7 +338,7 @@ class Bench:
         others = [o for o in enc_outs if o != feat]  # the encoder's other outputs (ViT: pooled)
         full = [(n, dt, sh, self.tensor(f"chain:{enc_b}:{n}", dt, sh)) for n, dt, sh in ins]
         self.input_bytes.update([len(t[3]) for t in full] + [4 * np_prod(sh) for _, _, sh in hin])
-        device = variant in ("key", "keygraph")
+        device = variant.startswith("key")
         if device:
             er = Req(full, others, {f"output_cache_key.{feat}": "feat"})
             hr = Req([], head_outs, {f"input_cache_key.{feat}": "feat"})
@@ -399,7 +399,7 @@ class Bench:
             plan.append((f"partial-{v}", lambda v=v: self.single("partial", a.partial_model, v, vary=(a.partial_vary,)),
                          [f"{a.partial_model}__{v}"]))
         for v in a.variants:
-            if v in ("key", "keygraph"):
+            if v.startswith("key"):
                 continue  # every input differs: nothing to name by key
             plan.append((f"unique-{v}", lambda v=v: self.single("unique", a.unique_model, v, {a.unique_vary: [1, 3, 224, 224]},
                                                                 vary=(a.unique_vary,)),

@@ -25,8 +25,11 @@ VARIANTS = {
     "content": {"input_cache": "content", "cuda_graph": "off"},
     "keygraph": {"input_cache": "key", "cuda_graph": "on", "cuda_graph_batch_sizes": "1"},
     "contentgraph": {"input_cache": "content", "cuda_graph": "on", "cuda_graph_batch_sizes": "1"},
+    # As key, with one ONNX Runtime intra-op thread (ORT's default: one per core, spinning) for
+    # each CUDA session: whether the eager path gains from the cores it leaves to the others.
+    "key1t": {"input_cache": "key", "cuda_graph": "off", "intra_op_thread_count": "1"},
 }
-KEY_VARIANTS = ("key", "keygraph")
+KEY_VARIANTS = ("key", "keygraph", "key1t")
 TORCH = ["vit", "bert", "resnet50", "conv_tiny", "vit_encoder", "vit_head"]
 # The chains' halves and their cache group (the example chain_encoder/chain_head: smoke test only).
 CHAIN = {"vit_encoder": "vitchain", "vit_head": "vitchain", "chain_encoder": "smallchain", "chain_head": "smallchain"}

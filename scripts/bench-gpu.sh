@@ -30,7 +30,11 @@ cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson|libjson-c|libprotobuf/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
-  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py "$bundle/bench/gpu/"
+  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py bench/gpu/graph_check.py "$bundle/bench/gpu/"
+# async-profiler (Maven Central) for triton_run.sh PROFILE=1: Java and native frames in the server.
+ap_jar=$HOME/.m2/repository/tools/profiler/async-profiler/4.1/async-profiler-4.1.jar
+[[ -e $ap_jar ]] || ${MVN:-mvn -B} -q dependency:get -Dartifact=tools.profiler:async-profiler:4.1
+unzip -p "$ap_jar" linux-x64/libasyncProfiler.so >"$bundle/lib/libasyncProfiler.so"
 # perf_analyzer (HTTP only) for the concurrency sweep, where ../shared has it.
 if [[ -x ../shared/perf_analyzer/bin/perf_analyzer ]]; then
   mkdir -p "$bundle/perf_analyzer/bin"

@@ -30,6 +30,11 @@
 #             "vit,resnet50" on KIND_GPU, none on KIND_CPU): <model>__<variant>__db with dynamic
 #             batching, perf_analyzer at SWEEP_CONCURRENCY (default "1 4 16") requests in flight,
 #             SWEEP_MS (default 3000) per measurement window; sweep.md gets the table
+#   PLAIN     0: skip the scenario replay of the plain pass (its server still runs the sweep)
+#   PROFILE   1: async-profiler in the plain pass's server (PROFILER_LIB: libasyncProfiler.so,
+#             default the bundle's lib/; PROFILE_EVENT cpu|wall, PROFILE_INTERVAL 50us), Java and
+#             native frames for PROFILE_SECONDS (default 60) from the server's start, collapsed
+#             stacks in OUTDIR/profile-<pid>.collapsed
 #   PERF_ANALYZER  the perf_analyzer binary (default: the bundle's perf_analyzer/bin/perf_analyzer)
 #   BACKEND / EXAMPLES / BACKEND_CONFIG  our backend directory, the example models (default: the
 #             bundle's), one more --backend-config for ours (e.g. java-home=...; smoke test)
@@ -50,6 +55,7 @@ JSIG=${JSIG:-1}
 DEADLINE_S=${DEADLINE_S:-330}
 NO_TORCH=${NO_TORCH:-0}
 SWEEP_MODELS=${SWEEP_MODELS-$([[ ${KIND:-KIND_GPU} == KIND_GPU ]] && echo vit,resnet50)}
+PLAIN=${PLAIN:-1}
 SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY:-1 4 16}
 SWEEP_MS=${SWEEP_MS:-3000}
 PERF_ANALYZER=${PERF_ANALYZER:-$B/perf_analyzer/bin/perf_analyzer}
@@ -128,6 +134,9 @@ jvm+="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
 # The graph variants load the cuda_graph this release refuses (docs/triton-guide.md, section 6):
 # they are here to reproduce and fix it. UNSAFE_CUDA_GRAPH=false shows the refusal instead.
 jvm+=" -Djava_onnxruntime.unsafe.cuda_graph=${UNSAFE_CUDA_GRAPH:-true}"
+if [[ ${PROFILE:-0} == 1 ]]; then
+  jvm+=" -agentpath:${PROFILER_LIB:-$B/lib/libasyncProfiler.so}=start,event=${PROFILE_EVENT:-cpu},interval=${PROFILE_INTERVAL:-50us},cstack=vm,timeout=${PROFILE_SECONDS:-60},collapsed,file=$OUTDIR/profile-%p.collapsed"
+fi
 preload=""
 [[ $JSIG == 1 && -e $be/jre/lib/libjsig.so ]] && preload=$be/jre/lib/libjsig.so
 server_pid=""
@@ -190,14 +199,27 @@ sweep() {
   [[ -n $SWEEP_MODELS ]] || return 0
   if [[ ! -x $PERF_ANALYZER ]]; then log "sweep skipped: no $PERF_ANALYZER"; return 0; fi
   mkdir -p "$OUTDIR/sweep"
-  local t=$(date +%s) m v c
+  local t=$(date +%s) m v c b
+  # First, on the fresh instances: graphs captured and replayed while batch sizes vary, every
+  # answer against stock's (graph_check.py).
+  timeout 200 "$PYTHON" "$here/graph_check.py" --url "127.0.0.1:$PORT" --models "$SWEEP_MODELS" \
+    --ours "$([[ $KIND == KIND_GPU ]] && echo contentgraph || echo content)" >"$OUTDIR/graph_check.log" 2>&1
+  log "graph check: rc=$? $(tail -1 "$OUTDIR/graph_check.log")"
   for m in ${SWEEP_MODELS//,/ }; do
+    # Every batch size once first: ONNX Runtime's first run of a shape searches cuDNN's
+    # algorithms (and ours captures a graph), which must not land in a measurement window.
+    for v in stock ort content contentgraph; do
+      for b in 1 2 3 4 5 6 7 8; do
+        timeout 60 "$PERF_ANALYZER" -m "${m}__${v}__db" -u "127.0.0.1:$PORT" -b "$b" --concurrency-range 1:1 \
+          --request-count 3 >>"$OUTDIR/sweep/warmup.log" 2>&1 || log "warm-up $m $v b=$b: rc=$?"
+      done
+    done
     for c in $SWEEP_CONCURRENCY; do
       for v in stock ort content contentgraph; do
         timeout 120 "$PERF_ANALYZER" -m "${m}__${v}__db" -u "127.0.0.1:$PORT" --concurrency-range "$c:$c" \
-          --measurement-interval "$SWEEP_MS" --stability-percentage 25 --max-trials 6 \
+          --warmup-request-count 50 --measurement-interval "$SWEEP_MS" --stability-percentage 25 --max-trials 8 \
           -f "$OUTDIR/sweep/$m.$v.c$c.csv" >"$OUTDIR/sweep/$m.$v.c$c.log" 2>&1 \
-          || log "perf_analyzer $m $v c=$c: rc=$? ($(tail -1 "$OUTDIR/sweep/$m.$v.c$c.log" | cut -c1-200))"
+          || log "perf_analyzer $m $v c=$c: rc=$? ($(grep -v '^ *$' "$OUTDIR/sweep/$m.$v.c$c.log" | tail -1 | cut -c1-200))"
       done
     done
   done
@@ -209,10 +231,16 @@ sweep() {
 : >"$OUTDIR/results.plain.jsonl"
 if start_server plain; then
   t=$(date +%s)
-  timeout 420 "$PYTHON" "$here/triton_bench.py" --url "127.0.0.1:$PORT" --out "$OUTDIR/results.plain.jsonl" \
-    --pass plain --variants "$VARIANTS" --reps "$REPS" "${bench_args[@]}" 2>&1 | tee "$OUTDIR/bench.plain.log"
-  log "plain pass: rc=${PIPESTATUS[0]} in $(( $(date +%s) - t )) s"
+  if [[ $PLAIN == 1 ]]; then
+    timeout 420 "$PYTHON" "$here/triton_bench.py" --url "127.0.0.1:$PORT" --out "$OUTDIR/results.plain.jsonl" \
+      --pass plain --variants "$VARIANTS" --reps "$REPS" "${bench_args[@]}" 2>&1 | tee "$OUTDIR/bench.plain.log"
+    log "plain pass: rc=${PIPESTATUS[0]} in $(( $(date +%s) - t )) s"
+  fi
   sweep
+  if [[ ${PROFILE:-0} == 1 ]]; then
+    for i in $(seq 1 90); do compgen -G "$OUTDIR/profile-*.collapsed" >/dev/null && break; sleep 1; done
+    log "profile: $(ls "$OUTDIR"/profile-*.collapsed 2>/dev/null | tr '\n' ' ')"
+  fi
   stop_server plain
 fi
 

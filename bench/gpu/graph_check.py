@@ -53,6 +53,7 @@ def check(host, port, model, requests, ours_variant):
         return tb.Req(inputs, outputs)
 
     counts = {"identical": 0, "close": 0, "wrong": 0}
+    wrong_at = []
     worst = 0.0
     for k in range(requests):
         req = request(k % 8 + 1)
@@ -60,6 +61,7 @@ def check(host, port, model, requests, ours_variant):
         verdict = compare(ours, answer(conn, f"{model}__stock__db", req, outputs))
         counts[verdict] += 1
         if verdict == "wrong":
+            wrong_at.append(f"seq b{k % 8 + 1}")
             stock = answer(conn, f"{model}__stock__db", req, outputs)
             worst = max(worst, max(float(np.max(np.abs(a.astype(np.float64) - b))) for a, b in zip(ours, stock)))
     reqs = [request(1 + k % 2) for k in range(4 * requests // 2)]
@@ -84,11 +86,15 @@ def check(host, port, model, requests, ours_variant):
     for t in threads:
         t.join()
     for k, req in enumerate(reqs):
-        counts["wrong" if ours[k] is None else compare(ours[k], answer(conn, f"{model}__stock__db", req, outputs))] += 1
+        verdict = "wrong" if ours[k] is None else compare(ours[k], answer(conn, f"{model}__stock__db", req, outputs))
+        counts[verdict] += 1
+        if verdict == "wrong":
+            wrong_at.append(f"conc #{k}")
     conn.close()
     print(f"graph check {model}: {sum(counts.values())} answers: {counts['identical']} identical to stock, "
           f"{counts['close']} within 1e-3, {counts['wrong']} wrong" + (f" (max |diff| {worst:.4g})" if worst else "")
-          + (f"; errors: {failures[:2]}" if failures else ""), flush=True)
+          + (f"; errors: {failures[:2]}" if failures else "")
+          + (f"; wrong: {' '.join(wrong_at[:40])}" if wrong_at else ""), flush=True)
     return counts["wrong"]
 
 

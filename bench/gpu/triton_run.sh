@@ -203,7 +203,7 @@ sweep() {
   # First, on the fresh instances: graphs captured and replayed while batch sizes vary, every
   # answer against stock's (graph_check.py).
   timeout 200 "$PYTHON" "$here/graph_check.py" --url "127.0.0.1:$PORT" --models "$SWEEP_MODELS" \
-    --ours "$([[ $KIND == KIND_GPU ]] && echo contentgraph || echo content)" >"$OUTDIR/graph_check.log" 2>&1
+    --ours "${GRAPH_CHECK_OURS:-$([[ $KIND == KIND_GPU ]] && echo contentgraph || echo content)}" >"$OUTDIR/graph_check.log" 2>&1
   log "graph check: rc=$? $(tail -1 "$OUTDIR/graph_check.log")"
   for m in ${SWEEP_MODELS//,/ }; do
     # Every batch size once first: ONNX Runtime's first run of a shape searches cuDNN's
@@ -267,4 +267,4 @@ fi
 "$PYTHON" "$here/triton_report.py" --table "$OUTDIR" >"$OUTDIR/table.md" 2>>"$OUTDIR/run.log" || log "report failed"
 log "total: $(( $(date +%s) - t_start )) s"
 cat "$OUTDIR/table.md"
-[[ -e $OUTDIR/sweep.md ]] && cat "$OUTDIR/sweep.md"
+if [[ -e $OUTDIR/sweep.md ]]; then cat "$OUTDIR/sweep.md"; fi

@@ -13,6 +13,11 @@ compute_input, compute_infer and compute_output per request.
   PROFILE=1 ...                       also records async-profiler (Maven Central
                                       tools.profiler:async-profiler:4.1) in the server, Java and
                                       native frames, and prints the hottest frames of ours
+  MEMORY=1 ...                        also samples the server's RSS, the JVM heap and JavaCPP's
+                                      native bytes (the backend's gauges on /metrics) 40 times
+                                      over the measured cycles and logs every GC pause
+                                      (-Xlog:gc, OUTDIR/gc.log): growth over the second half,
+                                      GC count and pauses, in memory.md (issue 15 item 5)
 
 Prints the table (also OUTDIR/table.md) with ours/stock ratios; OUTDIR/summary.json holds the
 figures, OUTDIR/server.log the server's log.
@@ -23,6 +28,7 @@ import glob
 import http.client
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,7 +40,9 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import local_server  # noqa: E402
+from stress_common import growth_of, rss_kib  # noqa: E402
 import v2_binary  # noqa: E402
 
 MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
@@ -92,7 +100,53 @@ def stats(url, model):
     return {p: (s[p]["count"], s[p]["ns"]) for p in PHASES + ("success",)}
 
 
-def measure(url, cycles, warmup):
+def gauges(metrics_url):
+    """The backend's JVM heap and JavaCPP byte gauges from Triton's /metrics (sums over labels)."""
+    with urllib.request.urlopen("http://%s/metrics" % metrics_url) as r:
+        text = r.read().decode()
+    out = {"heap": 0.0, "javacpp": 0.0}
+    for line in text.splitlines():
+        for key, name in (("heap", "java_onnxruntime_jvm_heap_used_bytes"),
+                          ("javacpp", "java_onnxruntime_javacpp_bytes")):
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                out[key] += float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def gc_pauses(path):
+    """(count, total ms, max ms, heap MiB after each pause) of the pauses -Xlog:gc wrote to path."""
+    pauses, after = [], []
+    if os.path.exists(path):
+        for line in open(path):
+            if "Pause" in line and line.rstrip().endswith("ms"):
+                pauses.append(float(line.rstrip()[:-2].rsplit(" ", 1)[1]))
+                m = re.search(r"->(\d+)M\(", line)
+                if m:
+                    after.append(int(m.group(1)))
+    return len(pauses), sum(pauses), max(pauses, default=0.0), after
+
+
+def memory_report(samples, gc_log, requests):
+    count, total, worst, after = gc_pauses(gc_log)
+    rss = [s["rss_kib"] for s in samples]
+    heap = [s["heap"] for s in samples]
+    native = [s["javacpp"] for s in samples]
+    lines = ["| over %d requests of ours (%d samples) | first | middle | last | growth over the second half |"
+             % (requests, len(samples)), "|---|---|---|---|---|"]
+    for name, values, floor, unit in (("server RSS", rss, False, 1024), ("JVM heap (floor)", heap, True, 1 << 20),
+                                      ("JavaCPP native bytes", native, False, 1 << 20)):
+        unit_name = "MiB"
+        scale = 1024.0 if unit == 1024 else float(unit)
+        lines.append("| %s | %.1f %s | %.1f %s | %.1f %s | %+.2f%% |" % (
+            name, values[0] / scale, unit_name, values[len(values) // 2] / scale, unit_name,
+            values[-1] / scale, unit_name, growth_of(values, floor=floor)))
+    lines.append("")
+    lines.append("GC (-Xlog:gc, the whole server life): %d pauses, %.1f ms in all, longest %.2f ms; heap after "
+                 "each pause, MiB: %s" % (count, total, worst, " ".join(map(str, after[-12:])) or "-"))
+    return "\n".join(lines)
+
+
+def measure(url, cycles, warmup, sample=None):
     requests = {}
     for model, (name, dtype, shape, output) in MODELS.items():
         body = v2_binary.request({name: (dtype, shape, v2_binary.tensor(dtype, shape, 1))}, [output])
@@ -102,9 +156,12 @@ def measure(url, cycles, warmup):
     latencies = collections.defaultdict(list)
     answers = {}
     before = None
+    every = max(1, cycles // 40)
     for cycle in range(warmup + cycles):
         if cycle == warmup:
             before = {m: stats(url, m) for m in requests}
+        if sample is not None and cycle >= warmup and (cycle - warmup) % every == 0:
+            sample()
         for model, (body, headers) in requests.items():
             t0 = time.perf_counter()
             conn.request("POST", "/v2/models/%s/infer" % model, body, headers)
@@ -193,12 +250,25 @@ def main(argv):
             profiler_library(out), os.environ.get("PROFILE_EVENT", "cpu"),
             os.environ.get("PROFILE_INTERVAL", "100us"), os.environ.get("PROFILE_SECONDS", "60"), collapsed)
         jvm_options.append(agent)
+    memory = os.environ.get("MEMORY") == "1"
+    gc_log = os.path.join(out, "gc.log")
+    if memory:
+        if os.path.exists(gc_log):
+            os.remove(gc_log)
+        jvm_options.append("-Xlog:gc:file=%s" % gc_log)
     if jvm_options:
         backend_config.append("java_onnxruntime,jvm-options=" + " ".join(jvm_options))
     server = local_server.TritonServer(binary, repo, backends, log_path=os.path.join(out, "server.log"),
                                        backend_config=backend_config)
+    samples = []
+
+    def sample():
+        samples.append(dict(gauges(server.metrics_url), rss_kib=rss_kib(server.proc.pid) or 0))
+
     with server:
-        result, identical = measure(server.http_url, cycles, warmup)
+        result, identical = measure(server.http_url, cycles, warmup, sample if memory else None)
+        if memory:
+            sample()
         if os.environ.get("PROFILE") == "1":
             deadline = time.monotonic() + 120
             while not glob.glob(collapsed.replace("%p", "*")) and time.monotonic() < deadline:
@@ -208,6 +278,11 @@ def main(argv):
     text = "tritonserver 2.70.0 CPU build, java_onnxruntime %s, input_cache %s, %d cycles (%d warm-up), " \
            "us per request from Triton's statistics\n\n%s\n" % (version, cache, cycles, warmup,
                                                                 table(result, identical))
+    if memory:
+        report = memory_report(samples, gc_log, cycles * len(MODELS))
+        text += "\n" + report + "\n"
+        with open(os.path.join(out, "memory.md"), "w") as f:
+            f.write(report + "\n")
     if os.environ.get("PROFILE") == "1":
         text += "\n" + hottest(collapsed.replace("%p", "*")) + "\n"
     print(text)

@@ -1067,7 +1067,7 @@ def main():
             print("device memory: not measured (%s; nvidia-smi calls %d, %d failed)"
                   % (where, run.device.calls, run.device.failures))
     if TOLERANCE_SCALE != 1:
-        print("good float outputs within build/testdata's own tolerances (checked with them x%g): %d of %d"
+        print("good float outputs within the testdata's own tolerances (checked with them x%g): %d of %d"
               % (TOLERANCE_SCALE, sum(r.tight for r in refs), sum(r.checked for r in refs)))
     heap_gc = nmt = threads = None
     if run.jvm_mid and jvm_end and run.jvm_mid[0] and jvm_end[0]:

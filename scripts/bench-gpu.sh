@@ -23,7 +23,8 @@ rm -f "$be"/onnxruntime-*-linux-x86_64.jar
 cp "$gpu_jar" "$be/"
 # GraphProbe and HashBenchmark: beside the backend's jars on the class path, never in its directory.
 cp tools/target/java-onnxruntime-tools-*.jar "$bundle/tools/"
-jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
+# jdk.jcmd: jcmd for bench/gpu/stress_run.sh (the JVM's heap after a full GC, NMT, its threads).
+jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.naming,jdk.jcmd \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$be/jre" 2>/dev/null
 cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 # Libraries the host needs that Ubuntu may lack (Debian's libcjson, libjson-c and libprotobuf).
@@ -31,6 +32,18 @@ for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson|libjson-c|libpro
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
   bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py bench/gpu/graph_check.py "$bundle/bench/gpu/"
+# bench/gpu/stress_run.sh: make stress-triton's scripts in their checkout layout, the models it
+# serves (stress_triton.py's MODELS) and the reference data it reads (make models).
+cp bench/gpu/stress_run.sh "$bundle/bench/gpu/"
+mkdir -p "$bundle/scripts" "$bundle/tests/integration" "$bundle/stress/models" "$bundle/stress/testdata"
+cp scripts/stress_triton.py scripts/stress_common.py "$bundle/scripts/"
+cp tests/integration/local_server.py tests/integration/helpers.py "$bundle/tests/integration/"
+for m in text_encoder dtypes two_input chain_encoder chain_head fails_at_runtime; do
+  mkdir -p "$bundle/stress/models/$m/1"
+  cp "model_repository/$m/config.pbtxt" "$bundle/stress/models/$m/"
+  cp "model_repository/$m/1/model.onnx" "$bundle/stress/models/$m/1/"
+done
+for m in text_encoder two_input chain_encoder chain_head; do cp -r "build/testdata/$m" "$bundle/stress/testdata/"; done
 # async-profiler (Maven Central) for triton_run.sh PROFILE=1: Java and native frames in the server.
 ap_jar=$HOME/.m2/repository/tools/profiler/async-profiler/4.1/async-profiler-4.1.jar
 [[ -e $ap_jar ]] || ${MVN:-mvn -B} -q dependency:get -Dartifact=tools.profiler:async-profiler:4.1
@@ -56,7 +69,7 @@ for m in conv_net vit_patch text_encoder two_input; do
   cp "model_repository/$m/1/model.onnx" "$bundle/examples/$m/1/"
 done
 { echo "bundle: $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty) built $(date -u +%FT%TZ)"; } >"$bundle/VERSION"
-echo "bundle: $(du -sh "$bundle" | cut -f1) in $bundle; run: $bundle/bench/gpu/run.sh OUTDIR (host) or $bundle/bench/gpu/triton_run.sh OUTDIR (real tritonserver)"
+echo "bundle: $(du -sh "$bundle" | cut -f1) in $bundle; run: $bundle/bench/gpu/run.sh OUTDIR (host) or $bundle/bench/gpu/triton_run.sh OUTDIR (real tritonserver) or $bundle/bench/gpu/stress_run.sh OUTDIR (make stress-triton there)"
 if [[ ${STAGE:-1} == 1 && -x ../shared/gpu/stage ]]; then
   ../shared/gpu/stage .gpu "$bundle"/*
 fi

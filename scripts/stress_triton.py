@@ -24,6 +24,24 @@ JavaCPP's bytes (the backend's gauges on /metrics) must not grow over the second
 run, and the eviction counter must move. The last line reads exactly
 `sent N, answered N, identical G of G good, crashes 0, growth X%` (growth: server RSS).
 Exit 0 when everything held. QUICK=1 (or --quick): 2 clients x 500 requests.
+
+GPU mode (`--kind KIND_GPU`; bench/gpu/stress_run.sh runs it from the GPU benchmark bundle, see
+bench/gpu/README.md): the same fuzz with every model's instance_group on KIND_GPU, the server
+build (`--triton DIR`: DIR/bin/tritonserver) and our backend directory (`--backend DIR`, linked
+as it is, e.g. with its jlinked jre/) from the bundle, the models and reference data from
+`--models` and `--testdata`, the server's own environment from `--server-env NAME=VALUE`
+(LD_LIBRARY_PATH, LD_PRELOAD), `-Dorg.bytedeco.javacpp.platform.extension=-gpu` added to the
+JVM's options. Device memory is then sampled with every RSS sample (`nvidia-smi
+--query-compute-apps`: the server process's MiB; where nvidia-smi does not list the server's pid,
+e.g. from another PID namespace, `--query-gpu=memory.used` of all GPUs instead, and the output
+says so) and must not grow over the second half by the same rule as RSS. The line before the
+last (`verdict: ...`) then ends with `, device growth X%`; the last line keeps its form.
+Two things differ on a GPU, both as for the stock backend: ONNX Runtime's CUDA Gather writes 0
+for an index out of range (gather_impl.cu), so `gather_out_of_range` may be answered 200; and
+its CUDA provider may run FP32 MatMul and Conv in TF32, so float outputs are compared with the
+testdata's tolerances times `--tolerance-scale` (default 50 on KIND_GPU, 1 on KIND_CPU; dtypes
+stays bit for bit); how many were within the unscaled tolerances is printed.
+`--device-memory on` samples nvidia-smi on KIND_CPU too (a smoke test of the plumbing).
 """
 import argparse
 import http.client
@@ -49,7 +67,8 @@ from stress_common import growth_of, rss_kib, verdict  # noqa: E402
 import helpers  # noqa: E402
 import local_server  # noqa: E402
 
-TESTDATA = os.path.join(ROOT, "build", "testdata")
+TESTDATA = os.path.join(ROOT, "build", "testdata")  # --testdata
+TOLERANCE_SCALE = 1.0  # --tolerance-scale
 MODELS = ["text_encoder", "dtypes", "two_input", "chain_encoder", "chain_head", "fails_at_runtime"]
 RELOADED = "text_encoder_reload"  # a copy of text_encoder that the reload thread keeps cycling
 DTYPES = [("in_fp32", "FP32", "<f4"), ("in_fp16", "FP16", "<f2"), ("in_bf16", "BF16", None),
@@ -104,6 +123,10 @@ class Reference:
         self.expected, self.rtol, self.atol = helpers.load_expected(
             os.path.join(TESTDATA, model, "expected_%s.json" % case))
         self.expected = {t.name: t for t in self.expected}
+        # the testdata's own tolerances, and those the check uses (scaled on a GPU: TF32)
+        self.rtol0, self.atol0 = self.rtol, self.atol
+        self.rtol, self.atol = self.rtol * TOLERANCE_SCALE, self.atol * TOLERANCE_SCALE
+        self.tight = self.checked = 0  # float outputs within rtol0/atol0, float outputs checked
         self.first = {}  # (output, binary or JSON) -> the bytes of the first answer
         self.same = self.differing = 0
         self.lock = threading.Lock()
@@ -155,6 +178,11 @@ def check_reference(ref, names):
             bad = helpers.mismatch(ref.expected[n], got[n][2], ref.rtol, ref.atol)
             if bad:
                 return bad
+            if TOLERANCE_SCALE != 1:
+                tight = helpers.mismatch(ref.expected[n], got[n][2], ref.rtol0, ref.atol0) is None
+                with ref.lock:
+                    ref.checked += 1
+                    ref.tight += tight
             ref.compare_first(n, got[n][1] is not None, got[n][2])
         return None
     return check
@@ -488,6 +516,10 @@ MALFORMED = {
     "gather_out_of_range": (bad_gather_out_of_range, 500, None),  # ONNX Runtime in Run (both backends)
     "reshape_at_run_time": (bad_reshape_at_run_time, 500, None),  # ONNX Runtime in Run (both backends)
 }
+# What differs on KIND_GPU (the same for the stock backend, which runs the same ONNX Runtime):
+# the CUDA provider's Gather writes 0 for an index out of range instead of failing, so the
+# request may succeed (200, no error to check); 500 where a node falls back to the CPU.
+GPU_EXPECTED = {"gather_out_of_range": ((500, 200), None)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,6 +541,13 @@ class Run:
         self.step = max(1, self.total // 200)
         self.done = threading.Event()
         self.jvm_mid = None
+        self.device = None  # a DeviceMemory sampler, or None
+
+    def expected(self, kind):
+        """(HTTP status or statuses, phrase or None) a malformed request of kind must get."""
+        if self.args.kind == "KIND_GPU" and kind in GPU_EXPECTED:
+            return GPU_EXPECTED[kind]
+        return MALFORMED[kind][1:]
 
     def mid_snapshot(self):
         self.jvm_mid = jvm_snapshot(self.server.proc.pid, True, self.args.work)
@@ -536,6 +575,8 @@ class Run:
         g = {n: helpers.metric_sum(m, "java_onnxruntime_" + n) for n in
              ("javacpp_bytes", "javacpp_pointers", "jvm_heap_used_bytes", "input_cache_evictions_total",
               "input_cache_resident_bytes", "input_cache_entries")}
+        if self.device is not None:
+            g["device_process_mib"], g["device_gpu_mib"] = self.device.latest
         self.samples.append((rss_kib(self.server.proc.pid) or 0, g))
 
 
@@ -653,9 +694,9 @@ def client_main(run, client):
                 run.finding(kind, "good request refused with %d" % status, "%s: %s" % (model, error[:300]))
                 run.tally(kind, "%d UNEXPECTED" % status)
         else:
-            _, want, phrase = MALFORMED[kind]
-            ok = status in (want if isinstance(want, tuple) else (want,)) and bool(error) and (
-                phrase is None or re.search(phrase, error) is not None)
+            want, phrase = run.expected(kind)
+            ok = status in (want if isinstance(want, tuple) else (want,)) and (status == 200 or bool(error) and (
+                phrase is None or re.search(phrase, error) is not None))
             with run.lock:
                 run.counts["bad"] += 1
                 run.counts["bad_as_expected"] += ok
@@ -699,9 +740,26 @@ def reload_main(run):
     repository(run, RELOADED, "load")
 
 
+def jcmd_tool(pid):
+    """The jcmd of the Java runtime that the server loaded (<home>/lib/server/libjvm.so in its
+    memory map: the bundle's jlinked jre/ on the GPU machine), else the one on PATH or of the JDK."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                path = line.split()[-1]
+                if path.endswith("/libjvm.so"):
+                    tool = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(path))), "bin", "jcmd")
+                    if os.access(tool, os.X_OK):
+                        return tool
+                    break
+    except (OSError, IndexError):
+        pass
+    return shutil.which("jcmd") or os.path.join(local_server.default_java_home() or "", "bin", "jcmd")
+
+
 def jcmd(pid, *command):
     """The output of `jcmd <pid> <command>` against the JVM inside tritonserver, or None."""
-    tool = shutil.which("jcmd") or os.path.join(local_server.default_java_home() or "", "bin", "jcmd")
+    tool = jcmd_tool(pid)
     try:
         r = subprocess.run([tool, str(pid)] + list(command), capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired):
@@ -741,6 +799,79 @@ def jvm_threads(pid):
     return None if dump is None else len(re.findall(r'^"', dump, re.M))
 
 
+class DeviceMemory:
+    """Device memory in use, polled with nvidia-smi by a thread of its own every `period` seconds
+    (one call takes 50-300 ms, too long to make under the clients' lock, where the RSS samples
+    are taken): `latest` is (the server process's MiB summed over the GPUs, from
+    --query-compute-apps, or None where nvidia-smi does not list its pid; every GPU's memory.used
+    in MiB summed, or None)."""
+
+    def __init__(self, pid, tool="nvidia-smi", period=0.5):
+        self.pid, self.tool, self.period = pid, tool, period
+        self.latest = (None, None)
+        self.calls = self.failures = 0
+        self.first = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="device-memory", daemon=True)
+
+    def _query(self, what):
+        """MiB values of one nvidia-smi query as [(fields...)], or None when it failed."""
+        self.calls += 1
+        try:
+            r = subprocess.run([self.tool, what, "--format=csv,noheader,nounits"], capture_output=True,
+                               text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            r = None
+        if r is None or r.returncode != 0:
+            self.failures += 1
+            return None
+        return [[f.strip() for f in line.split(",")] for line in r.stdout.splitlines() if line.strip()]
+
+    def read(self):
+        apps = self._query("--query-compute-apps=pid,used_memory")
+        mine = [int(f[1]) for f in apps or [] if len(f) >= 2 and f[0] == str(self.pid) and f[1].isdigit()]
+        gpus = self._query("--query-gpu=memory.used")
+        used = [int(f[0]) for f in gpus or [] if f and f[0].isdigit()]
+        return (sum(mine) if mine else None, sum(used) if used else None)
+
+    def _loop(self):
+        while not self.stopping.is_set():
+            self.latest = self.read()
+            self.first.set()
+            self.stopping.wait(self.period)
+
+    def start(self):
+        self.thread.start()
+        self.first.wait(60)
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(60)
+
+
+def device_series(samples):
+    """(the samples' device memory in MiB, what was measured), or (None, why) when a sample lacks it:
+    the server process's own where every sample has it, else all GPUs'."""
+    mine = [s[1].get("device_process_mib") for s in samples]
+    if all(v is not None for v in mine):
+        return mine, "the server process, nvidia-smi --query-compute-apps"
+    every = [s[1].get("device_gpu_mib") for s in samples]
+    if all(v is not None for v in every):
+        return every, ("all GPUs, nvidia-smi --query-gpu=memory.used: the server's pid was missing from "
+                       "--query-compute-apps in %d of %d samples" % (mine.count(None), len(mine)))
+    return None, "nvidia-smi gave no figure in %d of %d samples" % (every.count(None), len(every))
+
+
+def linked_backends(dest, ours):
+    """A backend directory holding only ours: dest/java_onnxruntime, a symlink to ours (a finished
+    backend directory such as the GPU bundle's, which nothing rewrites during the run)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    os.symlink(os.path.abspath(ours), os.path.join(dest, "java_onnxruntime"))
+    return dest
+
+
 def private_backends(dest):
     """A backend directory of the run's own: local_server's (our backend, the stock one) copied,
     so that a `make build` elsewhere in this checkout during the run (triton-build/assemble.sh
@@ -763,17 +894,23 @@ def private_backends(dest):
     return dest
 
 
-def make_repo(dest):
+def make_repo(dest, models=os.path.join(ROOT, "model_repository"), kind="KIND_CPU"):
+    """The run's repository: MODELS and RELOADED from models/ (make_models.py's), each model's
+    instance_group kind set to kind."""
     shutil.rmtree(dest, ignore_errors=True)
     for m in MODELS + [RELOADED]:
         src = "text_encoder" if m == RELOADED else m
         os.makedirs(os.path.join(dest, m, "1"))
-        shutil.copyfile(os.path.join(ROOT, "model_repository", src, "1", "model.onnx"),
+        shutil.copyfile(os.path.join(models, src, "1", "model.onnx"),
                         os.path.join(dest, m, "1", "model.onnx"))
-        with open(os.path.join(ROOT, "model_repository", src, "config.pbtxt")) as f:
+        with open(os.path.join(models, src, "config.pbtxt")) as f:
             config = f.read()
         if m == RELOADED:
             config = re.sub(r'^name:\s*".*"', 'name: "%s"' % m, config, flags=re.M)
+        if kind != "KIND_CPU":
+            config, n = re.subn(r"\bkind:\s*KIND_CPU\b", "kind: " + kind, config)
+            if n == 0:
+                raise ValueError("%s/config.pbtxt: no instance_group kind KIND_CPU to set to %s" % (src, kind))
         with open(os.path.join(dest, m, "config.pbtxt"), "w") as f:
             f.write(config)
 
@@ -785,6 +922,7 @@ def crash_signs(log):
 
 
 def main():
+    global TESTDATA, TOLERANCE_SCALE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     quick = os.environ.get("QUICK", "") not in ("", "0")
     ap.add_argument("--quick", action="store_true", default=quick, help="2 clients x 500 requests (QUICK=1)")
@@ -798,31 +936,74 @@ def main():
     ap.add_argument("--max-reloads", type=int, default=100000)
     ap.add_argument("--timeout", type=float, default=300, help="seconds one request may take before it counts as unanswered")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "stress-triton"))
+    # GPU mode and runs from the GPU benchmark bundle (bench/gpu/stress_run.sh)
+    ap.add_argument("--kind", choices=("KIND_CPU", "KIND_GPU"), default="KIND_CPU",
+                    help="every model's instance_group kind (default KIND_CPU)")
+    ap.add_argument("--triton", help="a Triton build: DIR/bin/tritonserver (default: ../shared/tritonserver-2.70/cpu)")
+    ap.add_argument("--backend", help="our assembled backend directory, served as it is through a symlink "
+                    "(default: build/backends/java_onnxruntime, copied, beside the stock backend)")
+    ap.add_argument("--models", default=os.path.join(ROOT, "model_repository"),
+                    help="make_models.py's repository to take the models from (default model_repository)")
+    ap.add_argument("--testdata", default=TESTDATA, help="make_models.py's reference data (default build/testdata)")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="an environment variable of the server only (repeatable)")
+    ap.add_argument("--jvm-options", default="", help="more options for the JVM in the server")
+    ap.add_argument("--backend-config", action="append", default=[], metavar="KEY=VALUE",
+                    help="one more --backend-config=java_onnxruntime,KEY=VALUE (repeatable)")
+    ap.add_argument("--tolerance-scale", type=float,
+                    help="float outputs compared with the testdata's tolerances times this (default 50 on "
+                         "KIND_GPU: TF32; 1 on KIND_CPU)")
+    ap.add_argument("--device-memory", choices=("auto", "on", "off"), default="auto",
+                    help="sample device memory with nvidia-smi (auto: on KIND_GPU)")
+    ap.add_argument("--nvidia-smi", default="nvidia-smi", help="the nvidia-smi to run")
     a = ap.parse_args()
     a.clients = a.clients or (2 if a.quick else 8)
     a.requests = a.requests or (500 if a.quick else 10000)
     a.max_growth = a.max_growth if a.max_growth is not None else (25.0 if a.quick else 10.0)
     a.keys = a.keys if a.keys is not None else (1250 if a.quick else 100000)
+    a.device_memory = a.device_memory == "on" or (a.device_memory == "auto" and a.kind == "KIND_GPU")
+    TESTDATA = a.testdata
+    TOLERANCE_SCALE = a.tolerance_scale if a.tolerance_scale is not None else (50.0 if a.kind == "KIND_GPU" else 1.0)
 
-    binary = local_server.find_server(ROOT)
-    if binary is None:
-        sys.exit("stress-triton: no %s/cpu/bin/tritonserver" % local_server.shared_dir(ROOT))
+    if a.triton:
+        binary = os.path.join(a.triton, "bin", "tritonserver")
+        if not os.access(binary, os.X_OK):
+            sys.exit("stress-triton: no %s" % binary)
+    else:
+        binary = local_server.find_server(ROOT)
+        if binary is None:
+            sys.exit("stress-triton: no %s/cpu/bin/tritonserver" % local_server.shared_dir(ROOT))
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     repo = os.path.join(a.work, "repo")
-    make_repo(repo)
-    backends = private_backends(os.path.join(a.work, "backends"))
+    make_repo(repo, a.models, a.kind)
+    if a.backend:
+        backends = linked_backends(os.path.join(a.work, "backends"), a.backend)
+    else:
+        backends = private_backends(os.path.join(a.work, "backends"))
+    env = None
+    if a.server_env:
+        env = dict(os.environ)
+        env.update(kv.split("=", 1) for kv in a.server_env)
+    # A fixed heap: what grows is then the heap in use, not the heap reserved.
+    # NMT: the JVM's own native memory, read with jcmd at mid-run and at the end
+    jvm = "-Xms256m -Xmx256m -XX:NativeMemoryTracking=summary"
+    if a.kind == "KIND_GPU":
+        jvm += " -Dorg.bytedeco.javacpp.platform.extension=-gpu"
+    if a.jvm_options:
+        jvm += " " + a.jvm_options
     server = local_server.TritonServer(
-        binary, repo, backends, log_path=os.path.join(a.work, "server.log"),
+        binary, repo, backends, log_path=os.path.join(a.work, "server.log"), env=env,
         args=["--model-control-mode=explicit", "--load-model=*", "--log-verbose=0"],
         backend_config=["java_onnxruntime,input-cache-bytes=%d" % a.cache_bytes,
-                        # A fixed heap: what grows is then the heap in use, not the heap reserved.
-                        # NMT: the JVM's own native memory, read with jcmd at mid-run and at the end
-                        "java_onnxruntime,jvm-options=-Xms256m -Xmx256m -XX:NativeMemoryTracking=summary"])
+                        "java_onnxruntime,jvm-options=" + jvm]
+        + ["java_onnxruntime," + c for c in a.backend_config])
     started = time.monotonic()
     server.start(timeout=600)
     helpers.wait_ready(server.http_url, MODELS + [RELOADED], timeout_s=600, poll_s=0.5)
     run = Run(a, server)
+    if a.device_memory:
+        run.device = DeviceMemory(server.proc.pid, a.nvidia_smi).start()
     run.sample()
     clients = [Client(run, i, plan_for(a, i, random.Random(i))) for i in range(a.clients)]
     threads = [threading.Thread(target=client_main, args=(run, c), name="client-%d" % c.index) for c in clients]
@@ -840,6 +1021,8 @@ def main():
     jvm_end = jvm_snapshot(server.proc.pid, False, a.work) if run.jvm_mid else None
     run.native_threads = len(os.listdir("/proc/%d/task" % server.proc.pid))
     run.sample()
+    if run.device is not None:
+        run.device.stop()
     alive = server.running()
     code = server.stop(timeout=120) if alive else server.proc.returncode
     elapsed = time.monotonic() - started
@@ -848,8 +1031,8 @@ def main():
     crashes = 0 if alive and code == 0 and not signs else 1
 
     c = run.counts
-    print("stress-triton: %d clients x %d requests, input-cache-bytes %d, %.0f s (server start to stop)"
-          % (a.clients, a.requests, a.cache_bytes, elapsed))
+    print("stress-triton: %d clients x %d requests, input-cache-bytes %d, %.0f s (server start to stop)%s"
+          % (a.clients, a.requests, a.cache_bytes, elapsed, "" if a.kind == "KIND_CPU" else ", " + a.kind))
     for kind in sorted(run.by_kind):
         print("  %-27s %s" % (kind, ", ".join("%s: %d" % kv for kv in sorted(run.by_kind[kind].items()))))
     rss = [s[0] for s in run.samples]
@@ -872,6 +1055,20 @@ def main():
           "(%d MiB at end), JavaCPP %d -> %d B (%.1f%%)"
           % (len(rss), rss[len(rss) // 2] // 1024, rss[-1] // 1024, g_rss, g_heap, heap[-1] // (1 << 20),
              native[len(native) // 2], native[-1], g_native))
+    dev = g_dev = None
+    if run.device is not None:
+        dev, where = device_series(run.samples)
+        if dev is not None:
+            g_dev = growth_of(dev)
+            print("device memory over the second half (%d samples; %s): %d -> %d MiB (%.1f%%), %d MiB at most; "
+                  "nvidia-smi calls %d (%d failed)" % (len(dev), where, dev[len(dev) // 2], dev[-1], g_dev, max(dev),
+                                                        run.device.calls, run.device.failures))
+        else:
+            print("device memory: not measured (%s; nvidia-smi calls %d, %d failed)"
+                  % (where, run.device.calls, run.device.failures))
+    if TOLERANCE_SCALE != 1:
+        print("good float outputs within the testdata's own tolerances (checked with them x%g): %d of %d"
+              % (TOLERANCE_SCALE, sum(r.tight for r in refs), sum(r.checked for r in refs)))
     heap_gc = nmt = threads = None
     if run.jvm_mid and jvm_end and run.jvm_mid[0] and jvm_end[0]:
         heap_gc = 100.0 * (jvm_end[0] - run.jvm_mid[0]) / run.jvm_mid[0]
@@ -911,9 +1108,12 @@ def main():
         ("JVM heap after full GC grew", heap_gc is not None and heap_gc > a.max_growth
          and jvm_end[0] - run.jvm_mid[0] > 8 << 10),
         ("JVM threads grew (threads that ended still attached?)", threads is not None and threads[0] > 8),
-        ("JVM native memory grew", nmt is not None and nmt[0] > max(8 << 10, nmt[1] * a.max_growth / 100))] if bad]
+        ("JVM native memory grew", nmt is not None and nmt[0] > max(8 << 10, nmt[1] * a.max_growth / 100)),
+        ("device memory not measured", run.device is not None and dev is None),
+        ("device memory grew", dev is not None and grew(g_dev, dev, 0))] if bad]
     print("verdict: " + ("; ".join(failures) if failures else "all held") + " (samples: %s)"
-          % os.path.join(a.work, "samples.json"))
+          % os.path.join(a.work, "samples.json")
+          + (", device growth %.1f%%" % g_dev if g_dev is not None else ", device growth ?" if run.device else ""))
     failed = bool(failures)
     print(verdict(c["sent"], c["answered"], c["identical"], c["good"], crashes, g_rss))
     sys.exit(1 if failed else 0)

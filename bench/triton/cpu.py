@@ -10,6 +10,7 @@ compute_input, compute_infer and compute_output per request.
 
   bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
   JVM_OPTIONS='-X...' ...             extra options for our backend's JVM (jvm-options)
+  THREADS=N ...                       intra_op_thread_count N for both backends (default: ORT's)
   PROFILE=1 ...                       also records async-profiler (Maven Central
                                       tools.profiler:async-profiler:4.1) in the server, Java and
                                       native frames, and prints the hottest frames of ours
@@ -64,6 +65,9 @@ def config_for(source, name, backend, cache):
     lines.append("instance_group [ { kind: KIND_CPU count: 1 } ]\n")
     if backend == "java_onnxruntime":
         lines.append('parameters { key: "input_cache" value: { string_value: "%s" } }\n' % cache)
+    if os.environ.get("THREADS"):  # both backends read the same parameter
+        lines.append('parameters { key: "intra_op_thread_count" value: { string_value: "%s" } }\n'
+                     % os.environ["THREADS"])
     return "".join(lines)
 
 

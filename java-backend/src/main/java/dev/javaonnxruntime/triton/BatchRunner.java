@@ -1,6 +1,6 @@
 package dev.javaonnxruntime.triton;
 
-import static dev.javaonnxruntime.triton.Executor.asTriton;
+import static dev.javaonnxruntime.triton.Errors.asTriton;
 
 import dev.javaonnxruntime.batch.BatchLayout;
 import dev.javaonnxruntime.batch.GraphPlan;

@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.triton;
 
+import static dev.javaonnxruntime.triton.Errors.asTriton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.config.ModelConfig;
@@ -228,10 +229,6 @@ final class Executor implements AutoCloseable {
         TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, owned.succeededRows(),
             owned.execStart, owned.computeStart, owned.computeEnd, execEnd),
         model.name, "TRITONBACKEND_ModelInstanceReportBatchStatistics"));
-  }
-
-  static TritonException asTriton(Throwable t) {
-    return t instanceof TritonException te ? te : new TritonException(Errors.codeOf(t), Errors.messageOf(t), t);
   }
 
   @Override

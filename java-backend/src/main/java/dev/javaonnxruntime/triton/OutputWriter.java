@@ -90,7 +90,7 @@ final class OutputWriter implements AutoCloseable {
           long[] slice = slice(layout, k, o);
           responder.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), host[i] + slice[0], slice[1]);
         } catch (RuntimeException e) {
-          r.fail(Executor.asTriton(e));
+          r.fail(Errors.asTriton(e));
         }
       }
     }
@@ -112,7 +112,7 @@ final class OutputWriter implements AutoCloseable {
           long[] slice = slice(layout, k, o);
           stager.keepOutput(o.name(), key, o.dataType(), shape(layout, k, o), o.address() + slice[0], slice[1]);
         } catch (Exception e) {
-          r.fail(Executor.asTriton(e));
+          r.fail(Errors.asTriton(e));
         }
       }
     }

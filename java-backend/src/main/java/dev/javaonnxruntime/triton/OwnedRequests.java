@@ -90,7 +90,7 @@ final class OwnedRequests implements AutoCloseable {
 
   /** Gives every request that has not failed yet the error {@code t}. */
   void failAll(Throwable t) {
-    TritonException e = Executor.asTriton(t);
+    TritonException e = Errors.asTriton(t);
     requests.forEach(r -> r.fail(e));
   }
 
@@ -167,7 +167,7 @@ final class OwnedRequests implements AutoCloseable {
       RequestData r = requests.get(i);
       if (!answered[i]) {
         try {
-          r.fail(Executor.asTriton(cleanup.failure() != null ? cleanup.failure()
+          r.fail(Errors.asTriton(cleanup.failure() != null ? cleanup.failure()
               : new IllegalStateException("the Execute ended before this request was answered")));
           deliver(i);
         } catch (Throwable t) {

@@ -13,6 +13,7 @@ import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OrtFailure;
 import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.run.GraphPath;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -9,6 +9,7 @@ import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.run.GraphPath;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;

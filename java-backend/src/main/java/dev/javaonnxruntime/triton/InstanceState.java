@@ -11,6 +11,7 @@ import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.run.GraphPath;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 
 /**

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.run;
 
 import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cuda.CaptureGate;
@@ -11,6 +11,9 @@ import dev.javaonnxruntime.onnx.FixedRun;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.Handles;
+import dev.javaonnxruntime.triton.Log;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,7 +35,7 @@ import org.bytedeco.javacpp.Pointer;
  * synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
  * enqueued on the stream may still use them. Used only on the instance's execute thread.
  */
-final class GraphPath implements AutoCloseable {
+public final class GraphPath implements AutoCloseable {
   private record Slot(FixedRun run, List<InputTensor> inputs, List<Long> blocks) {}
 
   private final String label;
@@ -43,7 +46,7 @@ final class GraphPath implements AutoCloseable {
   private final boolean batched;
   private final Map<String, Slot> slots = new HashMap<>();
 
-  GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
+  public GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
       CaptureGate gate, GraphPlan plan, boolean batched) {
     this.label = "cuda_graph: model '" + model + "' instance '" + instance + "'";
     this.session = session;
@@ -54,7 +57,7 @@ final class GraphPath implements AutoCloseable {
   }
 
   /** What to do with a batch of {@code rows} rows of shape {@code key}; logs a refusal once. */
-  GraphPlan.Decision decide(long rows, String key) {
+  public GraphPlan.Decision decide(long rows, String key) {
     GraphPlan.Decision d = plan.decide(rows, key);
     if (d.step() == GraphPlan.Step.EAGER && d.first()) {
       Log.info(label + ": " + describe(key) + " runs eagerly: " + d.reason());
@@ -86,7 +89,7 @@ final class GraphPath implements AutoCloseable {
    * PointerScope}: the binding lives until {@link #close}. On failure the shape stays eager
    * (logged); nothing is thrown, the run's results are still good.
    */
-  void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
+  public void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
     List<Long> blocks = new ArrayList<>();
     try {
       List<InputTensor> in = new ArrayList<>();
@@ -109,7 +112,7 @@ final class GraphPath implements AutoCloseable {
   }
 
   /** The fixed device buffer of input {@code index} (config order) of shape {@code key}. */
-  long inputAddress(String key, int index) {
+  public long inputAddress(String key, int index) {
     return slots.get(key).inputs().get(index).address();
   }
 
@@ -118,7 +121,7 @@ final class GraphPath implements AutoCloseable {
    * key} and returns its outputs, at their fixed addresses. Returns null when the graph failed:
    * the shape runs eagerly from now on (logged) and the caller runs this batch eagerly.
    */
-  List<OutputTensor> run(String key, GraphPlan.Decision d) {
+  public List<OutputTensor> run(String key, GraphPlan.Decision d) {
     Slot slot = slots.get(key);
     try {
       if (d.step() == GraphPlan.Step.CAPTURE) {
@@ -150,7 +153,7 @@ final class GraphPath implements AutoCloseable {
    * eagerly from now on, logged; so does a check that fails. The fixed buffers hold scratch
    * afterwards: the next batch fills them.
    */
-  void verify(String key, Stream stream) {
+  public void verify(String key, Stream stream) {
     Slot slot = slots.get(key);
     long largest = 1;
     for (InputTensor t : slot.inputs()) {
@@ -208,7 +211,7 @@ final class GraphPath implements AutoCloseable {
   }
 
   /** Shapes that replay now. */
-  int capturedCount() {
+  public int capturedCount() {
     return plan.capturedCount();
   }
 

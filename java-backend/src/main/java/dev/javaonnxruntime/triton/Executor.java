@@ -3,27 +3,41 @@ package dev.javaonnxruntime.triton;
 import static dev.javaonnxruntime.triton.Errors.asTriton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
+import dev.javaonnxruntime.batch.Batch;
+import dev.javaonnxruntime.batch.Batcher;
+import dev.javaonnxruntime.batch.Gatherer;
 import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.read.RequestChecker;
+import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.resolve.InputStager;
+import dev.javaonnxruntime.resolve.ResolvedRequest;
+import dev.javaonnxruntime.respond.KeptOutputs;
+import dev.javaonnxruntime.respond.OutputWriter;
+import dev.javaonnxruntime.run.BatchRunner;
 import dev.javaonnxruntime.run.GraphPath;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
- * Serves the requests of one {@code TRITONBACKEND_ModelInstanceExecute}: reads and checks each
- * request, groups those whose inputs agree in every non-batch dimension, runs each group once
- * (with IoBinding, or as a CUDA graph replay), writes each request's slice of every output it
- * asked for and keeps those it named, synchronises the instance stream once per batch, then sends
- * every response FINAL, reports statistics and releases every request.
+ * Serves the requests of one {@code TRITONBACKEND_ModelInstanceExecute}, one step after another
+ * ({@link #run}): <b>read</b> and check each request ({@link RequestReader}, {@link
+ * RequestChecker}), <b>resolve</b> where each input's bytes come from ({@link InputStager}: the
+ * device's input cache, or the request's buffers), <b>batch</b> those whose inputs agree in every
+ * non-batch dimension ({@link Batcher}), <b>run</b> each batch once ({@link BatchRunner}: IoBinding,
+ * or a CUDA graph replay) and <b>respond</b>: write each request's slice of every output it asked
+ * for and keep those it named ({@link OutputWriter}), synchronising the instance stream once per
+ * batch; then send every response FINAL, report statistics and release every request.
  *
  * <p>Ownership (Triton's rule, as in its recommended backend): once the responses exist the
  * requests are ours ({@link OwnedRequests}); a failure from then on costs only the requests it
@@ -38,14 +52,17 @@ final class Executor implements AutoCloseable {
   private final ModelConfig config;
   private final TRITONBACKEND_ModelInstance instance;
   private final Stream stream;
-  private final InputStager stager;
-  private final RequestChecker checker;
   private final RequestReader reader;
+  private final RequestChecker checker;
+  private final InputStager stager;
+  private final Batcher batcher;
+  private final Gatherer gatherer;
+  /** Runs the batches of each Execute, and keeps the graph shapes they learned. */
+  private final BatchRunner runner;
   private final OutputWriter writer;
+  private final Responder responder;
   /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
   private final CaptureGate gate;
-  /** Groups, runs and scatters the batches of each Execute. */
-  private final BatchRunner batches;
   private final long faultEvery;
   /** This instance's metrics, pushed to Triton at the end of every Execute. */
   private final InstanceMetrics metrics;
@@ -57,20 +74,24 @@ final class Executor implements AutoCloseable {
   private long executions;
 
   Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
-      DeviceMemory memory, Stream stream, InputStager stager, GraphPath graphs, CaptureGate gate,
-      InstanceMetrics metrics) {
+      DeviceMemory memory, Stream stream, InputStager stager, KeptOutputs kept, GraphPath graphs,
+      CaptureGate gate, InstanceMetrics metrics) {
     this.model = model;
     this.config = model.config;
     this.instance = instance;
     this.stream = stream;
     this.stager = stager;
     this.gate = gate;
-    this.checker = new RequestChecker(config);
     this.reader = new RequestReader(config);
+    this.checker = new RequestChecker(config);
+    this.batcher = new Batcher(config);
+    this.gatherer = new Gatherer(stager.copier(), stager.ortCopies(), stager.hostMemory());
+    this.runner = new BatchRunner(model.name, config, session, stream, gatherer, graphs);
+    boolean gpu = session.target().gpu();
+    this.writer = new OutputWriter(model.name, config, memory, stream, kept, gpu);
+    this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
     this.faultEvery = model.settings.faultEveryExecutes();
     this.metrics = metrics;
-    this.writer = new OutputWriter(model.name, config, memory, stream, stager, session.target().gpu());
-    this.batches = new BatchRunner(model.name, config, session, stream, stager, writer, graphs);
   }
 
   /**
@@ -96,7 +117,7 @@ final class Executor implements AutoCloseable {
     OwnedRequests owned;
     try {
       scope = new PointerScope();
-      owned = OwnedRequests.take(handles, model.name, instance, writer.responder(), execStart);
+      owned = OwnedRequests.take(handles, model.name, instance, responder, execStart);
     } catch (Throwable t) { // no request touched yet: Triton answers and releases them
       end(scope, new Closer("execute"));
       throw t;
@@ -141,16 +162,15 @@ final class Executor implements AutoCloseable {
    */
   private void end(PointerScope scope, Closer cleanup) {
     cleanup.close("scope", scope);
-    batches.learn(cleanup);
+    runner.learn(cleanup);
     if (gate != null) {
       cleanup.run("gate", gate::exit);
     }
   }
 
   private void serve(OwnedRequests owned) {
-    List<RequestData> requests = owned.requests;
     try {
-      run(requests, owned);
+      run(owned);
     } catch (Throwable t) {
       owned.failAll(t);
     } finally {
@@ -158,41 +178,38 @@ final class Executor implements AutoCloseable {
     }
   }
 
-  private void run(List<RequestData> requests, OwnedRequests owned) throws Exception {
+  /** The request path: read, resolve, batch, run, respond. A failure costs its requests only. */
+  private void run(OwnedRequests owned) throws Exception {
     if (faultEvery > 0 && ++executions % faultEvery == 0) {
       // Test seam (config parameter test_fault_execute_every): an unexpected exception after
       // the responses exist must cost this batch only.
       throw new IllegalStateException("injected fault in execute " + executions);
     }
-    List<RequestData> valid = new ArrayList<>();
-    for (RequestData r : requests) {
+    List<RequestData> read = new ArrayList<>();
+    for (RequestData r : owned.requests) {
       try {
-        reader.readInputs(r);
-        reader.readCacheKeys(r);
-        reader.readRequestedOutputs(r);
+        reader.read(owned.handle(r), r);
         checker.check(r);
-        valid.add(r);
+        read.add(r);
       } catch (RuntimeException e) {
         r.fail(asTriton(e));
       }
     }
-    stager.begin(valid);
-    List<RequestData> resolved = new ArrayList<>();
-    for (RequestData r : valid) {
+    stager.begin(read);
+    List<ResolvedRequest> resolved = new ArrayList<>();
+    for (RequestData r : read) {
       try {
-        stager.resolve(r, config.inputs());
-        resolved.add(r);
+        resolved.add(stager.resolve(r, config.inputs()));
       } catch (Exception e) {
         r.fail(asTriton(e));
       }
     }
-    owned.computeStart = 0;
-    for (List<RequestData> group : batches.group(resolved)) {
-      batches.run(group, owned);
+    owned.times.reset();
+    for (Batch batch : batcher.group(resolved)) {
+      runner.run(batch, owned.times, (ran, outputs) -> writer.write(ran, outputs, owned));
     }
-    if (owned.computeStart == 0) {
-      owned.computeStart = System.nanoTime();
-      owned.computeEnd = owned.computeStart;
+    if (owned.times.unset()) {
+      owned.times.none(System.nanoTime());
     }
   }
 
@@ -210,9 +227,8 @@ final class Executor implements AutoCloseable {
     if (before != null || finished != null) {
       owned.failAll(before != null ? before : finished);
     }
-    if (owned.computeStart == 0) { // failed before any run: no compute phase
-      owned.computeStart = owned.execStart;
-      owned.computeEnd = owned.execStart;
+    if (owned.times.unset()) { // failed before any run: no compute phase
+      owned.times.none(owned.execStart);
     }
     // Before the responses go: a client that has its answer sees the figures that include it.
     cleanup.run("metrics", metrics::publish);
@@ -228,7 +244,7 @@ final class Executor implements AutoCloseable {
     }
     cleanup.run("batch-statistics", () -> Log.errorIfFailed(
         TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, owned.succeededRows(),
-            owned.execStart, owned.computeStart, owned.computeEnd, execEnd),
+            owned.execStart, owned.times.start(), owned.times.end(), execEnd),
         model.name, "TRITONBACKEND_ModelInstanceReportBatchStatistics"));
   }
 
@@ -237,6 +253,8 @@ final class Executor implements AutoCloseable {
     Closer closer = new Closer("executor.close");
     closer.close("reader", reader);
     closer.close("writer", writer);
+    closer.close("responder", responder);
+    closer.close("gatherer", gatherer);
     closer.finish();
   }
 }

@@ -2,17 +2,24 @@ package dev.javaonnxruntime.triton;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
+import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.lifecycle.Faults;
+import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.respond.ResponseSink;
+import dev.javaonnxruntime.run.ComputeTimes;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The requests of one Execute from the moment the backend touches them (the first {@code
  * TRITONBACKEND_ResponseNew}) to the end of the call, and, per request, whether it has been
- * answered and released.
+ * answered and released. It holds their Triton handles (request and response, by the index of
+ * each {@link RequestData}), so the steps of the request path need none: the respond step writes
+ * through it as a {@link ResponseSink}.
  *
  * <p>Why it exists: Triton's rule. Once Execute returns success every request must get exactly
  * one final response and be released exactly once; had it returned an error, Triton would answer
@@ -30,8 +37,11 @@ import java.util.List;
  * #cleanup()}, the first with the later ones suppressed, and logged once by the executor. Lives
  * for one Execute on the instance's thread.
  */
-final class OwnedRequests implements AutoCloseable {
+final class OwnedRequests implements ResponseSink, AutoCloseable {
   final List<RequestData> requests;
+  private final List<TRITONBACKEND_Request> handles;
+  /** Each request's response while it is ours; null once sent (or when Triton refused it). */
+  private final TRITONBACKEND_Response[] responses;
   private final String model;
   private final TRITONBACKEND_ModelInstance instance;
   private final Responder responder;
@@ -41,21 +51,25 @@ final class OwnedRequests implements AutoCloseable {
   private final boolean[] reported;
   private final boolean[] released;
   private final Closer cleanup = new Closer("execute");
-  /** When the Execute started, its first ORT run started, its last one ended (nanoseconds). */
-  long execStart;
-  long computeStart;
-  long computeEnd;
+  /** When the Execute started (nanoseconds). */
+  final long execStart;
+  /** When its first ORT run started and its last one ended. */
+  final ComputeTimes times;
 
-  private OwnedRequests(List<RequestData> requests, String model,
+  private OwnedRequests(List<TRITONBACKEND_Request> handles, String model,
       TRITONBACKEND_ModelInstance instance, Responder responder, long execStart) {
-    this.requests = requests;
+    int n = handles.size();
+    this.handles = handles;
+    this.requests = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      requests.add(new RequestData(i));
+    }
+    this.responses = new TRITONBACKEND_Response[n];
     this.model = model;
     this.instance = instance;
     this.responder = responder;
     this.execStart = execStart;
-    this.computeStart = execStart;
-    this.computeEnd = execStart;
-    int n = requests.size();
+    this.times = new ComputeTimes(execStart);
     answered = new boolean[n];
     succeeded = new boolean[n];
     reported = new boolean[n];
@@ -68,14 +82,10 @@ final class OwnedRequests implements AutoCloseable {
    */
   static OwnedRequests take(List<TRITONBACKEND_Request> handles, String model,
       TRITONBACKEND_ModelInstance instance, Responder responder, long execStart) {
-    List<RequestData> requests = new ArrayList<>(handles.size());
-    for (TRITONBACKEND_Request h : handles) {
-      requests.add(new RequestData(h));
-    }
-    OwnedRequests owned = new OwnedRequests(requests, model, instance, responder, execStart);
-    for (RequestData r : requests) {
+    OwnedRequests owned = new OwnedRequests(handles, model, instance, responder, execStart);
+    for (int i = 0; i < handles.size(); i++) {
       try {
-        responder.open(r);
+        owned.responses[i] = responder.open(handles.get(i));
       } catch (Throwable t) {
         Log.error("model '" + model + "': cannot create a response: " + Errors.messageOf(t));
       }
@@ -88,10 +98,21 @@ final class OwnedRequests implements AutoCloseable {
     return cleanup;
   }
 
+  /** The Triton handle of request {@code r}. */
+  TRITONBACKEND_Request handle(RequestData r) {
+    return handles.get(r.index);
+  }
+
   /** Gives every request that has not failed yet the error {@code t}. */
   void failAll(Throwable t) {
     TritonException e = Errors.asTriton(t);
     requests.forEach(r -> r.fail(e));
+  }
+
+  @Override
+  public void writeOutput(RequestData r, String name, DataType type, long[] shape, long src,
+      long byteSize) {
+    responder.writeOutput(responses[r.index], name, type, shape, src, byteSize);
   }
 
   /** Sends request {@code i}'s response (once); throws when it could not go. */
@@ -120,25 +141,24 @@ final class OwnedRequests implements AutoCloseable {
   }
 
   private void deliver(int i) {
-    RequestData r = requests.get(i);
-    if (r.response == null) {
-      responder.open(r); // its response was refused at take: one more try
+    if (responses[i] == null) {
+      responses[i] = responder.open(handles.get(i)); // refused at take: one more try
     }
     try {
-      succeeded[i] = responder.send(r);
+      succeeded[i] = responder.send(responses, i, requests.get(i).error());
     } finally {
-      answered[i] = r.response == null;
+      answered[i] = responses[i] == null;
     }
   }
 
   private void report(int i, long execEnd) {
-    Log.errorIfFailed(TRITONBACKEND_ModelInstanceReportStatistics(instance, requests.get(i).request,
-        succeeded[i], execStart, computeStart, computeEnd, execEnd), model,
+    Log.errorIfFailed(TRITONBACKEND_ModelInstanceReportStatistics(instance, handles.get(i),
+        succeeded[i], execStart, times.start(), times.end(), execEnd), model,
         "TRITONBACKEND_ModelInstanceReportStatistics");
   }
 
   private void free(int i) {
-    String error = Errors.checkQuietly(TRITONBACKEND_RequestRelease(requests.get(i).request,
+    String error = Errors.checkQuietly(TRITONBACKEND_RequestRelease(handles.get(i),
         TRITONSERVER_REQUEST_RELEASE_ALL));
     if (error != null) {
       throw new TritonException(TritonException.INTERNAL, "TRITONBACKEND_RequestRelease: " + error);

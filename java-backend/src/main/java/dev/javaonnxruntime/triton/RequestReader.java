@@ -5,11 +5,12 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.read.BufferLocation;
+import dev.javaonnxruntime.read.InputView;
+import dev.javaonnxruntime.read.KeyParameters;
+import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
@@ -19,29 +20,13 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
- * Reads a request's inputs, parameters and requested outputs through Triton's API into a {@link
- * RequestData}. Its out-parameters are allocated once and reused, so reading allocates no native
- * memory per request. Owned by one instance, used only on its execute thread; closed with it.
+ * The read step at the boundary: reads a request's inputs, parameters and requested outputs
+ * through Triton's API into a {@link RequestData}, which knows no Triton handle (what a key
+ * parameter must be is {@link KeyParameters}'s). Its out-parameters are allocated once and
+ * reused, so reading allocates no native memory per request. Owned by one instance, used only on
+ * its execute thread; closed with it.
  */
 final class RequestReader implements AutoCloseable {
-  /** The request parameter naming an input's cache key: {@code input_cache_key.<input name>}. */
-  static final String KEY_PREFIX = "input_cache_key.";
-  /** The request parameter keeping an output resident: {@code output_cache_key.<output name>}. */
-  static final String OUTPUT_KEY_PREFIX = "output_cache_key.";
-  /**
-   * The same keys spelled as HTTP headers every proxy can name: {@code input-cache-key-<input>}
-   * and {@code output-cache-key-<output>} (nginx's {@code $http_} variables cannot hold a '.').
-   * Triton forwards a header matching {@code --http-header-forward-pattern} as a string
-   * parameter named as the client spelled the header, after the body's parameters, so the
-   * prefixes are matched ignoring ASCII case and, for one tensor, the last parameter wins: a
-   * header over the body.
-   */
-  static final String HEADER_KEY_PREFIX = "input-cache-key-";
-  static final String HEADER_OUTPUT_KEY_PREFIX = "output-cache-key-";
-  private static final String[] PREFIXES =
-      {KEY_PREFIX, OUTPUT_KEY_PREFIX, HEADER_KEY_PREFIX, HEADER_OUTPUT_KEY_PREFIX};
-  static final int MAX_KEY_BYTES = 256;
-
   private final PointerPointer<Pointer> out = new PointerPointer<>(1);
   private final PointerPointer<Pointer> out2 = new PointerPointer<>(1);
   private final IntPointer int1 = new IntPointer(1);
@@ -70,36 +55,43 @@ final class RequestReader implements AutoCloseable {
     outputNames = outputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
   }
 
+  /** Reads everything of {@code request} the later steps use into {@code data}. */
+  void read(TRITONBACKEND_Request request, RequestData data) {
+    readInputs(request, data);
+    readCacheKeys(request, data);
+    readRequestedOutputs(request, data);
+  }
+
   /**
    * Reads every input the request carries (checking is the caller's job): the configured ones by
    * name, as Triton's stock backend does; only a request that carries more inputs than it has of
    * the configured ones is listed by index, to name the others.
    */
-  void readInputs(RequestData data) {
-    Errors.check(TRITONBACKEND_RequestInputCount(data.request, int1), "TRITONBACKEND_RequestInputCount");
+  private void readInputs(TRITONBACKEND_Request request, RequestData data) {
+    Errors.check(TRITONBACKEND_RequestInputCount(request, int1), "TRITONBACKEND_RequestInputCount");
     int count = int1.get();
     int found = 0;
     for (int k = 0; k < inputNames.length && found < count; k++) {
-      if (Errors.checkQuietly(TRITONBACKEND_RequestInput(data.request, inputNames[k], input)) == null) {
+      if (Errors.checkQuietly(TRITONBACKEND_RequestInput(request, inputNames[k], input)) == null) {
         found++;
-        read(data, inputs.get(k).name());
+        readInput(data, inputs.get(k).name());
       }
     }
     for (int i = 0; found < count && i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestInputByIndex(data.request, i, input),
+      Errors.check(TRITONBACKEND_RequestInputByIndex(request, i, input),
           "TRITONBACKEND_RequestInputByIndex");
       Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
           "TRITONBACKEND_InputProperties");
       String name = nameView.getString();
       if (!data.inputs.containsKey(name)) {
         found++;
-        read(data, name);
+        readInput(data, name);
       }
     }
   }
 
   /** Reads {@link #input}, named {@code name}, into the request's inputs. */
-  private void read(RequestData data, String name) {
+  private void readInput(RequestData data, String name) {
     Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
         "TRITONBACKEND_InputProperties");
     DataType type = DataType.fromApi(int1.get());
@@ -120,58 +112,46 @@ final class RequestReader implements AutoCloseable {
           "TRITONBACKEND_InputBuffer");
       addresses[b] = bufferView.address();
       sizes[b] = long1.get();
-      locations[b] = BufferLocation.of(name, int1.get(), long2.get());
+      locations[b] = location(name, int1.get(), long2.get());
     }
     data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
   }
 
   /**
    * Reads the {@code input_cache_key.*} and {@code output_cache_key.*} parameters (or their
-   * header spellings, see {@link #HEADER_KEY_PREFIX}); other parameters are not ours and ignored.
+   * header spellings, see {@link KeyParameters#HEADER_KEY_PREFIX}); other parameters are not ours
+   * and ignored.
    */
-  void readCacheKeys(RequestData data) {
-    Errors.check(TRITONBACKEND_RequestParameterCount(data.request, int1),
+  private void readCacheKeys(TRITONBACKEND_Request request, RequestData data) {
+    Errors.check(TRITONBACKEND_RequestParameterCount(request, int1),
         "TRITONBACKEND_RequestParameterCount");
     int count = int1.get();
     for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestParameter(data.request, i, out, int1, out2),
+      Errors.check(TRITONBACKEND_RequestParameter(request, i, out, int1, out2),
           "TRITONBACKEND_RequestParameter");
       String key = out.getString(0);
-      int prefix = keyPrefix(key);
+      int prefix = KeyParameters.keyPrefix(key);
       if (prefix < 0) {
         continue;
       }
-      boolean input = prefix == 0 || prefix == 2;
-      String tensor = key.substring(PREFIXES[prefix].length());
       if (int1.get() != TRITONSERVER_PARAMETER_STRING) {
-        throw new TritonException(TritonException.INVALID_ARG,
-            "request parameter '" + key + "' must be a string naming the cache key of "
-                + (input ? "input '" : "output '") + tensor + "'");
+        throw KeyParameters.notAString(key, prefix);
       }
-      (input ? data.cacheKeys : data.outputKeys).put(tensor, cacheKey(key, new BytePointer(out2.get(0))));
+      (KeyParameters.namesInput(prefix) ? data.cacheKeys : data.outputKeys)
+          .put(KeyParameters.tensor(key, prefix), cacheKey(key, new BytePointer(out2.get(0))));
     }
-  }
-
-  /** The index in {@link #PREFIXES} of the prefix that starts the parameter name, or -1. */
-  static int keyPrefix(String name) {
-    for (int i = 0; i < PREFIXES.length; i++) {
-      if (name.regionMatches(true, 0, PREFIXES[i], 0, PREFIXES[i].length())) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /**
    * The outputs the request asked for, a configured one as its config's name (no string is made
    * for it), another as the client spelled it (the checker refuses it).
    */
-  void readRequestedOutputs(RequestData data) {
-    Errors.check(TRITONBACKEND_RequestOutputCount(data.request, int1), "TRITONBACKEND_RequestOutputCount");
+  private void readRequestedOutputs(TRITONBACKEND_Request request, RequestData data) {
+    Errors.check(TRITONBACKEND_RequestOutputCount(request, int1), "TRITONBACKEND_RequestOutputCount");
     int count = int1.get();
     List<String> names = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestOutputName(data.request, i, nameView), "TRITONBACKEND_RequestOutputName");
+      Errors.check(TRITONBACKEND_RequestOutputName(request, i, nameView), "TRITONBACKEND_RequestOutputName");
       names.add(configured(nameView));
     }
     data.requestedOutputs = names;
@@ -189,21 +169,30 @@ final class RequestReader implements AutoCloseable {
   /** A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request. */
   private static String cacheKey(String parameter, BytePointer value) {
     long length = BytePointer.strlen(value);
-    if (length == 0 || length > MAX_KEY_BYTES) {
-      throw new TritonException(TritonException.INVALID_ARG, "request parameter '" + parameter
-          + "' must be 1 to " + MAX_KEY_BYTES + " bytes long, got " + length);
-    }
+    KeyParameters.checkLength(parameter, length);
     byte[] bytes = new byte[(int) length];
     value.get(bytes);
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw new TritonException(TritonException.INVALID_ARG,
-          "request parameter '" + parameter + "' is not valid UTF-8");
+    return KeyParameters.decode(parameter, bytes);
+  }
+
+  /**
+   * Where Triton says a buffer lies ({@code TRITONSERVER_MemoryType} and its id); a memory type
+   * this backend does not know fails the request (UNSUPPORTED), naming the input and what Triton
+   * said.
+   */
+  static BufferLocation location(String input, int memoryType, long id) {
+    if (memoryType == TRITONSERVER_MEMORY_CPU) {
+      return id == 0 ? BufferLocation.CPU : new BufferLocation.Cpu(id);
     }
+    if (memoryType == TRITONSERVER_MEMORY_CPU_PINNED) {
+      return new BufferLocation.CpuPinned(id);
+    }
+    if (memoryType == TRITONSERVER_MEMORY_GPU && id >= 0 && id <= Integer.MAX_VALUE) {
+      return new BufferLocation.Gpu((int) id);
+    }
+    throw new TritonException(TritonException.UNSUPPORTED, "input '" + input + "' is in memory type "
+        + memoryType + ", id " + id + ", which java_onnxruntime does not know (it reads CPU, "
+        + "CPU_PINNED and GPU memory)");
   }
 
   @Override

@@ -5,6 +5,7 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
+import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 import java.util.HashMap;
@@ -16,7 +17,8 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Creates a request's response, writes outputs into it and sends it. Out-parameters are allocated
+ * The respond step at the boundary: creates a request's response, writes outputs into it and
+ * sends it. Out-parameters are allocated
  * once and reused, so an Execute allocates no native memory here (a shape of rank above 16 takes
  * a buffer of its own, freed before the call returns). Owned by one instance, used only on its
  * execute thread; closed with it.
@@ -50,23 +52,24 @@ final class Responder implements AutoCloseable {
   }
 
   /**
-   * Adds output {@code name} of {@code shape} to the response and copies {@code byteSize} bytes
-   * from host address {@code src} into Triton's buffer for it.
+   * Adds output {@code name} of {@code shape} to {@code response} and copies {@code byteSize}
+   * bytes from host address {@code src} into Triton's buffer for it.
    */
-  void writeOutput(RequestData r, String name, DataType type, long[] shape, long src, long byteSize) {
+  void writeOutput(TRITONBACKEND_Response response, String name, DataType type, long[] shape,
+      long src, long byteSize) {
     if (shape.length > shapeBuffer.capacity()) {
       try (LongPointer dims = new LongPointer(shape)) { // rare: a rank above 16, freed here
-        addOutput(r, name, type, dims, shape.length, src, byteSize);
+        addOutput(response, name, type, dims, shape.length, src, byteSize);
       }
       return;
     }
     shapeBuffer.put(shape, 0, shape.length);
-    addOutput(r, name, type, shapeBuffer, shape.length, src, byteSize);
+    addOutput(response, name, type, shapeBuffer, shape.length, src, byteSize);
   }
 
-  private void addOutput(RequestData r, String name, DataType type, LongPointer dims, int rank,
-      long src, long byteSize) {
-    Errors.check(TRITONBACKEND_ResponseOutput(r.response, output, name(name), type.apiValue(), dims, rank),
+  private void addOutput(TRITONBACKEND_Response response, String name, DataType type,
+      LongPointer dims, int rank, long src, long byteSize) {
+    Errors.check(TRITONBACKEND_ResponseOutput(response, output, name(name), type.apiValue(), dims, rank),
         "TRITONBACKEND_ResponseOutput");
     memoryType.put(TRITONSERVER_MEMORY_CPU);
     memoryTypeId.put(0);
@@ -85,24 +88,25 @@ final class Responder implements AutoCloseable {
    * Creates the request's response ({@code TRITONBACKEND_ResponseNew}); the response is ours until
    * it is sent. Throws when Triton refuses.
    */
-  void open(RequestData r) {
+  TRITONBACKEND_Response open(TRITONBACKEND_Request request) {
     TRITONBACKEND_Response response = new TRITONBACKEND_Response();
-    Errors.check(TRITONBACKEND_ResponseNew(response, r.request), "TRITONBACKEND_ResponseNew");
-    r.response = response;
+    Errors.check(TRITONBACKEND_ResponseNew(response, request), "TRITONBACKEND_ResponseNew");
+    return response;
   }
 
   /**
-   * Sends the response FINAL, with the request's error if it failed; returns whether it went with
-   * outputs and no error. Once {@code TRITONBACKEND_ResponseSend} is called the response is
-   * Triton's whatever it returns (a failed send is logged), and {@code r.response} is null; it
-   * throws only before that call, while the response is still ours to send.
+   * Sends the response in {@code responses[i]} FINAL, with {@code failure} if the request failed
+   * (null: it did not); returns whether it went with outputs and no error. Once {@code
+   * TRITONBACKEND_ResponseSend} is called the response is Triton's whatever it returns (a failed
+   * send is logged), and the slot is null; it throws only before that call, while the response is
+   * still ours to send.
    */
-  boolean send(RequestData r) {
-    TRITONSERVER_Error error = r.failed() ? Errors.toTriton(r.error) : null;
+  boolean send(TRITONBACKEND_Response[] responses, int i, TritonException failure) {
+    TRITONSERVER_Error error = failure != null ? Errors.toTriton(failure) : null;
     TRITONSERVER_Error sendError;
     try {
-      sendError = TRITONBACKEND_ResponseSend(r.response, TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
-      r.response = null;
+      sendError = TRITONBACKEND_ResponseSend(responses[i], TRITONSERVER_RESPONSE_COMPLETE_FINAL, error);
+      responses[i] = null;
     } finally {
       if (error != null) {
         TRITONSERVER_ErrorDelete(error);
@@ -113,7 +117,7 @@ final class Responder implements AutoCloseable {
       Log.error("failed to send a response: " + failed);
       return false;
     }
-    return !r.failed();
+    return failure == null;
   }
 
   /** Frees the out-parameters and names, each even when another fails. */

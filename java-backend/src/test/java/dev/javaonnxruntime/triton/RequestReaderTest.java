@@ -1,34 +1,32 @@
 package dev.javaonnxruntime.triton;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.javaonnxruntime.read.BufferLocation;
 import org.junit.jupiter.api.Test;
 
 class RequestReaderTest {
   @Test
-  void readsTheBodyParameterSpellings() {
-    assertEquals(0, RequestReader.keyPrefix("input_cache_key.image"));
-    assertEquals(1, RequestReader.keyPrefix("output_cache_key.features"));
+  void keepsTheMemoryTypeAndIdTritonNamed() {
+    assertSame(BufferLocation.CPU, RequestReader.location("x", 0, 0));
+    assertEquals(new BufferLocation.Cpu(1), RequestReader.location("x", 0, 1));
+    assertEquals(new BufferLocation.CpuPinned(0), RequestReader.location("x", 1, 0));
+    assertEquals(new BufferLocation.Gpu(3), RequestReader.location("x", 2, 3));
   }
 
   @Test
-  void readsTheHeaderSpellingsAProxyCanName() {
-    assertEquals(2, RequestReader.keyPrefix("input-cache-key-image"));
-    assertEquals(3, RequestReader.keyPrefix("output-cache-key-features"));
+  void refusesAMemoryTypeItDoesNotKnowNamingTheInput() {
+    TritonException e = assertThrows(TritonException.class, () -> RequestReader.location("image", 7, 0));
+    assertEquals(TritonException.UNSUPPORTED, e.code());
+    assertTrue(e.getMessage().contains("input 'image'") && e.getMessage().contains("memory type 7, id 0"),
+        e.getMessage());
   }
 
   @Test
-  void matchesThePrefixIgnoringCaseAsHttpHeaderNamesAre() {
-    // Triton forwards a header under the name the client spelled; urllib sends "Input-cache-key-image".
-    assertEquals(2, RequestReader.keyPrefix("Input-cache-key-image"));
-    assertEquals(0, RequestReader.keyPrefix("INPUT_CACHE_KEY.image"));
-  }
-
-  @Test
-  void ignoresOtherParameters() {
-    assertEquals(-1, RequestReader.keyPrefix("input_cache_key"));
-    assertEquals(-1, RequestReader.keyPrefix("input-cache-key.image"));
-    assertEquals(-1, RequestReader.keyPrefix("x-input-cache-key-image"));
-    assertEquals(-1, RequestReader.keyPrefix("priority"));
+  void refusesANegativeGpuId() {
+    assertThrows(TritonException.class, () -> RequestReader.location("image", 2, -1));
   }
 }

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.resolve;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javaonnxruntime.config.DataType;
-import dev.javaonnxruntime.triton.InputPlacement.Copy;
-import dev.javaonnxruntime.triton.InputPlacement.Route;
+import dev.javaonnxruntime.read.BufferLocation;
+import dev.javaonnxruntime.read.InputView;
+import dev.javaonnxruntime.resolve.InputPlacement.Copy;
+import dev.javaonnxruntime.resolve.InputPlacement.Route;
+import dev.javaonnxruntime.triton.TritonException;
 import org.junit.jupiter.api.Test;
 
 /** Every branch of the rule: each memory type Triton can hand over, on a CPU and a GPU instance. */

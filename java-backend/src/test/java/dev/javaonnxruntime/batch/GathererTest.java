@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.batch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,16 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.TensorConfig;
-import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
-import dev.javaonnxruntime.cuda.DeviceReader;
-import dev.javaonnxruntime.cuda.Fence;
 import dev.javaonnxruntime.cuda.HostBuffer;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
-import dev.javaonnxruntime.cuda.StagingBuffer;
-import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.InputTensor;
+import dev.javaonnxruntime.read.BufferLocation;
+import dev.javaonnxruntime.read.InputView;
+import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.resolve.InputCopier;
+import dev.javaonnxruntime.resolve.InputLookup;
+import dev.javaonnxruntime.resolve.InputPlacement;
+import dev.javaonnxruntime.resolve.InputStager;
+import dev.javaonnxruntime.resolve.ResolvedRequest;
+import dev.javaonnxruntime.triton.Handles;
+import dev.javaonnxruntime.triton.TritonException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,11 +32,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stager takes inputs from every memory type as its instance's rule says, without a GPU:
+ * The stager resolves and the gatherer takes inputs from every memory type as their instance's
+ * rule says, without a GPU:
  * host memory stands in for each device (as in TwoDeviceCacheTest), a counting memory records
  * which copy each buffer took, and a fake reader stands in for cudart's device-to-host copy.
  */
-class InputStagerTest {
+class GathererTest {
   private static final TensorConfig IMAGE = new TensorConfig("image", DataType.FP32, new long[] {4}, false);
   private static final long[] SHAPE = {1, 4};
   private static final int BYTES = 16;
@@ -46,14 +52,34 @@ class InputStagerTest {
     buffers.forEach(HostBuffer::close);
   }
 
-  private InputStager cpuInstance(int cudaDevices) {
-    return new InputStager(host, HostStream.INSTANCE, false, false, host,
-        new InputPlacement(-1, () -> cudaDevices), reader);
+  /** One instance's resolve and gather steps, closed as the instance closes them. */
+  private record Instance(InputStager stager, Gatherer gatherer) implements AutoCloseable {
+    /** The tensor the gatherer binds for input 'image' of {@code group}. */
+    InputTensor prepare(List<ResolvedRequest> group, long[] shape) throws Exception {
+      long[] rows = group.stream().mapToLong(ResolvedRequest::rows).toArray();
+      Batch batch = new Batch(group, new BatchLayout(rows), List.of(shape), List.of("out"));
+      return gatherer.prepare(batch, 0, IMAGE);
+    }
+
+    @Override
+    public void close() {
+      gatherer.close();
+      stager.close();
+    }
   }
 
-  private InputStager gpu0Instance() {
-    return new InputStager(gpu0, HostStream.INSTANCE, true, false, host,
-        new InputPlacement(0, () -> 2), reader);
+  private Instance instance(InputPlacement placement, DeviceMemory memory, boolean gpu) {
+    InputCopier copier = InputStager.copier(memory, HostStream.INSTANCE, gpu, reader);
+    return new Instance(new InputStager(placement, copier, InputLookup.NONE, false, host),
+        new Gatherer(copier, false, host));
+  }
+
+  private Instance cpuInstance(int cudaDevices) {
+    return instance(new InputPlacement(-1, () -> cudaDevices), host, false);
+  }
+
+  private Instance gpu0Instance() {
+    return instance(new InputPlacement(0, () -> 2), gpu0, true);
   }
 
   /** {@code bytes} at a fresh host address (standing in for any memory type). */
@@ -82,17 +108,18 @@ class InputStagerTest {
       addresses[i] = place(part);
       sizes[i] = part.length;
     }
-    RequestData r = new RequestData(null);
+    RequestData r = new RequestData(0);
     r.inputs.put("image", new InputView("image", DataType.FP32, SHAPE, bytes.length, addresses, sizes, where));
     return r;
   }
 
-  private static InputTensor stage(InputStager s, List<RequestData> group, long[] shape) throws Exception {
-    s.begin(group);
+  private static InputTensor stage(Instance s, List<RequestData> group, long[] shape) throws Exception {
+    s.stager().begin(group);
+    List<ResolvedRequest> resolved = new ArrayList<>();
     for (RequestData r : group) {
-      s.resolve(r, List.of(IMAGE));
+      resolved.add(s.stager().resolve(r, List.of(IMAGE)));
     }
-    return s.prepare(group, IMAGE, shape);
+    return s.prepare(resolved, shape);
   }
 
   private static byte[] read(long address, int length) {
@@ -107,7 +134,7 @@ class InputStagerTest {
   @Test
   void bindsAHostInputInPlaceOnACpuInstance() throws Exception {
     byte[] bytes = pattern(BYTES, 1);
-    try (InputStager s = cpuInstance(0)) {
+    try (Instance s = cpuInstance(0)) {
       RequestData r = request(bytes, BufferLocation.CPU);
       InputTensor t = stage(s, List.of(r), SHAPE);
       assertEquals(r.inputs.get("image").addresses()[0], t.address());
@@ -119,7 +146,7 @@ class InputStagerTest {
   @Test
   void copiesAGpuInputToHostMemoryBeforeACpuInstanceReadsIt() throws Exception {
     byte[] bytes = pattern(BYTES, 2);
-    try (InputStager s = cpuInstance(1)) {
+    try (Instance s = cpuInstance(1)) {
       RequestData r = request(bytes, new BufferLocation.Gpu(0));
       InputTensor t = stage(s, List.of(r), SHAPE);
       assertNotEquals(r.inputs.get("image").addresses()[0], t.address(), "a device pointer bound on the CPU");
@@ -132,7 +159,7 @@ class InputStagerTest {
 
   @Test
   void bindsAnInputOnTheInstancesOwnGpuInPlace() throws Exception {
-    try (InputStager s = gpu0Instance()) {
+    try (Instance s = gpu0Instance()) {
       RequestData r = request(pattern(BYTES, 3), new BufferLocation.Gpu(0));
       InputTensor t = stage(s, List.of(r), SHAPE);
       assertEquals(r.inputs.get("image").addresses()[0], t.address());
@@ -144,7 +171,7 @@ class InputStagerTest {
   @Test
   void copiesAnotherGpusInputPeerToPeerOnTheInstancesStream() throws Exception {
     byte[] bytes = pattern(BYTES, 4);
-    try (InputStager s = gpu0Instance()) {
+    try (Instance s = gpu0Instance()) {
       RequestData r = request(bytes, new BufferLocation.Gpu(1));
       InputTensor t = stage(s, List.of(r), SHAPE);
       assertNotEquals(r.inputs.get("image").addresses()[0], t.address(), "GPU 1's memory bound on GPU 0");
@@ -157,7 +184,7 @@ class InputStagerTest {
   @Test
   void copiesPinnedHostBytesStraightAndPageableOnesThroughStaging() throws Exception {
     byte[] bytes = pattern(BYTES, 5);
-    try (InputStager s = gpu0Instance()) {
+    try (Instance s = gpu0Instance()) {
       RequestData r = request(bytes, BufferLocation.CPU, new BufferLocation.CpuPinned(0));
       InputView v = r.inputs.get("image");
       InputTensor t = stage(s, List.of(r), SHAPE);
@@ -174,7 +201,7 @@ class InputStagerTest {
     byte[] a = pattern(BYTES, 6);
     byte[] b = pattern(BYTES, 7);
     byte[] c = pattern(BYTES, 8);
-    try (InputStager s = gpu0Instance()) {
+    try (Instance s = gpu0Instance()) {
       List<RequestData> group = List.of(request(a, BufferLocation.CPU), request(b, new BufferLocation.Gpu(0)),
           request(c, new BufferLocation.Gpu(1)));
       InputTensor t = stage(s, group, new long[] {3, 4});
@@ -190,11 +217,12 @@ class InputStagerTest {
   @Test
   void stagesAnInputAgainWhenItsBatchRunsAgainRequestByRequest() throws Exception {
     byte[] bytes = pattern(700_000, 12); // twice is more than the 1 MiB staging buffer holds
-    try (InputStager s = gpu0Instance()) {
+    try (Instance s = gpu0Instance()) {
       RequestData r = request(bytes, BufferLocation.CPU);
       long[] shape = {1, bytes.length / 4};
       InputTensor first = stage(s, List.of(r), shape);
-      InputTensor again = s.prepare(List.of(r), IMAGE, shape); // as Executor does after an ORT refusal
+      // as the run step does after an ORT refusal
+      InputTensor again = s.prepare(List.of(s.stager().resolve(r, List.of(IMAGE))), shape);
       assertEquals(first.address(), again.address());
       assertArrayEquals(bytes, read(again.address(), bytes.length));
       assertEquals("h2d h2d ", gpu0.log.toString());
@@ -204,7 +232,7 @@ class InputStagerTest {
   @Test
   void gathersGpuAndHostBuffersOfOneInputForACpuInstance() throws Exception {
     byte[] bytes = pattern(2 * BYTES, 9);
-    try (InputStager s = cpuInstance(2)) {
+    try (Instance s = cpuInstance(2)) {
       RequestData r = request(bytes, BufferLocation.CPU, new BufferLocation.Gpu(1));
       InputTensor t = stage(s, List.of(r), new long[] {1, 8});
       assertEquals(1, reader.copies);
@@ -216,15 +244,16 @@ class InputStagerTest {
   @Test
   void refusesAnUnreachableInputForItsRequestAlone() throws Exception {
     byte[] bytes = pattern(BYTES, 10);
-    try (InputStager s = cpuInstance(0)) {
+    try (Instance s = cpuInstance(0)) {
       RequestData good = request(bytes, BufferLocation.CPU);
       RequestData bad = request(bytes, new BufferLocation.Gpu(0));
-      s.begin(List.of(good, bad));
-      s.resolve(good, List.of(IMAGE));
-      TritonException e = assertThrows(TritonException.class, () -> s.resolve(bad, List.of(IMAGE)));
+      s.stager().begin(List.of(good, bad));
+      ResolvedRequest resolved = s.stager().resolve(good, List.of(IMAGE));
+      TritonException e = assertThrows(TritonException.class,
+          () -> s.stager().resolve(bad, List.of(IMAGE)));
       assertEquals(TritonException.UNSUPPORTED, e.code());
       assertTrue(e.getMessage().contains("memory type GPU, id 0"), e.getMessage());
-      InputTensor t = s.prepare(List.of(good), IMAGE, SHAPE);
+      InputTensor t = s.prepare(List.of(resolved), SHAPE);
       assertArrayEquals(bytes, read(t.address(), BYTES));
       assertEquals(0, reader.copies);
     }
@@ -232,97 +261,12 @@ class InputStagerTest {
 
   @Test
   void closesTheReaderAndFreesItsArenas() throws Exception {
-    InputStager s = cpuInstance(1);
+    Instance s = cpuInstance(1);
     stage(s, List.of(request(pattern(BYTES, 11), new BufferLocation.Gpu(0))), SHAPE);
     assertTrue(host.liveBytes() > 0);
-    s.finish();
+    s.stager().finish();
     s.close();
     assertEquals(0, host.liveBytes());
     assertTrue(reader.closed);
-  }
-
-  /** A device reader over host memory: counts its copies. */
-  private static final class FakeReader implements DeviceReader {
-    int copies;
-    int lastDevice = -1;
-    boolean closed;
-
-    @Override
-    public void copyToHost(long dst, long src, int device, long bytes) {
-      copies++;
-      lastDevice = device;
-      Pointer.memcpy(Handles.at(dst), Handles.at(src), bytes);
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-    }
-  }
-
-  /** Host memory standing in for GPU 0 that logs each copy it is asked for. */
-  private static final class CountingMemory implements DeviceMemory {
-    private final HostMemory memory;
-    final StringBuilder log = new StringBuilder();
-    final List<Long> h2dSources = new ArrayList<>();
-
-    CountingMemory(HostMemory memory) {
-      this.memory = memory;
-    }
-
-    @Override
-    public int deviceId() {
-      return memory.deviceId();
-    }
-
-    @Override
-    public long allocate(long bytes) throws DeviceAllocationException {
-      return memory.allocate(bytes);
-    }
-
-    @Override
-    public void free(long address) {
-      memory.free(address);
-    }
-
-    @Override
-    public void copyHostToDevice(long dst, long src, long bytes, Stream stream) {
-      log.append("h2d ");
-      h2dSources.add(src);
-      memory.copyHostToDevice(dst, src, bytes, stream);
-    }
-
-    @Override
-    public void copyDeviceToDevice(long dst, long src, long bytes, Stream stream) {
-      log.append("d2d ");
-      memory.copyDeviceToDevice(dst, src, bytes, stream);
-    }
-
-    @Override
-    public void copyDeviceToHost(long dst, long src, long bytes, Stream stream) {
-      log.append("d2h ");
-      memory.copyDeviceToHost(dst, src, bytes, stream);
-    }
-
-    @Override
-    public void copyPeerToDevice(long dst, long src, int srcDevice, long bytes, Stream stream) {
-      log.append("peer(").append(srcDevice).append(") ");
-      memory.copyPeerToDevice(dst, src, srcDevice, bytes, stream);
-    }
-
-    @Override
-    public Stream newStream() {
-      return memory.newStream();
-    }
-
-    @Override
-    public Fence recordFence(Stream stream) {
-      return memory.recordFence(stream);
-    }
-
-    @Override
-    public StagingBuffer newStagingBuffer(long initialBytes) {
-      return memory.newStagingBuffer(initialBytes);
-    }
   }
 }

@@ -1,7 +1,9 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.resolve;
 
 import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.read.InputView;
+import dev.javaonnxruntime.read.RequestData;
 import java.util.List;
 
 /**

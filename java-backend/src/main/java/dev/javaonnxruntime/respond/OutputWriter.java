@@ -1,52 +1,52 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.respond;
 
+import static dev.javaonnxruntime.triton.Errors.asTriton;
+
+import dev.javaonnxruntime.batch.Batch;
 import dev.javaonnxruntime.batch.BatchLayout;
 import dev.javaonnxruntime.config.ModelConfig;
-import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
-import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.triton.TritonException;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Splits the outputs of one batch back to its requests: each request's rows of each output it
- * asked for go into its response, and each output it named with {@code output_cache_key.<output>}
- * stays in the cache under that key (a device-to-device copy; it is not copied back unless the
- * request also asked for it). On a GPU only the outputs some request asked for cross to the host,
- * through the instance's pinned buffer on its stream, synchronised once per batch.
+ * The respond step: splits the outputs of one batch back to its requests. Each request's rows of
+ * each output it asked for go into its response ({@link ResponseSink}), and each output it named
+ * with {@code output_cache_key.<output>} is kept under that key ({@link KeptOutputs}; it is not
+ * copied back unless the request also asked for it). On a GPU only the outputs some request asked
+ * for cross to the host, through the instance's pinned buffer on its stream, synchronised once
+ * per batch.
  *
  * <p>Ownership: owns the pinned output buffer (closed with the instance); the outputs it reads are
  * views valid for the call. Used only on the instance's execute thread.
  */
-final class OutputWriter implements AutoCloseable {
+public final class OutputWriter implements AutoCloseable {
   private final String model;
   private final ModelConfig config;
   private final DeviceMemory memory;
   private final Stream stream;
-  private final InputStager stager;
-  private final Responder responder;
+  private final KeptOutputs kept;
   private final StagingBuffer staging;
 
-  OutputWriter(String model, ModelConfig config, DeviceMemory memory, Stream stream,
-      InputStager stager, boolean gpu) {
+  /** Writes the outputs of the model of {@code config}, computed in {@code memory} ({@code gpu}). */
+  public OutputWriter(String model, ModelConfig config, DeviceMemory memory, Stream stream,
+      KeptOutputs kept, boolean gpu) {
     this.model = model;
     this.config = config;
     this.memory = memory;
     this.stream = stream;
-    this.stager = stager;
-    this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
+    this.kept = kept;
     this.staging = gpu ? memory.newStagingBuffer(1 << 20) : null;
   }
 
-  Responder responder() {
-    return responder;
-  }
-
-  /** Writes and keeps each request's slices of {@code results} (the run's outputs). */
-  void scatter(List<RequestData> group, BatchLayout layout, List<OutputTensor> results) {
+  /** Writes into {@code sink} and keeps each request's slices of {@code results} (the run's). */
+  public void write(Batch batch, List<OutputTensor> results, ResponseSink sink) {
+    BatchLayout layout = batch.layout();
     for (OutputTensor o : results) {
       if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
         throw new TritonException(TritonException.INTERNAL, "model '" + model + "' output '"
@@ -58,12 +58,12 @@ final class OutputWriter implements AutoCloseable {
     if (staging != null) {
       long total = 0;
       for (OutputTensor o : results) {
-        total += requested(group, o.name()) ? o.byteSize() : 0;
+        total += requested(batch, o.name()) ? o.byteSize() : 0;
       }
       long offset = staging.ensureCapacity(Math.max(total, 1));
       for (int i = 0; i < results.size(); i++) {
         OutputTensor o = results.get(i);
-        if (requested(group, o.name())) {
+        if (requested(batch, o.name())) {
           host[i] = offset;
           memory.copyDeviceToHost(host[i], o.address(), o.byteSize(), stream);
           offset += o.byteSize();
@@ -74,32 +74,32 @@ final class OutputWriter implements AutoCloseable {
         host[i] = results.get(i).address();
       }
     }
-    keep(group, layout, results);
+    keep(batch, results);
     if (staging != null) {
       // The one synchronisation of this batch: inputs consumed, outputs on the host and kept.
       stream.synchronize();
     }
     for (int i = 0; i < results.size(); i++) {
       OutputTensor o = results.get(i);
-      for (int k = 0; k < group.size(); k++) {
-        RequestData r = group.get(k);
+      for (int k = 0; k < batch.size(); k++) {
+        RequestData r = batch.requests().get(k).request();
         if (r.failed() || !r.requestedOutputs.contains(o.name())) {
           continue;
         }
         try {
           long[] slice = slice(layout, k, o);
-          responder.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), host[i] + slice[0], slice[1]);
+          sink.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), host[i] + slice[0], slice[1]);
         } catch (RuntimeException e) {
-          r.fail(Errors.asTriton(e));
+          r.fail(asTriton(e));
         }
       }
     }
   }
 
-  /** Stores the slices the requests named with {@code output_cache_key.<output>}. */
-  private void keep(List<RequestData> group, BatchLayout layout, List<OutputTensor> results) {
-    for (int k = 0; k < group.size(); k++) {
-      RequestData r = group.get(k);
+  /** Keeps the slices the requests named with {@code output_cache_key.<output>}. */
+  private void keep(Batch batch, List<OutputTensor> results) {
+    for (int k = 0; k < batch.size(); k++) {
+      RequestData r = batch.requests().get(k).request();
       if (r.failed() || r.outputKeys.isEmpty()) {
         continue;
       }
@@ -109,10 +109,10 @@ final class OutputWriter implements AutoCloseable {
           continue;
         }
         try {
-          long[] slice = slice(layout, k, o);
-          stager.keepOutput(o.name(), key, o.dataType(), shape(layout, k, o), o.address() + slice[0], slice[1]);
+          long[] slice = slice(batch.layout(), k, o);
+          kept.keep(o.name(), key, o.dataType(), shape(batch.layout(), k, o), o.address() + slice[0], slice[1]);
         } catch (Exception e) {
-          r.fail(Errors.asTriton(e));
+          r.fail(asTriton(e));
         }
       }
     }
@@ -126,8 +126,9 @@ final class OutputWriter implements AutoCloseable {
     return config.batched() ? layout.sliceShape(k, o.shape()) : o.shape();
   }
 
-  private static boolean requested(List<RequestData> group, String output) {
-    for (RequestData r : group) {
+  private static boolean requested(Batch batch, String output) {
+    for (int k = 0; k < batch.size(); k++) {
+      RequestData r = batch.requests().get(k).request();
       if (!r.failed() && r.requestedOutputs.contains(output)) {
         return true;
       }
@@ -135,12 +136,11 @@ final class OutputWriter implements AutoCloseable {
     return false;
   }
 
-  /** Closes the responder and the pinned buffer, the buffer even when the responder fails. */
+  /** Closes the pinned buffer. */
   @Override
   public void close() {
-    Closer closer = new Closer("writer.close");
-    closer.close("responder", responder);
-    closer.close("staging", staging);
-    closer.finish();
+    if (staging != null) {
+      staging.close();
+    }
   }
 }

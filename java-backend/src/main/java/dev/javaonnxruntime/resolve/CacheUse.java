@@ -1,27 +1,29 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.resolve;
 
 import dev.javaonnxruntime.cache.AutoHashPolicy;
 import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.config.CacheMode;
+import dev.javaonnxruntime.config.CacheSettings;
+import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * One instance's use of its device's input cache: the counters its lookups and stores bump (what
- * its {@link InstanceMetrics} pushes to Triton) and, per input in {@code auto} mode, the decision
+ * its {@code triton.InstanceMetrics} pushes to Triton) and, per input in {@code auto} mode, the decision
  * whether hashing pays, learned from this instance's own lookups. Made at the instance's load,
  * used only on its thread, so nothing here is shared or locked.
  *
  * @param stats this instance's cache counters
  * @param policies the hashing decision of each input whose mode is {@code auto}
  */
-record CacheUse(CacheStats stats, Map<String, AutoHashPolicy> policies) {
-  /** Fresh counters and decisions for a new instance of {@code model}. */
-  static CacheUse of(ModelState model) {
+public record CacheUse(CacheStats stats, Map<String, AutoHashPolicy> policies) {
+  /** Fresh counters and decisions for a new instance of the model of {@code config}. */
+  public static CacheUse of(ModelConfig config, CacheSettings cache) {
     Map<String, AutoHashPolicy> policies = new HashMap<>();
-    for (TensorConfig c : model.config.inputs()) {
-      if (model.cache.mode(c.name()) == CacheMode.AUTO) {
+    for (TensorConfig c : config.inputs()) {
+      if (cache.mode(c.name()) == CacheMode.AUTO) {
         policies.put(c.name(), new AutoHashPolicy());
       }
     }
@@ -29,7 +31,7 @@ record CacheUse(CacheStats stats, Map<String, AutoHashPolicy> policies) {
   }
 
   /** The {@code auto} mode's hashing decision for one input of the model. */
-  AutoHashPolicy autoPolicy(String input) {
+  public AutoHashPolicy autoPolicy(String input) {
     return policies.get(input);
   }
 }

@@ -1,5 +1,8 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.resolve;
 
+import dev.javaonnxruntime.read.BufferLocation;
+import dev.javaonnxruntime.read.InputView;
+import dev.javaonnxruntime.triton.TritonException;
 import java.util.function.IntSupplier;
 
 /**
@@ -25,9 +28,9 @@ import java.util.function.IntSupplier;
  * GPU's session. Immutable and thread-safe. The CUDA device count is asked for only when a GPU
  * buffer arrives, so a machine without CUDA never loads it on this account.
  */
-final class InputPlacement {
+public final class InputPlacement {
   /** How one buffer reaches the instance's memory. */
-  enum Copy {
+  public enum Copy {
     /** Host memory to host memory ({@code memcpy}): a CPU instance. */
     HOST_TO_HOST,
     /** Pageable host memory to the instance's GPU, gathered into pinned staging first. */
@@ -47,8 +50,11 @@ final class InputPlacement {
    * copy its buffers into memory of its own, each as {@code copies} says (in buffer order; an
    * input bound in place alone is gathered that way when batched with other requests). Shared
    * routes are constants: never modify {@code copies}.
+   *
+   * @param inPlace whether its one buffer is bound where it is
+   * @param copies how each buffer is copied when it is not
    */
-  record Route(boolean inPlace, Copy[] copies) {}
+  public record Route(boolean inPlace, Copy[] copies) {}
 
   private static final Route[] SINGLE = new Route[Copy.values().length];
 
@@ -65,18 +71,18 @@ final class InputPlacement {
    * The rule for an instance computing on GPU {@code device}, or on the CPU for -1; {@code
    * cudaDevices} counts the CUDA devices this process sees (0 where CUDA cannot be loaded).
    */
-  InputPlacement(int device, IntSupplier cudaDevices) {
+  public InputPlacement(int device, IntSupplier cudaDevices) {
     this.device = device;
     this.cudaDevices = cudaDevices;
   }
 
   /** The instance's device as messages name it: "the CPU" or "GPU 0". */
-  String describeDevice() {
+  public String describeDevice() {
     return device < 0 ? "the CPU" : "GPU " + device;
   }
 
   /** How a buffer at {@code location} reaches this instance's memory. */
-  Copy copyFrom(BufferLocation location) {
+  public Copy copyFrom(BufferLocation location) {
     if (location instanceof BufferLocation.Gpu g) {
       if (device < 0) {
         return Copy.DEVICE_TO_HOST;
@@ -94,7 +100,7 @@ final class InputPlacement {
    *
    * @throws TritonException UNSUPPORTED when a buffer is in GPU memory the backend cannot reach
    */
-  Route route(InputView v) {
+  public Route route(InputView v) {
     BufferLocation[] locations = v.locations();
     for (BufferLocation l : locations) {
       if (l instanceof BufferLocation.Gpu g) {

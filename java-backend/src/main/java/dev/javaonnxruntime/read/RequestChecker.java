@@ -1,8 +1,9 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.read;
 
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.triton.TritonException;
 import java.util.Arrays;
 
 /**
@@ -11,15 +12,16 @@ import java.util.Arrays;
  * when an optional one is present; the byte size of an input is not checked against its shape),
  * and a backend must not trust what it is handed. Stateless and thread-safe.
  */
-final class RequestChecker {
+public final class RequestChecker {
   private final ModelConfig config;
 
-  RequestChecker(ModelConfig config) {
+  /** The checker of requests for the model of {@code config}. */
+  public RequestChecker(ModelConfig config) {
     this.config = config;
   }
 
   /** Throws a {@link TritonException} naming what is wrong; sets the request's batch size. */
-  void check(RequestData r) {
+  public void check(RequestData r) {
     for (String name : r.inputs.keySet()) {
       if (config.input(name) == null) {
         throw invalid("unexpected inference input '" + name + "' for model '" + config.name() + "'");
@@ -27,13 +29,13 @@ final class RequestChecker {
     }
     for (String name : r.cacheKeys.keySet()) {
       if (config.input(name) == null) {
-        throw invalid("request parameter '" + RequestReader.KEY_PREFIX + name
+        throw invalid("request parameter '" + KeyParameters.KEY_PREFIX + name
             + "' names an input that model '" + config.name() + "' does not have");
       }
     }
     for (String name : r.outputKeys.keySet()) {
       if (!hasOutput(name)) {
-        throw invalid("request parameter '" + RequestReader.OUTPUT_KEY_PREFIX + name
+        throw invalid("request parameter '" + KeyParameters.OUTPUT_KEY_PREFIX + name
             + "' names an output that model '" + config.name() + "' does not have");
       }
     }
@@ -49,7 +51,7 @@ final class RequestChecker {
         if (!r.cacheKeys.containsKey(c.name())) {
           throw invalid("request for model '" + config.name() + "' is missing input '" + c.name()
               + "': send its data" + (c.optional() ? ", or name a cached tensor with the request "
-              + "parameter '" + RequestReader.KEY_PREFIX + c.name() + "'" : ""));
+              + "parameter '" + KeyParameters.KEY_PREFIX + c.name() + "'" : ""));
         }
         continue;
       }
@@ -118,7 +120,7 @@ final class RequestChecker {
     }
   }
 
-  static long expectedBytes(long[] shape, DataType type, String name) {
+  private static long expectedBytes(long[] shape, DataType type, String name) {
     try {
       long n = type.byteSize();
       for (long d : shape) {

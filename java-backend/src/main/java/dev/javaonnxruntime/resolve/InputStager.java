@@ -12,7 +12,9 @@ import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.triton.Errors;
 import dev.javaonnxruntime.triton.TritonException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +98,23 @@ public final class InputStager implements AutoCloseable {
   /** Sizes the staging buffer for this Execute: no host byte is staged twice. */
   public void begin(List<RequestData> requests) {
     copier.begin(requests);
+  }
+
+  /**
+   * Begins the Execute of the checked {@code requests} and resolves each: those resolved, in
+   * order; each other one fails alone, with what could not be found.
+   */
+  public List<ResolvedRequest> resolveAll(List<RequestData> requests, List<TensorConfig> inputs) {
+    begin(requests);
+    List<ResolvedRequest> resolved = new ArrayList<>(requests.size());
+    for (RequestData r : requests) {
+      try {
+        resolved.add(resolve(r, inputs));
+      } catch (Exception e) {
+        r.fail(Errors.asTriton(e));
+      }
+    }
+    return resolved;
   }
 
   /**

@@ -64,7 +64,7 @@ public final class Errors {
   }
 
   /** A new {@code TRITONSERVER_Error} for t; the receiver (Triton, or our own send) owns it. */
-  static TRITONSERVER_Error toTriton(Throwable t) {
+  public static TRITONSERVER_Error toTriton(Throwable t) {
     return TRITONSERVER_ErrorNew(codeOf(t), messageOf(t));
   }
 
@@ -74,7 +74,7 @@ public final class Errors {
   }
 
   /** The message of a failed call's error, freeing it; null when the call succeeded. */
-  static String checkQuietly(TRITONSERVER_Error err) {
+  public static String checkQuietly(TRITONSERVER_Error err) {
     if (err == null || err.isNull()) {
       return null;
     }
@@ -84,7 +84,7 @@ public final class Errors {
   }
 
   /** Throws if a Triton API call failed, after freeing its error (we own errors returned to us). */
-  static void check(TRITONSERVER_Error err, String call) {
+  public static void check(TRITONSERVER_Error err, String call) {
     if (err == null || err.isNull()) {
       return;
     }

@@ -18,6 +18,8 @@ import dev.javaonnxruntime.respond.CachedOutputs;
 import dev.javaonnxruntime.respond.KeptOutputs;
 import dev.javaonnxruntime.run.GraphPath;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
+import dev.javaonnxruntime.triton.execute.Executor;
+import dev.javaonnxruntime.triton.metrics.InstanceMetrics;
 
 /**
  * Shadows one {@code TRITONBACKEND_ModelInstance}: its device, its own CUDA stream (non-blocking,

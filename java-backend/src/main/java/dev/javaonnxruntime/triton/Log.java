@@ -32,7 +32,7 @@ public final class Log {
   }
 
   /** Logs (and frees) the error of a call whose failure must not stop the caller. */
-  static void errorIfFailed(TRITONSERVER_Error err, String call) {
+  public static void errorIfFailed(TRITONSERVER_Error err, String call) {
     String message = Errors.checkQuietly(err);
     if (message != null) {
       error(call + " failed: " + message);
@@ -40,7 +40,7 @@ public final class Log {
   }
 
   /** The same for a call made for model {@code model}: the message is built only on failure. */
-  static void errorIfFailed(TRITONSERVER_Error err, String model, String call) {
+  public static void errorIfFailed(TRITONSERVER_Error err, String model, String call) {
     if (err != null && !err.isNull()) {
       errorIfFailed(err, "model '" + model + "': " + call);
     }

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.triton.execute;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
@@ -8,7 +8,10 @@ import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.read.BufferLocation;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.KeyParameters;
+import dev.javaonnxruntime.read.RequestChecker;
 import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;
@@ -53,6 +56,24 @@ final class RequestReader implements AutoCloseable {
     outputs = config.outputs();
     inputNames = inputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
     outputNames = outputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
+  }
+
+  /**
+   * Reads and checks every request of the Execute: those that may be served, in order; each other
+   * one fails alone, with what is wrong with it.
+   */
+  List<RequestData> readAll(OwnedRequests owned, RequestChecker checker) {
+    List<RequestData> read = new ArrayList<>(owned.requests.size());
+    for (RequestData r : owned.requests) {
+      try {
+        read(owned.handle(r), r);
+        checker.check(r);
+        read.add(r);
+      } catch (RuntimeException e) {
+        r.fail(Errors.asTriton(e));
+      }
+    }
+    return read;
   }
 
   /** Reads everything of {@code request} the later steps use into {@code data}. */

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.triton.execute;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
@@ -8,6 +8,9 @@ import dev.javaonnxruntime.lifecycle.Faults;
 import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.respond.ResponseSink;
 import dev.javaonnxruntime.run.ComputeTimes;
+import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.Log;
+import dev.javaonnxruntime.triton.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;

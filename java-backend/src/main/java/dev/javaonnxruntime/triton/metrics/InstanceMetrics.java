@@ -1,9 +1,10 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.triton.metrics;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.TRITONSERVER_MetricIncrement;
 
 import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.cache.InputCache;
+import dev.javaonnxruntime.triton.Errors;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Metric;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * nothing did. Triton has no callback when its endpoint is read, so the alternative, a thread
  * pushing every few milliseconds, would cost a thread and make every figure late.
  */
-final class InstanceMetrics {
+public final class InstanceMetrics {
   private final Metrics metrics;
   private final InputCache cache;
   private final CacheStats stats;
@@ -41,7 +42,7 @@ final class InstanceMetrics {
   }
 
   /** Pushes the process gauges if due, then what changed since this instance's last push. */
-  void publish() {
+  public void publish() {
     metrics.publishProcess();
     if (stats != null) {
       push(0, stats.hits());

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.triton.execute;
 
 import static dev.javaonnxruntime.triton.Errors.asTriton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
@@ -21,12 +21,15 @@ import dev.javaonnxruntime.respond.KeptOutputs;
 import dev.javaonnxruntime.respond.OutputWriter;
 import dev.javaonnxruntime.run.BatchRunner;
 import dev.javaonnxruntime.run.GraphPath;
+import dev.javaonnxruntime.triton.Handles;
+import dev.javaonnxruntime.triton.Log;
+import dev.javaonnxruntime.triton.ModelState;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
+import dev.javaonnxruntime.triton.metrics.InstanceMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -47,7 +50,7 @@ import org.bytedeco.javacpp.PointerScope;
  * during an Execute belong to a {@code PointerScope} that ends with it. Used only on the
  * instance's thread.
  */
-final class Executor implements AutoCloseable {
+public final class Executor implements AutoCloseable {
   private final ModelState model;
   private final ModelConfig config;
   private final TRITONBACKEND_ModelInstance instance;
@@ -66,14 +69,10 @@ final class Executor implements AutoCloseable {
   private final long faultEvery;
   /** This instance's metrics, pushed to Triton at the end of every Execute. */
   private final InstanceMetrics metrics;
-  /**
-   * Test seam (system property {@code java_onnxruntime.test.audit-pointers=true}): logs JavaCPP's
-   * byte and pointer counts before and after every Execute, which must be equal.
-   */
-  private static final boolean AUDIT = Boolean.getBoolean("java_onnxruntime.test.audit-pointers");
   private long executions;
 
-  Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
+  /** The Execute path of one instance of {@code model}, its steps built here or given. */
+  public Executor(ModelState model, TRITONBACKEND_ModelInstance instance, ModelSession session,
       DeviceMemory memory, Stream stream, InputStager stager, KeptOutputs kept, GraphPath graphs,
       CaptureGate gate, InstanceMetrics metrics) {
     this.model = model;
@@ -99,8 +98,8 @@ final class Executor implements AutoCloseable {
    * releases them all); from the first response on it answers and releases every request itself
    * and returns normally, whatever throws.
    */
-  void execute(long requestsAddress, int count) {
-    long[] audit = AUDIT ? new long[] {Pointer.totalBytes(), Pointer.totalCount()} : null;
+  public void execute(long requestsAddress, int count) {
+    PointerAudit audit = PointerAudit.start();
     long execStart = System.nanoTime();
     LongPointer array = new LongPointer(Handles.at(requestsAddress)).capacity(count);
     List<TRITONBACKEND_Request> handles = new ArrayList<>(count);
@@ -136,7 +135,7 @@ final class Executor implements AutoCloseable {
    * Answers and releases what is left of the Execute ({@link OwnedRequests#close}), ends it, and
    * logs the failures of its cleanup once. Never throws: the requests are Triton's again.
    */
-  private void settle(OwnedRequests owned, PointerScope scope, long[] audit) {
+  private void settle(OwnedRequests owned, PointerScope scope, PointerAudit audit) {
     try {
       owned.close();
       end(scope, owned.cleanup());
@@ -145,10 +144,7 @@ final class Executor implements AutoCloseable {
             + Closer.describe(owned.cleanup().failure()));
       }
       if (audit != null) {
-        Log.info("pointer audit: model '" + model.name + "' Execute of " + owned.requests.size()
-            + " requests: JavaCPP counted " + audit[0] + " bytes in " + audit[1] + " pointers "
-            + "before it, " + Pointer.totalBytes() + " bytes in " + Pointer.totalCount()
-            + " pointers after it");
+        audit.log(model.name, owned.requests.size());
       }
     } catch (Throwable t) {
       // Only logging itself failing (out of memory) ends here: the requests are settled, and
@@ -185,25 +181,8 @@ final class Executor implements AutoCloseable {
       // the responses exist must cost this batch only.
       throw new IllegalStateException("injected fault in execute " + executions);
     }
-    List<RequestData> read = new ArrayList<>();
-    for (RequestData r : owned.requests) {
-      try {
-        reader.read(owned.handle(r), r);
-        checker.check(r);
-        read.add(r);
-      } catch (RuntimeException e) {
-        r.fail(asTriton(e));
-      }
-    }
-    stager.begin(read);
-    List<ResolvedRequest> resolved = new ArrayList<>();
-    for (RequestData r : read) {
-      try {
-        resolved.add(stager.resolve(r, config.inputs()));
-      } catch (Exception e) {
-        r.fail(asTriton(e));
-      }
-    }
+    List<RequestData> read = reader.readAll(owned, checker);
+    List<ResolvedRequest> resolved = stager.resolveAll(read, config.inputs());
     owned.times.reset();
     for (Batch batch : batcher.group(resolved)) {
       runner.run(batch, owned.times, (ran, outputs) -> writer.write(ran, outputs, owned));

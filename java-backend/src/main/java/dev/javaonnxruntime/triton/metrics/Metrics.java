@@ -1,9 +1,12 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.triton.metrics;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.cache.CacheStats;
 import dev.javaonnxruntime.cache.InputCache;
+import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.Handles;
+import dev.javaonnxruntime.triton.Log;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Metric;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_MetricFamily;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Parameter;
@@ -25,7 +28,7 @@ import org.bytedeco.javacpp.PointerScope;
  * them at the end of its Executes through an {@link InstanceMetrics}, without a lock. Owned by the
  * backend state, closed at its finalize.
  */
-final class Metrics implements AutoCloseable {
+public final class Metrics implements AutoCloseable {
   /** Per model and device: hits, misses, bytes not copied, hash time (InstanceMetrics' order). */
   static final String[][] MODEL_FAMILIES = {
     {"java_onnxruntime_input_cache_hits_total", "Inputs served from the input cache"},
@@ -52,7 +55,8 @@ final class Metrics implements AutoCloseable {
   /** When the process gauges were last set; the instance that moves it sets them. */
   private final AtomicLong processPublished = new AtomicLong(System.nanoTime() - PROCESS_PERIOD_NANOS);
 
-  Metrics() {
+  /** Registers the backend's metric families with Triton. */
+  public Metrics() {
     for (String[] f : MODEL_FAMILIES) {
       family(f[0], f[1], TRITONSERVER_METRIC_KIND_COUNTER);
     }
@@ -74,7 +78,7 @@ final class Metrics implements AutoCloseable {
    * model's instances count from 0 again, and their increases continue the series Triton already
    * has under these labels.
    */
-  synchronized InstanceMetrics forInstance(String model, InputCache cache, CacheStats stats) {
+  public synchronized InstanceMetrics forInstance(String model, InputCache cache, CacheStats stats) {
     if (cache == null) {
       return new InstanceMetrics(this, null, null, null, null);
     }

@@ -1,5 +1,7 @@
 package dev.javaonnxruntime.batch;
 
+import static dev.javaonnxruntime.batch.GatherFixture.pattern;
+import static dev.javaonnxruntime.batch.GatherFixture.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.javaonnxruntime.batch.GatherFixture.Instance;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -22,12 +25,10 @@ import dev.javaonnxruntime.resolve.InputLookup;
 import dev.javaonnxruntime.resolve.InputPlacement;
 import dev.javaonnxruntime.resolve.InputStager;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
-import dev.javaonnxruntime.triton.Handles;
 import dev.javaonnxruntime.triton.TritonException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * which copy each buffer took, and a fake reader stands in for cudart's device-to-host copy.
  */
 class GathererTest {
-  private static final TensorConfig IMAGE = new TensorConfig("image", DataType.FP32, new long[] {4}, false);
+  private static final TensorConfig IMAGE = GatherFixture.IMAGE;
   private static final long[] SHAPE = {1, 4};
   private static final int BYTES = 16;
 
@@ -50,22 +51,6 @@ class GathererTest {
   @AfterEach
   void freeBuffers() {
     buffers.forEach(HostBuffer::close);
-  }
-
-  /** One instance's resolve and gather steps, closed as the instance closes them. */
-  private record Instance(InputStager stager, Gatherer gatherer) implements AutoCloseable {
-    /** The tensor the gatherer binds for input 'image' of {@code group}. */
-    InputTensor prepare(List<ResolvedRequest> group, long[] shape) throws Exception {
-      long[] rows = group.stream().mapToLong(ResolvedRequest::rows).toArray();
-      Batch batch = new Batch(group, new BatchLayout(rows), List.of(shape), List.of("out"));
-      return gatherer.prepare(batch, 0, IMAGE);
-    }
-
-    @Override
-    public void close() {
-      gatherer.close();
-      stager.close();
-    }
   }
 
   private Instance instance(InputPlacement placement, DeviceMemory memory, boolean gpu) {
@@ -90,14 +75,6 @@ class GathererTest {
     return b.address();
   }
 
-  private static byte[] pattern(int length, int seed) {
-    byte[] bytes = new byte[length];
-    for (int i = 0; i < length; i++) {
-      bytes[i] = (byte) (seed * 31 + i * 7);
-    }
-    return bytes;
-  }
-
   /** A request whose input 'image' is {@code bytes}, split evenly over buffers at {@code where}. */
   private RequestData request(byte[] bytes, BufferLocation... where) {
     int n = where.length;
@@ -120,15 +97,6 @@ class GathererTest {
       resolved.add(s.stager().resolve(r, List.of(IMAGE)));
     }
     return s.prepare(resolved, shape);
-  }
-
-  private static byte[] read(long address, int length) {
-    try (HostBuffer b = new HostBuffer(length)) {
-      Pointer.memcpy(Handles.at(b.address()), Handles.at(address), length);
-      byte[] bytes = new byte[length];
-      b.get(0, bytes);
-      return bytes;
-    }
   }
 
   @Test

@@ -17,26 +17,16 @@ import dev.javaonnxruntime.triton.TritonException;
  * the instance's stream into a named entry of the model's cache group, replacing what the key
  * held, and pinned in the instance's {@link Leases} until its stream is synchronised. Used only
  * on the instance's thread.
+ *
+ * @param cache the device's input cache
+ * @param group the model's cache group, whose named keys the outputs are kept under
+ * @param memory the instance's device memory, where the outputs are
+ * @param stream the instance's stream, on which the copies are enqueued
+ * @param stats the instance's cache counters
+ * @param leases the instance's pinned entries, unpinned at the end of each Execute
  */
-public final class CachedOutputs implements KeptOutputs {
-  private final InputCache cache;
-  private final String group;
-  private final DeviceMemory memory;
-  private final Stream stream;
-  private final CacheStats stats;
-  private final Leases leases;
-
-  /** Keeps outputs in {@code cache} under keys of cache group {@code group}. */
-  public CachedOutputs(InputCache cache, String group, DeviceMemory memory, Stream stream,
-      CacheStats stats, Leases leases) {
-    this.cache = cache;
-    this.group = group;
-    this.memory = memory;
-    this.stream = stream;
-    this.stats = stats;
-    this.leases = leases;
-  }
-
+public record CachedOutputs(InputCache cache, String group, DeviceMemory memory, Stream stream,
+    CacheStats stats, Leases leases) implements KeptOutputs {
   @Override
   public void keep(String output, String key, DataType type, long[] shape, long address,
       long bytes) throws CacheCapacityException {

@@ -3,9 +3,15 @@ package dev.javaonnxruntime.cache;
 import dev.javaonnxruntime.cuda.HostBuffer;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** What the cache tests share: host memory standing in for a device, one model's counters. */
-final class CacheFixture {
+/**
+ * What the cache tests share: host memory standing in for a device, one model's counters; as a
+ * registered extension it checks after each test that every block was freed.
+ */
+final class CacheFixture implements AfterEachCallback {
   static final TensorLayout FP32_4X4 = new TensorLayout("FP32", new long[] {4, 4});
   static final int SIZE = 64;
 
@@ -45,5 +51,10 @@ final class CacheFixture {
   Lease lookupOrStore(InputCache cache, CacheKey key, byte[] bytes) throws CacheCapacityException {
     Lease hit = cache.lookup(key, model);
     return hit != null ? hit : store(cache, key, FP32_4X4, bytes);
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    Assertions.assertEquals(0, memory.liveBytes(), "device bytes still allocated after the test");
   }
 }

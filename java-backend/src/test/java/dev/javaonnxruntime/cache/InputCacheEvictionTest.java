@@ -15,19 +15,14 @@ import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.HostStream;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Room in the cache and concurrent users: eviction, the budget, refused allocations, one entry for
  * one content stored at once, pinned entries under load.
  */
 class InputCacheEvictionTest {
-  private final CacheFixture f = new CacheFixture();
-
-  @AfterEach
-  void everyBlockIsFreed() {
-    assertEquals(0, f.memory.liveBytes(), "device bytes still allocated after the test");
-  }
+  @RegisterExtension final CacheFixture f = new CacheFixture();
 
   @Test
   void keepsOneEntryWhenThreeModelsStoreTheSameContentAtOnce() throws Exception {

@@ -16,17 +16,12 @@ import dev.javaonnxruntime.cuda.HostStream;
 import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 /** Lookups and stores: content and named keys, groups, streams, close. */
 class InputCacheTest {
-  private final CacheFixture f = new CacheFixture();
-
-  @AfterEach
-  void everyBlockIsFreed() {
-    assertEquals(0, f.memory.liveBytes(), "device bytes still allocated after the test");
-  }
+  @RegisterExtension final CacheFixture f = new CacheFixture();
 
   @Test
   void servesRepeatedInputFromDeviceWithoutSecondCopy() throws Exception {

@@ -2,15 +2,14 @@ package dev.javaonnxruntime.resolve;
 
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.DeviceReader;
+import dev.javaonnxruntime.cuda.HostBytes;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.read.BufferLocation;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.resolve.InputPlacement.Copy;
 import dev.javaonnxruntime.resolve.InputPlacement.Route;
-import dev.javaonnxruntime.triton.Handles;
 import java.util.List;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * Copies a request input's buffers into the instance's memory (a cache entry, a batch's arena, a
@@ -84,10 +83,10 @@ public final class InputCopier implements AutoCloseable {
         continue;
       }
       switch (copies[b]) {
-        case HOST_TO_HOST -> Pointer.memcpy(Handles.at(to), Handles.at(src), size);
+        case HOST_TO_HOST -> HostBytes.copy(to, src, size);
         case HOST_TO_DEVICE -> {
           long region = staging.stage(size);
-          Pointer.memcpy(Handles.at(region), Handles.at(src), size);
+          HostBytes.copy(region, src, size);
           memory.copyHostToDevice(to, region, size, stream);
         }
         case PINNED_TO_DEVICE -> memory.copyHostToDevice(to, src, size, stream);
@@ -117,7 +116,7 @@ public final class InputCopier implements AutoCloseable {
     long offset = 0;
     for (int b = 0; b < v.addresses().length; b++) {
       if (v.sizes()[b] > 0) {
-        Pointer.memcpy(Handles.at(dst + offset), Handles.at(v.addresses()[b]), v.sizes()[b]);
+        HostBytes.copy(dst + offset, v.addresses()[b], v.sizes()[b]);
       }
       offset += v.sizes()[b];
     }

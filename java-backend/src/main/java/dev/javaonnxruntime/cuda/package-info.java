@@ -11,7 +11,8 @@
  * the block until it calls {@code free}; the input cache is the owner of all cached blocks.
  * Streams, fences and staging buffers are {@link java.lang.AutoCloseable} owners of their native
  * handle; nothing here relies on the garbage collector. Address views ({@code NativeAddress})
- * never free.
+ * never free; {@link dev.javaonnxruntime.cuda.HostBytes} copies host bytes by address for the
+ * packages that import no JavaCPP.
  *
  * <p>Errors: a failed allocation is a checked {@link
  * dev.javaonnxruntime.cuda.DeviceAllocationException} (the cache recovers by evicting); every

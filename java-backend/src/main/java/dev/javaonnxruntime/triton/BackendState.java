@@ -13,6 +13,7 @@ import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.lifecycle.Faults;
 import dev.javaonnxruntime.onnx.OrtRuntime;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
+import dev.javaonnxruntime.triton.metrics.Metrics;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -11,12 +11,14 @@ import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 /**
  * The one place where exceptions become Triton error codes, and Triton errors become exceptions:
  * configuration problems are INVALID_ARG, unsupported features UNSUPPORTED, a {@link
- * TritonException} keeps its own code, everything else is INTERNAL.
+ * TritonException} keeps its own code, everything else is INTERNAL. The steps of the request path
+ * use {@link #messageOf} and {@link #asTriton} for what they log and what they fail requests with.
  */
-final class Errors {
+public final class Errors {
   private Errors() {}
 
-  static int codeOf(Throwable t) {
+  /** The Triton error code {@code t} is reported with. */
+  public static int codeOf(Throwable t) {
     if (t instanceof TritonException te) {
       return te.code();
     }
@@ -37,7 +39,7 @@ final class Errors {
    * The message a client sees: ours, or the class and message of an unexpected exception; then
    * those of the failures suppressed in it (a close chain's later failures).
    */
-  static String messageOf(Throwable t) {
+  public static String messageOf(Throwable t) {
     String message = ownMessage(t);
     for (Throwable more : t.getSuppressed()) {
       message += "; then: " + ownMessage(more);
@@ -56,8 +58,13 @@ final class Errors {
     return t.toString();
   }
 
+  /** {@code t} as the failure a request is answered with: itself, or wrapped with its code. */
+  public static TritonException asTriton(Throwable t) {
+    return t instanceof TritonException te ? te : new TritonException(codeOf(t), messageOf(t), t);
+  }
+
   /** A new {@code TRITONSERVER_Error} for t; the receiver (Triton, or our own send) owns it. */
-  static TRITONSERVER_Error toTriton(Throwable t) {
+  public static TRITONSERVER_Error toTriton(Throwable t) {
     return TRITONSERVER_ErrorNew(codeOf(t), messageOf(t));
   }
 
@@ -67,7 +74,7 @@ final class Errors {
   }
 
   /** The message of a failed call's error, freeing it; null when the call succeeded. */
-  static String checkQuietly(TRITONSERVER_Error err) {
+  public static String checkQuietly(TRITONSERVER_Error err) {
     if (err == null || err.isNull()) {
       return null;
     }
@@ -77,7 +84,7 @@ final class Errors {
   }
 
   /** Throws if a Triton API call failed, after freeing its error (we own errors returned to us). */
-  static void check(TRITONSERVER_Error err, String call) {
+  public static void check(TRITONSERVER_Error err, String call) {
     if (err == null || err.isNull()) {
       return;
     }

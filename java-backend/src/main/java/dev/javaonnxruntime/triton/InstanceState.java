@@ -11,7 +11,15 @@ import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.resolve.CacheUse;
+import dev.javaonnxruntime.resolve.InputStager;
+import dev.javaonnxruntime.resolve.Leases;
+import dev.javaonnxruntime.respond.CachedOutputs;
+import dev.javaonnxruntime.respond.KeptOutputs;
+import dev.javaonnxruntime.run.GraphPath;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
+import dev.javaonnxruntime.triton.execute.Executor;
+import dev.javaonnxruntime.triton.metrics.InstanceMetrics;
 
 /**
  * Shadows one {@code TRITONBACKEND_ModelInstance}: its device, its own CUDA stream (non-blocking,
@@ -47,19 +55,23 @@ final class InstanceState implements AutoCloseable {
     this.gate = gate;
     boolean gpu = session.target().gpu();
     InputStager newStager;
+    KeptOutputs kept;
     InstanceMetrics metrics;
     // A model whose inputs are all uncached still reaches the cache: its outputs may be kept
     // there (output_cache_key.<output>) for the next model of its group.
     if (backend.config.inputCacheBytes() == 0
         || (!model.cache.enabled() && model.settings.ortCopiesInputs())) {
-      newStager = new InputStager(memory, stream, gpu, model.settings.ortCopiesInputs(),
+      newStager = InputStager.uncached(memory, stream, gpu, model.settings.ortCopiesInputs(),
           backend.hostMemory);
+      kept = KeptOutputs.REFUSED;
       metrics = backend.metrics.forInstance(model.name, null, null);
     } else {
       InputCache cache = backend.cache(memory);
-      CacheUse use = CacheUse.of(model);
-      newStager = new CachingInputStager(memory, stream, gpu, cache, backend.hasher, model, use,
-          backend.hostMemory);
+      CacheUse use = CacheUse.of(model.config, model.cache);
+      Leases leases = new Leases(); // the entries an Execute pins, unpinned by the stager's finish
+      newStager = InputStager.cached(memory, stream, gpu, cache, backend.hasher, model.name,
+          model.config, model.cache, use, leases, backend.hostMemory);
+      kept = new CachedOutputs(cache, model.cache.group(), memory, stream, use.stats(), leases);
       metrics = backend.metrics.forInstance(model.name, cache, use.stats());
     }
     GraphPath newGraphs = null;
@@ -67,8 +79,8 @@ final class InstanceState implements AutoCloseable {
       newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
           new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched()),
           model.config.batched()) : null;
-      this.executor = new Executor(model, instance, session, memory, stream, newStager, newGraphs,
-          gate, metrics);
+      this.executor = new Executor(model, instance, session, memory, stream, newStager, kept,
+          newGraphs, gate, metrics);
     } catch (RuntimeException e) { // what was made so far is the caller's to lose: close it
       Closer closer = new Closer("instance.abandon");
       closer.close("graphs", newGraphs);

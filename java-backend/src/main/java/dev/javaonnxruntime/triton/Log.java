@@ -4,28 +4,35 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 
-/** Logs through Triton's log API, so lines go where the server's own logs go. Thread-safe. */
-final class Log {
+/**
+ * Logs through Triton's log API, so lines go where the server's own logs go. Public for the steps
+ * of the request path, which log through it rather than knowing Triton's API. Thread-safe.
+ */
+public final class Log {
   private Log() {}
 
-  static void info(String message) {
+  /** At INFO level. */
+  public static void info(String message) {
     write(TRITONSERVER_LOG_INFO, message);
   }
 
-  static void warn(String message) {
+  /** At WARN level. */
+  public static void warn(String message) {
     write(TRITONSERVER_LOG_WARN, message);
   }
 
-  static void error(String message) {
+  /** At ERROR level. */
+  public static void error(String message) {
     write(TRITONSERVER_LOG_ERROR, message);
   }
 
-  static void verbose(String message) {
+  /** At VERBOSE level (shown with tritonserver --log-verbose). */
+  public static void verbose(String message) {
     write(TRITONSERVER_LOG_VERBOSE, message);
   }
 
   /** Logs (and frees) the error of a call whose failure must not stop the caller. */
-  static void errorIfFailed(TRITONSERVER_Error err, String call) {
+  public static void errorIfFailed(TRITONSERVER_Error err, String call) {
     String message = Errors.checkQuietly(err);
     if (message != null) {
       error(call + " failed: " + message);
@@ -33,7 +40,7 @@ final class Log {
   }
 
   /** The same for a call made for model {@code model}: the message is built only on failure. */
-  static void errorIfFailed(TRITONSERVER_Error err, String model, String call) {
+  public static void errorIfFailed(TRITONSERVER_Error err, String model, String call) {
     if (err != null && !err.isNull()) {
       errorIfFailed(err, "model '" + model + "': " + call);
     }

@@ -26,13 +26,15 @@ import java.util.List;
  * backend only through the cache-group membership it leaves when closed in {@code
  * TRITONBACKEND_ModelFinalize}, after its instances: it holds no native memory.
  */
-final class ModelState implements AutoCloseable {
-  final String name;
+public final class ModelState implements AutoCloseable {
+  /** The model's name. */
+  public final String name;
   final long version;
-  final ModelConfig config;
+  /** Its validated configuration. */
+  public final ModelConfig config;
   final Path modelFile;
   /** Every parameter this backend reads. */
-  final ModelSettings settings;
+  public final ModelSettings settings;
   /** {@code settings.cache()}, which the cache stager reads per input. */
   final CacheSettings cache;
   /** Leaves the model's cache group (its last model takes the group's named entries). */

@@ -11,6 +11,15 @@
  * {@link dev.javaonnxruntime.triton.InstanceState} (session, device, stream, buffers; touched only
  * by the instance's own execute thread, so the execute path takes no locks of its own).
  *
+ * <p>An instance's {@code execute.Executor} walks each Execute through the steps of the request
+ * path, each a package of its own: {@code read} (what {@code execute.RequestReader} reads through
+ * Triton's API), {@code resolve}, {@code batch}, {@code run} and {@code respond} (written into
+ * responses through {@code execute.OwnedRequests} and {@code execute.Responder}). Those packages
+ * hold no Triton handle and make no Triton call; they use only this package's
+ * {@link dev.javaonnxruntime.triton.TritonException}, {@link dev.javaonnxruntime.triton.Errors},
+ * {@link dev.javaonnxruntime.triton.Log} and {@link dev.javaonnxruntime.triton.Handles}. The
+ * backend's figures go through Triton's custom metrics API ({@code metrics}).
+ *
  * <p>Triton's API is reached through a JavaCPP binding generated at build time from
  * {@code native/include/triton_api.h} ({@code dev.javaonnxruntime.triton.api}).
  */

@@ -34,7 +34,7 @@ class CacheSettingsTest {
     return TestModels.param("input_cache_share_content", value);
   }
 
-  /** Stores the same bytes by content for each model, as CachingInputStager keys them. */
+  /** Stores the same bytes by content for each model, as resolve.CacheLookup keys them. */
   private static int entriesAfterEachModelSendsTheSameBytes(CacheSettings... models)
       throws Exception {
     HostMemory memory = new HostMemory();

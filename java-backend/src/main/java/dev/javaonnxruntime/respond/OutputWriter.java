@@ -1,0 +1,146 @@
+package dev.javaonnxruntime.respond;
+
+import static dev.javaonnxruntime.triton.Errors.asTriton;
+
+import dev.javaonnxruntime.batch.Batch;
+import dev.javaonnxruntime.batch.BatchLayout;
+import dev.javaonnxruntime.config.ModelConfig;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.StagingBuffer;
+import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.triton.TritonException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The respond step: splits the outputs of one batch back to its requests. Each request's rows of
+ * each output it asked for go into its response ({@link ResponseSink}), and each output it named
+ * with {@code output_cache_key.<output>} is kept under that key ({@link KeptOutputs}; it is not
+ * copied back unless the request also asked for it). On a GPU only the outputs some request asked
+ * for cross to the host, through the instance's pinned buffer on its stream, synchronised once
+ * per batch.
+ *
+ * <p>Ownership: owns the pinned output buffer (closed with the instance); the outputs it reads are
+ * views valid for the call. Used only on the instance's execute thread.
+ */
+public final class OutputWriter implements AutoCloseable {
+  private final String model;
+  private final ModelConfig config;
+  private final DeviceMemory memory;
+  private final Stream stream;
+  private final KeptOutputs kept;
+  private final StagingBuffer staging;
+
+  /** Writes the outputs of the model of {@code config}, computed in {@code memory} ({@code gpu}). */
+  public OutputWriter(String model, ModelConfig config, DeviceMemory memory, Stream stream,
+      KeptOutputs kept, boolean gpu) {
+    this.model = model;
+    this.config = config;
+    this.memory = memory;
+    this.stream = stream;
+    this.kept = kept;
+    this.staging = gpu ? memory.newStagingBuffer(1 << 20) : null;
+  }
+
+  /** Writes into {@code sink} and keeps each request's slices of {@code results} (the run's). */
+  public void write(Batch batch, List<OutputTensor> results, ResponseSink sink) {
+    BatchLayout layout = batch.layout();
+    for (OutputTensor o : results) {
+      if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
+        throw new TritonException(TritonException.INTERNAL, "model '" + model + "' output '"
+            + o.name() + "' has shape " + Arrays.toString(o.shape()) + ", expected "
+            + layout.totalRows() + " rows");
+      }
+    }
+    long[] host = new long[results.size()];
+    if (staging != null) {
+      long total = 0;
+      for (OutputTensor o : results) {
+        total += requested(batch, o.name()) ? o.byteSize() : 0;
+      }
+      long offset = staging.ensureCapacity(Math.max(total, 1));
+      for (int i = 0; i < results.size(); i++) {
+        OutputTensor o = results.get(i);
+        if (requested(batch, o.name())) {
+          host[i] = offset;
+          memory.copyDeviceToHost(host[i], o.address(), o.byteSize(), stream);
+          offset += o.byteSize();
+        }
+      }
+    } else {
+      for (int i = 0; i < results.size(); i++) {
+        host[i] = results.get(i).address();
+      }
+    }
+    keep(batch, results);
+    if (staging != null) {
+      // The one synchronisation of this batch: inputs consumed, outputs on the host and kept.
+      stream.synchronize();
+    }
+    for (int i = 0; i < results.size(); i++) {
+      OutputTensor o = results.get(i);
+      for (int k = 0; k < batch.size(); k++) {
+        RequestData r = batch.requests().get(k).request();
+        if (r.failed() || !r.requestedOutputs.contains(o.name())) {
+          continue;
+        }
+        try {
+          long[] slice = slice(layout, k, o);
+          sink.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), host[i] + slice[0], slice[1]);
+        } catch (RuntimeException e) {
+          r.fail(asTriton(e));
+        }
+      }
+    }
+  }
+
+  /** Keeps the slices the requests named with {@code output_cache_key.<output>}. */
+  private void keep(Batch batch, List<OutputTensor> results) {
+    for (int k = 0; k < batch.size(); k++) {
+      RequestData r = batch.requests().get(k).request();
+      if (r.failed() || r.outputKeys.isEmpty()) {
+        continue;
+      }
+      for (OutputTensor o : results) {
+        String key = r.outputKeys.get(o.name());
+        if (key == null) {
+          continue;
+        }
+        try {
+          long[] slice = slice(batch.layout(), k, o);
+          kept.keep(o.name(), key, o.dataType(), shape(batch.layout(), k, o), o.address() + slice[0], slice[1]);
+        } catch (Exception e) {
+          r.fail(asTriton(e));
+        }
+      }
+    }
+  }
+
+  private long[] slice(BatchLayout layout, int k, OutputTensor o) {
+    return config.batched() ? layout.slice(k, o.byteSize()) : new long[] {0, o.byteSize()};
+  }
+
+  private long[] shape(BatchLayout layout, int k, OutputTensor o) {
+    return config.batched() ? layout.sliceShape(k, o.shape()) : o.shape();
+  }
+
+  private static boolean requested(Batch batch, String output) {
+    for (int k = 0; k < batch.size(); k++) {
+      RequestData r = batch.requests().get(k).request();
+      if (!r.failed() && r.requestedOutputs.contains(output)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Closes the pinned buffer. */
+  @Override
+  public void close() {
+    if (staging != null) {
+      staging.close();
+    }
+  }
+}

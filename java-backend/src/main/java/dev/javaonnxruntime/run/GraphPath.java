@@ -1,0 +1,242 @@
+package dev.javaonnxruntime.run;
+
+import dev.javaonnxruntime.batch.GraphPlan;
+import dev.javaonnxruntime.cuda.CaptureGate;
+import dev.javaonnxruntime.cuda.DeviceAllocationException;
+import dev.javaonnxruntime.cuda.DeviceMemory;
+import dev.javaonnxruntime.cuda.HostBuffer;
+import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.onnx.FixedRun;
+import dev.javaonnxruntime.onnx.InputTensor;
+import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.Handles;
+import dev.javaonnxruntime.triton.Log;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The CUDA-graph path of one GPU instance (config.pbtxt {@code cuda_graph: "on"}): per captured
+ * batch shape, an ONNX Runtime session of its own that runs nothing but that shape ({@link
+ * ModelSession#graphSession}: a graph captured in a session that also runs other shapes replayed
+ * wrong values after them on the H200), input and output buffers at fixed device addresses, and
+ * the binding that replays the graph over them. The executor fills the input buffers (device-to-device from
+ * the cache, or through pinned staging) on the instance stream, replays, and reads the outputs
+ * from the fixed buffers; a shape that cannot be captured runs eagerly, with one log line saying
+ * why ({@link GraphPlan} keeps those decisions).
+ *
+ * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
+ * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close} after the instance has
+ * synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
+ * enqueued on the stream may still use them. Used only on the instance's execute thread.
+ */
+public final class GraphPath implements AutoCloseable {
+  private record Slot(ModelSession own, FixedRun run, List<InputTensor> inputs,
+      List<Long> blocks) {}
+
+  private final String label;
+  private final ModelSession session;
+  private final DeviceMemory memory;
+  private final CaptureGate gate;
+  private final GraphPlan plan;
+  private final boolean batched;
+  private final Map<String, Slot> slots = new HashMap<>();
+
+  public GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
+      CaptureGate gate, GraphPlan plan, boolean batched) {
+    this.label = "cuda_graph: model '" + model + "' instance '" + instance + "'";
+    this.session = session;
+    this.memory = memory;
+    this.gate = gate;
+    this.plan = plan;
+    this.batched = batched;
+  }
+
+  /** What to do with a batch of {@code rows} rows of shape {@code key}; logs a refusal once. */
+  public GraphPlan.Decision decide(long rows, String key) {
+    GraphPlan.Decision d = plan.decide(rows, key);
+    if (d.step() == GraphPlan.Step.EAGER && d.first()) {
+      Log.info(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+    }
+    return d;
+  }
+
+  /** "batch size N (shape [N,...])", or "shape [...]" for a model without a batch dimension. */
+  private String describe(String key) {
+    if (!batched) {
+      return "shape " + key;
+    }
+    int comma = key.indexOf(',');
+    int close = key.indexOf(']');
+    return "batch size " + key.substring(1, comma > 0 && comma < close ? comma : close) + " (shape "
+        + key + ")";
+  }
+
+  /** Logs why a shape that just failed runs eagerly from now on. */
+  private void refused(String key) {
+    GraphPlan.Decision d = plan.decide(0, key);
+    Log.warn(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+  }
+
+  /**
+   * After the eager run that learned shape {@code key}: allocates the fixed buffers for its
+   * inputs and outputs (of the names, types, sizes and shapes given; their addresses are not
+   * used), opens the shape's own session and binds them there, so its next batch is captured.
+   * Must be called outside any {@code PointerScope}: the binding lives until {@link #close}. On failure the shape stays eager
+   * (logged); nothing is thrown, the run's results are still good.
+   */
+  public void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
+    List<Long> blocks = new ArrayList<>();
+    ModelSession own = null;
+    try {
+      List<InputTensor> in = new ArrayList<>();
+      for (InputTensor t : inputs) {
+        long a = allocate(t.byteSize(), blocks);
+        in.add(new InputTensor(t.name(), t.dataType(), a, t.byteSize(), t.shape(), true));
+      }
+      List<OutputTensor> out = new ArrayList<>();
+      for (OutputTensor t : outputs) {
+        long a = allocate(t.byteSize(), blocks);
+        out.add(new OutputTensor(t.name(), t.dataType(), a, t.byteSize(), t.shape(), true));
+      }
+      own = session.graphSession();
+      int id = plan.learned(key);
+      slots.put(key, new Slot(own, own.fixedRun(in, out, id), List.copyOf(in),
+          List.copyOf(blocks)));
+    } catch (DeviceAllocationException | RuntimeException e) {
+      blocks.forEach(memory::free); // nothing was enqueued on them yet
+      if (own != null) {
+        own.close();
+      }
+      plan.failed(key, "its fixed buffers could not be made: " + Errors.messageOf(e));
+      refused(key);
+    }
+  }
+
+  /** The fixed device buffer of input {@code index} (config order) of shape {@code key}. */
+  public long inputAddress(String key, int index) {
+    return slots.get(key).inputs().get(index).address();
+  }
+
+  /**
+   * Captures (step CAPTURE, alone on the device) or replays (REPLAY) the graph of shape {@code
+   * key} and returns its outputs, at their fixed addresses. Returns null when the graph failed:
+   * the shape runs eagerly from now on (logged) and the caller runs this batch eagerly.
+   */
+  public List<OutputTensor> run(String key, GraphPlan.Decision d) {
+    Slot slot = slots.get(key);
+    try {
+      if (d.step() == GraphPlan.Step.CAPTURE) {
+        long start = System.nanoTime();
+        gate.exclusive(() -> {
+          slot.run().run();
+          return null;
+        });
+        plan.captured(key);
+        Log.info(label + ": captured " + describe(key) + " as graph " + d.graphId() + " in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms");
+      } else {
+        slot.run().run();
+      }
+      return slot.run().outputs();
+    } catch (RuntimeException e) {
+      plan.failed(key, (d.step() == GraphPlan.Step.CAPTURE ? "capture" : "replay") + " failed: "
+          + Errors.messageOf(e));
+      refused(key);
+      return null;
+    }
+  }
+
+  /**
+   * Right after shape {@code key} was captured (its batch's output copies already enqueued on
+   * {@code stream}): replays the graph once on zeroed input buffers and runs the same buffers
+   * eagerly. A replay that differs does not read what its input buffers hold (seen on the H200: a
+   * captured graph that went on answering the input it was captured with), so the shape runs
+   * eagerly from now on, logged; so does a check that fails. The fixed buffers hold scratch
+   * afterwards: the next batch fills them.
+   */
+  public void verify(String key, Stream stream) {
+    Slot slot = slots.get(key);
+    long largest = 1;
+    for (InputTensor t : slot.inputs()) {
+      largest = Math.max(largest, t.byteSize());
+    }
+    try (HostBuffer zeros = new HostBuffer(largest)) {
+      Pointer.memset(Handles.at(zeros.address()), 0, largest);
+      for (InputTensor t : slot.inputs()) {
+        memory.copyHostToDevice(t.address(), zeros.address(), t.byteSize(), stream);
+      }
+      slot.run().run();
+      List<byte[]> replayed = read(slot.run().outputs(), stream);
+      List<String> names = slot.run().outputs().stream().map(OutputTensor::name).toList();
+      List<byte[]> eager = new ArrayList<>();
+      session.run(slot.inputs(), names, results -> eager.addAll(read(results, stream)));
+      for (int i = 0; i < names.size(); i++) {
+        if (!Arrays.equals(replayed.get(i), eager.get(i))) {
+          plan.failed(key, "its replay on zeroed inputs differs from the eager run on them (output '"
+              + names.get(i) + "'): the graph does not read its input buffers");
+          refused(key);
+          return;
+        }
+      }
+      Log.info(label + ": " + describe(key) + " replays what its input buffers hold (checked "
+          + "against an eager run on zeroed inputs)");
+    } catch (Exception e) {
+      plan.failed(key, "the check of its replay failed: " + Errors.messageOf(e));
+      refused(key);
+    }
+  }
+
+  /** The bytes of each tensor, copied to the host (a device tensor through {@code stream}). */
+  private List<byte[]> read(List<OutputTensor> tensors, Stream stream) {
+    List<byte[]> all = new ArrayList<>();
+    for (OutputTensor t : tensors) {
+      byte[] bytes = new byte[Math.toIntExact(t.byteSize())];
+      if (t.onDevice()) {
+        try (HostBuffer host = new HostBuffer(Math.max(t.byteSize(), 1))) {
+          memory.copyDeviceToHost(host.address(), t.address(), t.byteSize(), stream);
+          stream.synchronize();
+          new BytePointer(Handles.at(host.address())).capacity(bytes.length).get(bytes);
+        }
+      } else {
+        new BytePointer(Handles.at(t.address())).capacity(bytes.length).get(bytes);
+      }
+      all.add(bytes);
+    }
+    return all;
+  }
+
+  private long allocate(long bytes, List<Long> blocks) throws DeviceAllocationException {
+    long a = memory.allocate(Math.max(bytes, 1));
+    blocks.add(a);
+    return a;
+  }
+
+  /** Shapes that replay now. */
+  public int capturedCount() {
+    return plan.capturedCount();
+  }
+
+  /**
+   * Releases the bindings and frees the buffers, each even when another fails (the first failure
+   * is thrown, later ones suppressed); the stream must be synchronised.
+   */
+  @Override
+  public void close() {
+    Closer closer = new Closer("graphs.close");
+    for (Slot s : slots.values()) {
+      closer.close("binding", s.run());
+      closer.close("session", s.own());
+      s.blocks().forEach(block -> closer.run("buffer", () -> memory.free(block)));
+    }
+    slots.clear();
+    closer.finish();
+  }
+}

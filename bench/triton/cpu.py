@@ -144,7 +144,11 @@ def memory_report(samples, gc_log, requests):
         lines.append("| %s | %.1f %s | %.1f %s | %.1f %s | %+.2f%% |" % (
             name, values[0] / scale, unit_name, values[len(values) // 2] / scale, unit_name,
             values[-1] / scale, unit_name, growth_of(values, floor=floor)))
+    grown = sum(max(0.0, b - a) for a, b in zip(heap, heap[1:]))
     lines.append("")
+    lines.append("JVM heap allocated per request of ours (the heap gauge's rises between samples): %.2f KiB; "
+                 "GC pauses during the measured requests: %d" % (grown / max(requests, 1) / 1024,
+                                                                   samples[-1]["gcs"] - samples[0]["gcs"]))
     lines.append("GC (-Xlog:gc, the whole server life): %d pauses, %.1f ms in all, longest %.2f ms; heap after "
                  "each pause, MiB: %s" % (count, total, worst, " ".join(map(str, after[-12:])) or "-"))
     return "\n".join(lines)
@@ -267,7 +271,8 @@ def main(argv):
     samples = []
 
     def sample():
-        samples.append(dict(gauges(server.metrics_url), rss_kib=rss_kib(server.proc.pid) or 0))
+        samples.append(dict(gauges(server.metrics_url), rss_kib=rss_kib(server.proc.pid) or 0,
+                            gcs=gc_pauses(gc_log)[0]))
 
     with server:
         result, identical = measure(server.http_url, cycles, warmup, sample if memory else None)

@@ -10,6 +10,8 @@
  * with the later ones suppressed; {@link dev.javaonnxruntime.lifecycle.Faults} is the seam, off
  * unless a system property arms it.
  *
+ * {@link dev.javaonnxruntime.lifecycle.Log} is the log of the code behind the Triton boundary.
+ *
  * <p>Depends on no other package of ours, so every package may use it.
  */
 package dev.javaonnxruntime.lifecycle;

@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.read;
 
-import dev.javaonnxruntime.triton.TritonException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.read;
 
-import dev.javaonnxruntime.triton.TritonException;
 
 /**
  * How one request of an Execute stands: nothing has failed it yet ({@link Ok}), or it has failed

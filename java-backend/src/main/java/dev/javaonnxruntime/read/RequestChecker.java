@@ -3,7 +3,6 @@ package dev.javaonnxruntime.read;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
-import dev.javaonnxruntime.triton.TritonException;
 import java.util.Arrays;
 
 /**

@@ -1,6 +1,5 @@
 package dev.javaonnxruntime.read;
 
-import dev.javaonnxruntime.triton.TritonException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

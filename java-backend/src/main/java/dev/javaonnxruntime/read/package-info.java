@@ -9,7 +9,8 @@
  * it against the model configuration, and {@link dev.javaonnxruntime.read.KeyParameters} says what
  * a key parameter is. The Triton calls that fill a {@code RequestData} are the boundary's ({@code
  * triton.RequestReader}): nothing here holds a Triton handle or calls Triton's API; failures are
- * {@code triton.TritonException}s carrying the code a client sees.
+ * {@link dev.javaonnxruntime.read.TritonException}s carrying the code a client sees ({@link
+ * dev.javaonnxruntime.read.Failures} gives any exception its code and message).
  *
  * <p>Everything here lives for one Execute and is used on the instance's thread only.
  */

@@ -16,7 +16,7 @@ import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.KeyParameters;
 import dev.javaonnxruntime.read.RequestData;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.Arrays;
 import java.util.Map;
 

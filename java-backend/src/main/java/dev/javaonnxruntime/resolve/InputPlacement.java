@@ -2,7 +2,7 @@ package dev.javaonnxruntime.resolve;
 
 import dev.javaonnxruntime.read.BufferLocation;
 import dev.javaonnxruntime.read.InputView;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.function.IntSupplier;
 
 /**

@@ -10,10 +10,10 @@ import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.DeviceReader;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.read.Failures;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.RequestData;
-import dev.javaonnxruntime.triton.Errors;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,7 +111,7 @@ public final class InputStager implements AutoCloseable {
       try {
         resolved.add(resolve(r, inputs));
       } catch (Exception e) {
-        r.fail(Errors.asTriton(e));
+        r.fail(Failures.asTriton(e));
       }
     }
     return resolved;

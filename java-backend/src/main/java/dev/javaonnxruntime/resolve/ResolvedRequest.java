@@ -1,7 +1,7 @@
 package dev.javaonnxruntime.resolve;
 
 import dev.javaonnxruntime.read.RequestData;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.Map;
 
 /**

@@ -9,8 +9,8 @@ import dev.javaonnxruntime.cache.TensorLayout;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.Stream;
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.resolve.Leases;
-import dev.javaonnxruntime.triton.TritonException;
 
 /**
  * {@link KeptOutputs} in the device's input cache: each kept slice is copied device-to-device on

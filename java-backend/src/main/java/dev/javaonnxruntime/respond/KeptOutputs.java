@@ -3,7 +3,7 @@ package dev.javaonnxruntime.respond;
 import dev.javaonnxruntime.cache.CacheCapacityException;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.read.KeyParameters;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 
 /**
  * Where the outputs a request names with {@code output_cache_key.<output>} go: the device's input

@@ -1,6 +1,6 @@
 package dev.javaonnxruntime.respond;
 
-import static dev.javaonnxruntime.triton.Errors.asTriton;
+import static dev.javaonnxruntime.read.Failures.asTriton;
 
 import dev.javaonnxruntime.batch.Batch;
 import dev.javaonnxruntime.batch.BatchLayout;
@@ -10,7 +10,7 @@ import dev.javaonnxruntime.cuda.StagingBuffer;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.read.RequestData;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.Arrays;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.javaonnxruntime.run;
 
-import static dev.javaonnxruntime.triton.Errors.asTriton;
+import static dev.javaonnxruntime.read.Failures.asTriton;
 
 import dev.javaonnxruntime.batch.Batch;
 import dev.javaonnxruntime.batch.Gatherer;
@@ -10,13 +10,13 @@ import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.lifecycle.Faults;
+import dev.javaonnxruntime.lifecycle.Log;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OrtFailure;
 import dev.javaonnxruntime.onnx.OutputTensor;
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
-import dev.javaonnxruntime.triton.Log;
-import dev.javaonnxruntime.triton.TritonException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -5,22 +5,20 @@ import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
 import dev.javaonnxruntime.cuda.HostBuffer;
+import dev.javaonnxruntime.cuda.HostBytes;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.lifecycle.Log;
 import dev.javaonnxruntime.onnx.FixedRun;
 import dev.javaonnxruntime.onnx.InputTensor;
 import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OutputTensor;
-import dev.javaonnxruntime.triton.Errors;
-import dev.javaonnxruntime.triton.Handles;
-import dev.javaonnxruntime.triton.Log;
+import dev.javaonnxruntime.read.Failures;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * The CUDA-graph path of one GPU instance (config.pbtxt {@code cuda_graph: "on"}): per captured
@@ -115,7 +113,7 @@ public final class GraphPath implements AutoCloseable {
       if (own != null) {
         own.close();
       }
-      plan.failed(key, "its fixed buffers could not be made: " + Errors.messageOf(e));
+      plan.failed(key, "its fixed buffers could not be made: " + Failures.messageOf(e));
       refused(key);
     }
   }
@@ -148,7 +146,7 @@ public final class GraphPath implements AutoCloseable {
       return slot.run().outputs();
     } catch (RuntimeException e) {
       plan.failed(key, (d.step() == GraphPlan.Step.CAPTURE ? "capture" : "replay") + " failed: "
-          + Errors.messageOf(e));
+          + Failures.messageOf(e));
       refused(key);
       return null;
     }
@@ -169,7 +167,7 @@ public final class GraphPath implements AutoCloseable {
       largest = Math.max(largest, t.byteSize());
     }
     try (HostBuffer zeros = new HostBuffer(largest)) {
-      Pointer.memset(Handles.at(zeros.address()), 0, largest);
+      HostBytes.zero(zeros.address(), largest);
       for (InputTensor t : slot.inputs()) {
         memory.copyHostToDevice(t.address(), zeros.address(), t.byteSize(), stream);
       }
@@ -189,7 +187,7 @@ public final class GraphPath implements AutoCloseable {
       Log.info(label + ": " + describe(key) + " replays what its input buffers hold (checked "
           + "against an eager run on zeroed inputs)");
     } catch (Exception e) {
-      plan.failed(key, "the check of its replay failed: " + Errors.messageOf(e));
+      plan.failed(key, "the check of its replay failed: " + Failures.messageOf(e));
       refused(key);
     }
   }
@@ -203,10 +201,10 @@ public final class GraphPath implements AutoCloseable {
         try (HostBuffer host = new HostBuffer(Math.max(t.byteSize(), 1))) {
           memory.copyDeviceToHost(host.address(), t.address(), t.byteSize(), stream);
           stream.synchronize();
-          new BytePointer(Handles.at(host.address())).capacity(bytes.length).get(bytes);
+          HostBytes.get(host.address(), bytes);
         }
       } else {
-        new BytePointer(Handles.at(t.address())).capacity(bytes.length).get(bytes);
+        HostBytes.get(t.address(), bytes);
       }
       all.add(bytes);
     }

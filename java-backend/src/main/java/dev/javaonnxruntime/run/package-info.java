@@ -10,6 +10,6 @@
  * decisions). {@link dev.javaonnxruntime.run.ComputeTimes} is what Triton's compute_infer reports.
  *
  * <p>Everything here belongs to one instance and is used on its execute thread only; it logs
- * through the boundary's {@code triton.Log}.
+ * through {@link dev.javaonnxruntime.lifecycle.Log}.
  */
 package dev.javaonnxruntime.run;

@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Model;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
@@ -16,6 +17,7 @@ public final class BackendEntryPoints {
   /** {@code TRITONBACKEND_Initialize}: read the backend config, load ONNX Runtime. */
   public static long initialize(long backend) {
     try {
+      Log.install();
       Registry.get().putBackend(backend,
           BackendState.create(new TRITONBACKEND_Backend(Handles.at(backend))));
       return 0;

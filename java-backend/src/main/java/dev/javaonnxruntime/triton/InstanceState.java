@@ -11,6 +11,7 @@ import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.onnx.ExecutionTarget;
 import dev.javaonnxruntime.onnx.ModelSession;
+import dev.javaonnxruntime.read.Failures;
 import dev.javaonnxruntime.resolve.CacheUse;
 import dev.javaonnxruntime.resolve.InputStager;
 import dev.javaonnxruntime.resolve.Leases;
@@ -197,7 +198,7 @@ final class InstanceState implements AutoCloseable {
         return ModelSession.openForGraphs(backend.ort, model.modelFile, target, threads);
       } catch (RuntimeException e) {
         Log.warn("cuda_graph: model '" + model.name + "' instance '" + name + "': every batch runs "
-            + "eagerly: " + Errors.messageOf(e));
+            + "eagerly: " + Failures.messageOf(e));
       }
     }
     return ModelSession.open(backend.ort, model.modelFile, target, threads);

@@ -5,11 +5,22 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
 
 /**
- * Logs through Triton's log API, so lines go where the server's own logs go. Public for the steps
- * of the request path, which log through it rather than knowing Triton's API. Thread-safe.
+ * Logs through Triton's log API, so lines go where the server's own logs go: the boundary's own
+ * lines, and (once {@link #install} has run, at backend start) those of the steps behind it,
+ * which log through {@link dev.javaonnxruntime.lifecycle.Log} without knowing Triton. Thread-safe.
  */
 public final class Log {
   private Log() {}
+
+  /** Makes Triton's log the sink of {@link dev.javaonnxruntime.lifecycle.Log}. */
+  static void install() {
+    dev.javaonnxruntime.lifecycle.Log.install((level, message) -> write(switch (level) {
+      case ERROR -> TRITONSERVER_LOG_ERROR;
+      case WARN -> TRITONSERVER_LOG_WARN;
+      case INFO -> TRITONSERVER_LOG_INFO;
+      case VERBOSE -> TRITONSERVER_LOG_VERBOSE;
+    }, message));
+  }
 
   /** At INFO level. */
   public static void info(String message) {

@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.triton;
 
+import dev.javaonnxruntime.read.TritonException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -2,6 +2,7 @@ package dev.javaonnxruntime.triton;
 
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Backend;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Model;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;

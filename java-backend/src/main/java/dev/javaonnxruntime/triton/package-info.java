@@ -15,10 +15,12 @@
  * path, each a package of its own: {@code read} (what {@code execute.RequestReader} reads through
  * Triton's API), {@code resolve}, {@code batch}, {@code run} and {@code respond} (written into
  * responses through {@code execute.OwnedRequests} and {@code execute.Responder}). Those packages
- * hold no Triton handle and make no Triton call; they use only this package's
- * {@link dev.javaonnxruntime.triton.TritonException}, {@link dev.javaonnxruntime.triton.Errors},
- * {@link dev.javaonnxruntime.triton.Log} and {@link dev.javaonnxruntime.triton.Handles}. The
- * backend's figures go through Triton's custom metrics API ({@code metrics}).
+ * hold no Triton handle, make no Triton call and import nothing of this package: their failures
+ * are {@link dev.javaonnxruntime.read.TritonException}s (codes and messages from {@link
+ * dev.javaonnxruntime.read.Failures}), which {@link dev.javaonnxruntime.triton.Errors} turns into
+ * Triton's errors, and they log through {@link dev.javaonnxruntime.lifecycle.Log}, whose sink
+ * {@link dev.javaonnxruntime.triton.Log} installs at backend start. The backend's figures go
+ * through Triton's custom metrics API ({@code metrics}).
  *
  * <p>Triton's API is reached through a JavaCPP binding generated at build time from
  * {@code native/include/triton_api.h} ({@code dev.javaonnxruntime.triton.api}).

@@ -25,7 +25,7 @@ import dev.javaonnxruntime.resolve.InputLookup;
 import dev.javaonnxruntime.resolve.InputPlacement;
 import dev.javaonnxruntime.resolve.InputStager;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -11,7 +11,7 @@ import dev.javaonnxruntime.read.BufferLocation;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.resolve.InputPlacement.Copy;
 import dev.javaonnxruntime.resolve.InputPlacement.Route;
-import dev.javaonnxruntime.triton.TritonException;
+import dev.javaonnxruntime.read.TritonException;
 import org.junit.jupiter.api.Test;
 
 /** Every branch of the rule: each memory type Triton can hand over, on a CPU and a GPU instance. */

@@ -1,6 +1,6 @@
 package dev.javaonnxruntime.triton.execute;
 
-import static dev.javaonnxruntime.triton.Errors.asTriton;
+import static dev.javaonnxruntime.read.Failures.asTriton;
 import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.batch.Batch;

@@ -5,12 +5,13 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.lifecycle.Faults;
+import dev.javaonnxruntime.read.Failures;
 import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.respond.ResponseSink;
 import dev.javaonnxruntime.run.ComputeTimes;
 import dev.javaonnxruntime.triton.Errors;
 import dev.javaonnxruntime.triton.Log;
-import dev.javaonnxruntime.triton.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;
@@ -90,7 +91,7 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
       try {
         owned.responses[i] = responder.open(handles.get(i));
       } catch (Throwable t) {
-        Log.error("model '" + model + "': cannot create a response: " + Errors.messageOf(t));
+        Log.error("model '" + model + "': cannot create a response: " + Failures.messageOf(t));
       }
     }
     return owned;
@@ -108,7 +109,7 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
 
   /** Gives every request that has not failed yet the error {@code t}. */
   void failAll(Throwable t) {
-    TritonException e = Errors.asTriton(t);
+    TritonException e = Failures.asTriton(t);
     requests.forEach(r -> r.fail(e));
   }
 
@@ -190,12 +191,12 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
       RequestData r = requests.get(i);
       if (!answered[i]) {
         try {
-          r.fail(Errors.asTriton(cleanup.failure() != null ? cleanup.failure()
+          r.fail(Failures.asTriton(cleanup.failure() != null ? cleanup.failure()
               : new IllegalStateException("the Execute ended before this request was answered")));
           deliver(i);
         } catch (Throwable t) {
           Log.error("model '" + model + "': a request could not be answered: "
-              + Errors.messageOf(t));
+              + Failures.messageOf(t));
           answered[i] = true; // there is nothing more to try
         }
       }
@@ -208,7 +209,7 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
           free(i);
         } catch (Throwable t) {
           Log.error("model '" + model + "': a request could not be released: "
-              + Errors.messageOf(t));
+              + Failures.messageOf(t));
         }
       }
     }

@@ -6,12 +6,13 @@ import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.read.BufferLocation;
+import dev.javaonnxruntime.read.Failures;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.KeyParameters;
 import dev.javaonnxruntime.read.RequestChecker;
 import dev.javaonnxruntime.read.RequestData;
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.triton.Errors;
-import dev.javaonnxruntime.triton.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import java.util.ArrayList;
@@ -70,7 +71,7 @@ final class RequestReader implements AutoCloseable {
         checker.check(r);
         read.add(r);
       } catch (RuntimeException e) {
-        r.fail(Errors.asTriton(e));
+        r.fail(Failures.asTriton(e));
       }
     }
     return read;

@@ -4,10 +4,10 @@ import static dev.javaonnxruntime.triton.api.global.TritonApiLib.*;
 
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.lifecycle.Closer;
+import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.triton.Errors;
 import dev.javaonnxruntime.triton.Handles;
 import dev.javaonnxruntime.triton.Log;
-import dev.javaonnxruntime.triton.TritonException;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Output;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Response;

@@ -1,4 +1,4 @@
-package dev.javaonnxruntime.triton;
+package dev.javaonnxruntime.read;
 
 /**
  * A failure with the Triton error code it should be reported with ({@code

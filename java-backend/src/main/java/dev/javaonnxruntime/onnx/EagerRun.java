@@ -233,7 +233,7 @@ final class EagerRun implements AutoCloseable {
 
   static void check(OrtStatus status) {
     if (status != null && !status.isNull()) {
-      throw new OrtFailure("ONNX Runtime failed to run: " + ModelSession.release(status), null);
+      throw new OrtFailure("ONNX Runtime failed to run: " + OrtFailure.release(status), null);
     }
   }
 

@@ -7,12 +7,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.onnxruntime.CUDAProviderOptions;
 import org.bytedeco.onnxruntime.IoBinding;
 import org.bytedeco.onnxruntime.MemoryInfo;
-import org.bytedeco.onnxruntime.OrtApi;
-import org.bytedeco.onnxruntime.OrtStatus;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
@@ -33,32 +32,26 @@ public final class ModelSession implements AutoCloseable {
   private final MemoryInfo cpuInfo;
   private final MemoryInfo deviceInfo;
   private final ExecutionTarget target;
-  private final OrtRuntime runtime;
-  private final Path file;
-  private final SessionSettings settings;
+  /** What opens another session of this model ({@link #graphSession}). */
+  private final Supplier<ModelSession> sibling;
   private final boolean cudaGraph;
   private final String graphModeRefusal;
   private final List<TensorInfo> inputs;
   private final List<TensorInfo> outputs;
   private final Map<String, BytePointer> names = new HashMap<>();
-  private static final OrtApi API = GetApi();
   /** The machinery of every eager run, made once. */
   private final EagerRun eager;
 
   private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
       SessionSettings settings) {
     this.target = target;
-    this.runtime = runtime;
-    this.file = file;
-    this.settings = settings;
+    this.sibling = () -> new ModelSession(runtime, file, target, settings);
     this.cudaGraph = settings.cudaGraph() && target.gpu();
     boolean userStream = target.gpu() && target.stream() != 0;
-    // Every CUDA session runs in the provider's graph mode, captures or not. Outside it ONNX
-    // Runtime releases a stream's pinned CPU buffers from a CUDA host callback holding a
-    // reference to the pinned allocator; when a session closes, that callback can hold the
-    // last one and destroy the allocator inside the callback, where cudaFreeHost fails (800)
-    // and ORT terminates the process (seen on unload, bench/results/2026-12-01-h200-graphs).
-    // In graph mode ORT synchronises the stream and frees them on the calling thread instead.
+    // Every CUDA session runs in the provider's graph mode, captures or not: outside it ONNX
+    // Runtime frees a stream's pinned buffers from a CUDA host callback, which at a session's
+    // close could destroy the allocator inside the callback and abort the process (guide,
+    // known limits); in graph mode ORT synchronises and frees them on the calling thread.
     boolean graphMode = target.gpu();
     SessionOpener.Opened opened;
     String refusal = null;
@@ -145,18 +138,15 @@ public final class ModelSession implements AutoCloseable {
   }
 
   /**
-   * Opens another session of this one's model, on its target with its settings, for one CUDA
-   * graph. A captured graph replays on the addresses its kernels held at capture, and some of
-   * ONNX Runtime's CUDA kernels keep buffers per input shape that they free and remake when a run
-   * of another shape comes (cuDNN convolution state, for one): so a graph stays valid only in a
-   * session that runs nothing but its own shape. The caller owns the session (the model's
-   * weights once more on the device) and closes it after the graph's binding.
+   * Another session of this model, on its target with its settings, for one CUDA graph: a graph
+   * captured in a session that also ran other shapes replayed wrong values on the H200 (guide,
+   * known limits). The caller owns it (the weights once more on the device) and closes it.
    */
   public ModelSession graphSession() {
     if (!cudaGraph) {
       throw new IllegalStateException("the session was not opened for CUDA graphs");
     }
-    return new ModelSession(runtime, file, target, settings);
+    return sibling.get();
   }
 
   /**
@@ -225,13 +215,6 @@ public final class ModelSession implements AutoCloseable {
   public void run(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
       throws Exception {
     eager.run(in, outputNames, consumer);
-  }
-
-  /** A failed status's message; the status is released. */
-  static String release(OrtStatus status) {
-    String message = API.GetErrorMessage().call(status).getString();
-    API.ReleaseStatus(status);
-    return message;
   }
 
   private BytePointer name(String n) {

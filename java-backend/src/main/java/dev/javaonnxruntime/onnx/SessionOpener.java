@@ -94,7 +94,7 @@ final class SessionOpener {
 
   private static void check(OrtStatus status, String what) {
     if (status != null && !status.isNull()) {
-      throw new OrtFailure("ONNX Runtime refused " + what + ": " + ModelSession.release(status), null);
+      throw new OrtFailure("ONNX Runtime refused " + what + ": " + OrtFailure.release(status), null);
     }
   }
 }

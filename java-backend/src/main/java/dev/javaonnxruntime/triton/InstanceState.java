@@ -80,8 +80,10 @@ final class InstanceState implements AutoCloseable {
       newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
           new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched()),
           model.config.batched()) : null;
+      // An Execute holds the gate only where a capture may happen, which this release allows
+      // only with the unsafe switch: otherwise the execute path takes no lock of its own.
       this.executor = new Executor(model, instance, session, memory, stream, newStager, kept,
-          newGraphs, gate, metrics);
+          newGraphs, GraphSettings.unsafeAllowed() ? gate : null, metrics);
     } catch (RuntimeException e) { // what was made so far is the caller's to lose: close it
       Closer closer = new Closer("instance.abandon");
       closer.close("graphs", newGraphs);

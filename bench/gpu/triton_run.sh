@@ -30,6 +30,8 @@
 #             "vit,resnet50" on KIND_GPU, none on KIND_CPU): <model>__<variant>__db with dynamic
 #             batching, perf_analyzer at SWEEP_CONCURRENCY (default "1 4 16") requests in flight,
 #             SWEEP_MS (default 3000) per measurement window; sweep.md gets the table
+#   GRAPH_CHECK_OURS  our variant graph_check.py sets beside stock (default contentgraph on
+#             KIND_GPU, content on KIND_CPU)
 #   PLAIN     0: skip the scenario replay of the plain pass (its server still runs the sweep)
 #   PROFILE   1: async-profiler in the plain pass's server (PROFILER_LIB: libasyncProfiler.so,
 #             default the bundle's lib/; PROFILE_EVENT cpu|wall, PROFILE_INTERVAL 50us), Java and

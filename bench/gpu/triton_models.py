@@ -74,6 +74,17 @@ def config(template, model, variant, kind):
     return text
 
 
+def write_model(d, onnx_path, text):
+    """Model directory d: config.pbtxt of text, 1/model.onnx a symlink to onnx_path."""
+    os.makedirs(os.path.join(d, "1"), exist_ok=True)
+    link = os.path.join(d, "1", "model.onnx")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.abspath(onnx_path), link)
+    with open(os.path.join(d, "config.pbtxt"), "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -103,30 +114,18 @@ def main():
         for variant in MODEL_VARIANTS.get(model, ("stock",) + tuple(VARIANTS)):
             if variant not in want:
                 continue
-            d = os.path.join(repo, f"{model}__{variant}")
-            os.makedirs(os.path.join(d, "1"), exist_ok=True)
-            link = os.path.join(d, "1", "model.onnx")
-            if os.path.lexists(link):
-                os.remove(link)
-            os.symlink(os.path.abspath(onnx_path), link)
-            open(os.path.join(d, "config.pbtxt"), "w").write(config(tmpl, model, variant, a.kind))
+            write_model(os.path.join(repo, f"{model}__{variant}"), onnx_path, config(tmpl, model, variant, a.kind))
             names.append(f"{model}__{variant}")
     for model in filter(None, a.sweep.split(",")):
         tmpl, onnx_path = templates[model]
         for variant, params in SWEEP_VARIANTS.items():
-            d = os.path.join(repo, f"{model}__{variant}__db")
-            os.makedirs(os.path.join(d, "1"), exist_ok=True)
-            link = os.path.join(d, "1", "model.onnx")
-            if os.path.lexists(link):
-                os.remove(link)
-            os.symlink(os.path.abspath(onnx_path), link)
             text = re.sub(r'^name: "[^"]*"', f'name: "{model}__{variant}__db"', tmpl, count=1, flags=re.M)
             text = re.sub(r"@OPT@\w+@", "", text.replace("@KIND@", a.kind)) + DYNAMIC_BATCHING
             backend = "onnxruntime" if variant == "stock" else "java_onnxruntime"
             text = re.sub(r'^backend: "[^"]*"', f'backend: "{backend}"', text, count=1, flags=re.M)
             for k, v in params.items():
                 text += f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}\n'
-            open(os.path.join(d, "config.pbtxt"), "w").write(text)
+            write_model(os.path.join(repo, f"{model}__{variant}__db"), onnx_path, text)
             names.append(f"{model}__{variant}__db")
     print(f"{len(names)} models in {repo}: {' '.join(names)}", flush=True)
 

@@ -2,7 +2,10 @@
 every request a new random input, of batch sizes cycling 1..8 (one request in flight, so each
 Execute runs one request: the captured sizes 1, 2, 4, 8 replay their graph and 3, 5, 6, 7 run
 eagerly in the same instance between them), then 4 threads at once sending batch 1 and 2 (dynamic
-batching merges them into batches of varying size). Each answer of ours (<model>__contentgraph__db,
+batching merges them into batches of varying size: stock's reference there is each request alone,
+so a merged row may differ by another summation order), then groups of 4 requests sent at once to
+<model>__stock__merge and ours __merge, which merge them into one batch of 4 on both backends
+(each answer against stock's in the same batch size: the decisive check for merged batches). Each answer of ours (<model>__contentgraph__db,
 triton_models.py's sweep copies) is compared with the stock backend's answer to the same request
 (<model>__stock__db): bit for bit, else within 1e-3 (ONNX Runtime may pick another cuDNN algorithm
 per session and shape); anything further is wrong. Prints one line per model and the total, and
@@ -102,7 +105,16 @@ def check(host, port, model, requests, ours_variant):
             rel.append(relative(ours[k], stock))
         if verdict == "wrong":
             wrong_at.append(f"conc #{k}")
+    merged = merged_phase(host, port, model, ours_variant, outputs, request, requests // 4)
+    for verdict, n in merged["counts"].items():
+        counts[verdict] += n
+    rel += merged["rel"]
+    wrong_at += merged["wrong_at"]
     conn.close()
+    executions = [w for w in merged["wrong_at"] if w.startswith("[")]
+    wrong_at = [w for w in wrong_at if not w.startswith("[")]
+    print(f"graph check {model}: merged groups (4 requests at once, one batch of 4 on both backends): "
+          f"{merged['counts']} {' '.join(executions)}", flush=True)
     print(f"graph check {model}: {sum(counts.values())} answers: {counts['identical']} identical to stock, "
           f"{counts['close']} within 1e-3, {counts['wrong']} wrong" + (f" (max |diff| {worst:.4g})" if worst else "")
           + (f"; errors: {failures[:2]}" if failures else "")
@@ -110,6 +122,54 @@ def check(host, port, model, requests, ours_variant):
              if rel else "")
           + (f"; wrong: {' '.join(wrong_at[:40])}" if wrong_at else ""), flush=True)
     return counts["wrong"]
+
+
+def merged_phase(host, port, model, ours_variant, outputs, request, groups):
+    """Groups of 4 batch-1 requests sent at once to <model>__stock__merge and to ours
+    (<model>__<ours>__merge), which batch them alike (triton_models.py's MERGE_BATCHING): each
+    answer against stock's for the same request in the same merged batch size."""
+    counts = {"identical": 0, "close": 0, "wrong": 0}
+    rel, wrong_at = [], []
+    conns = [tb.Conn(host, port) for _ in range(4)]
+    try:
+        conns[0].get(f"/v2/models/{model}__stock__merge")
+    except Exception:  # noqa: BLE001 (no merge copies in this repository: nothing to check)
+        return {"counts": counts, "rel": rel, "wrong_at": wrong_at}
+
+    def burst(variant, reqs):
+        answers = [None] * 4
+        barrier = threading.Barrier(4)
+
+        def one(i):
+            barrier.wait()
+            answers[i] = answer(conns[i], f"{model}__{variant}__merge", reqs[i], outputs)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return answers
+
+    try:
+        for g in range(groups):
+            reqs = [request(1) for _ in range(4)]
+            stock = burst("stock", reqs)
+            ours = burst(ours_variant, reqs)
+            for i in range(4):
+                verdict = "wrong" if ours[i] is None or stock[i] is None else compare(ours[i], stock[i])
+                counts[verdict] += 1
+                if verdict == "wrong":
+                    wrong_at.append(f"merged {g}.{i}")
+                    if ours[i] is not None and stock[i] is not None:
+                        rel.append(relative(ours[i], stock[i]))
+        for variant in ("stock", ours_variant):
+            st = conns[0].get(f"/v2/models/{model}__{variant}__merge/stats")["model_stats"][0]
+            wrong_at.append(f"[{variant}: {st['inference_count']} requests in {st['execution_count']} executions]")
+    finally:
+        for c in conns:
+            c.close()
+    return {"counts": counts, "rel": rel, "wrong_at": wrong_at}
 
 
 def main():

@@ -46,6 +46,10 @@ SWEEP_VARIANTS = {
     "contentgraph": dict(VARIANTS["contentgraph"], cuda_graph_batch_sizes="1,2,4,8"),
 }
 DYNAMIC_BATCHING = "dynamic_batching { max_queue_delay_microseconds: 100 }\n"
+# graph_check.py's merged phase: <model>__<variant>__merge, where 4 requests sent at once are
+# merged into one batch of 4 (a long queue delay, 4 preferred), the same on both backends.
+MERGE_VARIANTS = ("stock", "content", "contentgraph")
+MERGE_BATCHING = "dynamic_batching { preferred_batch_size: [ 4 ] max_queue_delay_microseconds: 100000 }\n"
 
 
 def config(template, model, variant, kind):
@@ -93,7 +97,8 @@ def main():
     ap.add_argument("--kind", default="KIND_GPU")
     ap.add_argument("--variants", default="stock," + ",".join(VARIANTS), help="comma-separated subset")
     ap.add_argument("--sweep", default="", help="models that also get <model>__<variant>__db copies "
-                    "with dynamic batching, for SWEEP_VARIANTS (comma-separated)")
+                    "with dynamic batching, for SWEEP_VARIANTS, and __merge copies for graph_check.py's "
+                    "merged phase (comma-separated)")
     a = ap.parse_args()
     want = set(a.variants.split(","))
     models_dir = os.path.join(a.work, "models")
@@ -118,15 +123,17 @@ def main():
             names.append(f"{model}__{variant}")
     for model in filter(None, a.sweep.split(",")):
         tmpl, onnx_path = templates[model]
-        for variant, params in SWEEP_VARIANTS.items():
-            text = re.sub(r'^name: "[^"]*"', f'name: "{model}__{variant}__db"', tmpl, count=1, flags=re.M)
-            text = re.sub(r"@OPT@\w+@", "", text.replace("@KIND@", a.kind)) + DYNAMIC_BATCHING
+        copies = [(v, p, "db", DYNAMIC_BATCHING) for v, p in SWEEP_VARIANTS.items()]
+        copies += [(v, SWEEP_VARIANTS[v], "merge", MERGE_BATCHING) for v in MERGE_VARIANTS]
+        for variant, params, suffix, batching in copies:
+            text = re.sub(r'^name: "[^"]*"', f'name: "{model}__{variant}__{suffix}"', tmpl, count=1, flags=re.M)
+            text = re.sub(r"@OPT@\w+@", "", text.replace("@KIND@", a.kind)) + batching
             backend = "onnxruntime" if variant == "stock" else "java_onnxruntime"
             text = re.sub(r'^backend: "[^"]*"', f'backend: "{backend}"', text, count=1, flags=re.M)
             for k, v in params.items():
                 text += f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}\n'
-            write_model(os.path.join(repo, f"{model}__{variant}__db"), onnx_path, text)
-            names.append(f"{model}__{variant}__db")
+            write_model(os.path.join(repo, f"{model}__{variant}__{suffix}"), onnx_path, text)
+            names.append(f"{model}__{variant}__{suffix}")
     print(f"{len(names)} models in {repo}: {' '.join(names)}", flush=True)
 
 

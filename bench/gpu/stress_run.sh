@@ -21,6 +21,7 @@
 #   MODELS / TESTDATA  make_models.py's models and reference data (default: the bundle's stress/)
 #   PYTHON    python with numpy (default /opt/torch/.venv/bin/python3, else python3)
 #   WORK      scratch folder for JavaCPP's cache (default /tmp/stress-triton-work)
+#   CUDNN, CUDNN_PRELOAD  the server's cuDNN 9, as in bench/gpu/triton_run.sh
 #   JSIG      1 (default): preload the backend's jre/lib/libjsig.so into the server (as triton_run.sh)
 #   LIMIT_S   the stress is stopped after this many seconds (default 540)
 #   DEVICE_MEMORY  auto (default: on for KIND_GPU), on, off; NVIDIA_SMI the nvidia-smi to run
@@ -50,14 +51,23 @@ fi
 export PYTHONUNBUFFERED=1
 mkdir -p "$WORK"
 # The server's libraries, as bench/gpu/triton_run.sh has them; for the server only.
-cudnn=$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cudnn/lib 2>/dev/null | head -1)
+cudnn=${CUDNN-$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cudnn/lib 2>/dev/null | head -1)}
+# One cuDNN in the process: every libcudnn*.so.9 of $cudnn preloaded, so that no lookup can reach
+# another cuDNN 9 on the machine (one in ld.so.cache: CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH).
+cudnn_preload=""
+if [[ ${CUDNN_PRELOAD:-1} == 1 && -n $cudnn ]]; then
+  cudnn_preload=$(ls "$cudnn"/libcudnn*.so.9 2>/dev/null | tr '\n' ':'); cudnn_preload=${cudnn_preload%:}
+fi
 libpath=$TRITON/deplib:$TRITON/lib:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib64${cudnn:+:$cudnn}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 args=(--kind "$KIND" --triton "$TRITON" --backend "$BACKEND" --models "$MODELS" --testdata "$TESTDATA"
       --work "$OUTDIR/stress" --clients "$CLIENTS" --requests "$REQUESTS"
       --server-env "LD_LIBRARY_PATH=$libpath"
       "--jvm-options=-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache${JVM_OPTIONS:+ $JVM_OPTIONS}"
       --device-memory "${DEVICE_MEMORY:-auto}" --nvidia-smi "${NVIDIA_SMI:-nvidia-smi}")
-[[ $JSIG == 1 && -e $BACKEND/jre/lib/libjsig.so ]] && args+=(--server-env "LD_PRELOAD=$BACKEND/jre/lib/libjsig.so")
+preload=""
+[[ $JSIG == 1 && -e $BACKEND/jre/lib/libjsig.so ]] && preload=$BACKEND/jre/lib/libjsig.so
+[[ -n $cudnn_preload ]] && preload=${preload:+$preload:}$cudnn_preload
+[[ -n $preload ]] && args+=(--server-env "LD_PRELOAD=$preload")
 [[ -n ${BACKEND_CONFIG:-} ]] && args+=(--backend-config "$BACKEND_CONFIG")
 read -r -a extra <<<"${STRESS_ARGS:-}"
 

@@ -212,6 +212,38 @@ class Bench:
             res["size_mismatch"] = sum(1 for x, y in zip(answers, ref) if len(x) != len(y))
         return res
 
+    # --- the JVM's warm-up (--jvm-warmup) -----------------------------------------------------------
+    def warm(self, variant, count):
+        """COUNT requests to each seed model of VARIANT, one thread per model, nothing recorded:
+        before any measurement, so that every variant is measured in the JVM's steady state (its
+        JIT compiles a method for good after some thousand calls; a request path measured before
+        that runs profiled C1 code, several times slower). Stock gets the same, for symmetry."""
+        models = [f"{b}__{variant}" for b in self.a.seed]
+        reqs = [self.requests("seed", b, variant) for b in self.a.seed]
+        errs = []
+
+        def worker(m, first, steady):
+            c = Conn(self.host, self.port)
+            try:
+                if first is not None:
+                    c.infer(m, first.body, first.hlen)
+                for _ in range(count):
+                    c.infer(m, steady.body, steady.hlen)
+            except Exception as e:  # noqa: BLE001
+                errs.append(f"{m}: {e!r}")
+            finally:
+                c.close()
+
+        t = time.perf_counter()
+        ths = [threading.Thread(target=worker, args=(m, f, st)) for m, (f, st) in zip(models, reqs)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        if errs:
+            raise RuntimeError(f"jvm warm-up {variant}: {errs[0]}")
+        print(f"jvm warm-up    {variant:<13} {count} requests per model in {time.perf_counter() - t:.1f} s", flush=True)
+
     # --- the seed: one thread per model, a barrier per cycle -------------------------------------
     def seed(self, variant, rep):
         scen = "seed"
@@ -408,6 +440,9 @@ class Bench:
             for v in ("stock", "ort", "key", "keygraph"):
                 if v in a.variants:
                     plan.append((f"chain-{v}", lambda v=v: self.chain(v), [f"{b}__{v}" for b in a.chain]))
+        if a.jvm_warmup:
+            plan[:0] = [(f"warmup-{v}", lambda v=v: self.warm(v, a.jvm_warmup), [f"{b}__{v}" for b in a.seed])
+                        for v in a.variants]
         failed = 0
         for name, fn, models in plan:
             if not re.search(a.only, name):
@@ -443,6 +478,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=100)
     ap.add_argument("--seed-warmup", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--jvm-warmup", type=int, default=0,
+                    help="requests to each seed model of every variant before anything is measured (warm-up)")
     ap.add_argument("--sweep-model", default="conv_tiny")
     ap.add_argument("--sweep-sizes", default="224,591,1024")
     ap.add_argument("--partial-model", default="two_input")

@@ -54,9 +54,6 @@ fi
 
 jvm="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
 [[ $KINDS == *gpu* ]] && jvm="-Dorg.bytedeco.javacpp.platform.extension=-gpu $jvm"
-# The graph variants load the cuda_graph this release refuses (docs/triton-guide.md, section 6):
-# they are here to reproduce and fix it. UNSAFE_CUDA_GRAPH=false shows the refusal instead.
-jvm+=" -Djava_onnxruntime.unsafe.cuda_graph=${UNSAFE_CUDA_GRAPH:-true}"
 preload=""
 [[ -e $be/jre/lib/libjsig.so ]] && preload=$be/jre/lib/libjsig.so
 env ${preload:+LD_PRELOAD=$preload} "$TRITON/bin/tritonserver" --model-repository "$WORK/repo" \

@@ -8,7 +8,9 @@ so a merged row may differ by another summation order), then groups of 4 request
 (each answer against stock's in the same batch size: the decisive check for merged batches). Each answer of ours (<model>__contentgraph__db,
 triton_models.py's sweep copies) is compared with the stock backend's answer to the same request
 (<model>__stock__db): bit for bit, else within 1e-3 (ONNX Runtime may pick another cuDNN algorithm
-per session and shape); anything further is wrong. Prints one line per model and the total, and
+per session and shape; in the concurrent phase, where the two backends batch a request with
+different others, within a relative error of 1e-2: another summation order, where another
+request's answer is about 1); anything further is wrong. Prints one line per model and the total, and
 exits 1 on a wrong answer.
 
   python3 graph_check.py --url 127.0.0.1:PORT --models vit,resnet50 [--requests 80] [--ours contentgraph]
@@ -40,9 +42,14 @@ def relative(ours, stock):
                for a, b in zip(ours, stock))
 
 
-def compare(ours, stock):
+def compare(ours, stock, merged_apart=False):
+    """identical, close or wrong. MERGED_APART: the two backends batched this request with
+    different others (the concurrent phase), so another summation order is expected: close up to
+    a relative error (relative()) of 1e-2, where another request's answer gives about 1."""
     if all(np.array_equal(a, b) for a, b in zip(ours, stock)):
         return "identical"
+    if merged_apart:
+        return "close" if relative(ours, stock) <= 1e-2 else "wrong"
     close = all(np.allclose(a, b, rtol=1e-3, atol=1e-3) for a, b in zip(ours, stock))
     return "close" if close else "wrong"
 
@@ -99,7 +106,7 @@ def check(host, port, model, requests, ours_variant):
         t.join()
     for k, req in enumerate(reqs):
         stock = None if ours[k] is None else answer(conn, f"{model}__stock__db", req, outputs)
-        verdict = "wrong" if ours[k] is None else compare(ours[k], stock)
+        verdict = "wrong" if ours[k] is None else compare(ours[k], stock, merged_apart=True)
         counts[verdict] += 1
         if verdict == "wrong" and stock is not None:
             rel.append(relative(ours[k], stock))
@@ -116,7 +123,7 @@ def check(host, port, model, requests, ours_variant):
     print(f"graph check {model}: merged groups (4 requests at once, one batch of 4 on both backends): "
           f"{merged['counts']} {' '.join(executions)}", flush=True)
     print(f"graph check {model}: {sum(counts.values())} answers: {counts['identical']} identical to stock, "
-          f"{counts['close']} within 1e-3, {counts['wrong']} wrong" + (f" (max |diff| {worst:.4g})" if worst else "")
+          f"{counts['close']} close (within 1e-3; merged apart: relative 1e-2), {counts['wrong']} wrong" + (f" (max |diff| {worst:.4g})" if worst else "")
           + (f"; errors: {failures[:2]}" if failures else "")
           + (f"; relative error of the wrong ones: median {sorted(rel)[len(rel) // 2]:.3g}, max {max(rel):.3g}"
              if rel else "")

@@ -61,9 +61,6 @@ host=$B/host/triton-host
 backends=$B/backends
 # The bundle carries ONNX Runtime's GPU natives only: JavaCPP loads them with this extension.
 jvm=-Dorg.bytedeco.javacpp.platform.extension=-gpu
-# The graph cases load the cuda_graph this release refuses (docs/triton-guide.md, section 6), to
-# reproduce and fix it; UNSAFE_CUDA_GRAPH=false shows the refusal instead.
-jvm+=" -Djava_onnxruntime.unsafe.cuda_graph=${UNSAFE_CUDA_GRAPH:-true}"
 gpus=1
 [[ $KIND == KIND_GPU ]] || gpus=0
 

@@ -39,6 +39,8 @@
 #             default the bundle's lib/; PROFILE_EVENT cpu|wall, PROFILE_INTERVAL 50us), Java and
 #             native frames for PROFILE_SECONDS (default 60) from the server's start, collapsed
 #             stacks in OUTDIR/profile-<pid>.collapsed
+#   JVM_OPTIONS  more options for our backend's JVM (e.g. -Djava_onnxruntime.step-times=1000: the
+#             mean time of each step of an Execute, logged every 1000 Executes per instance)
 #   PERF_ANALYZER  the perf_analyzer binary (default: the bundle's perf_analyzer/bin/perf_analyzer)
 #   BACKEND / EXAMPLES / BACKEND_CONFIG  our backend directory, the example models (default: the
 #             bundle's), one more --backend-config for ours (e.g. java-home=...; smoke test)
@@ -141,9 +143,7 @@ log "models ready in $(( $(date +%s) - t0 )) s: $(tail -1 "$OUTDIR/make_models.l
 jvm=""
 [[ $KIND == KIND_GPU ]] && jvm="-Dorg.bytedeco.javacpp.platform.extension=-gpu "
 jvm+="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
-# The graph variants load the cuda_graph this release refuses (docs/triton-guide.md, section 6):
-# they are here to reproduce and fix it. UNSAFE_CUDA_GRAPH=false shows the refusal instead.
-jvm+=" -Djava_onnxruntime.unsafe.cuda_graph=${UNSAFE_CUDA_GRAPH:-true}"
+[[ -n ${JVM_OPTIONS:-} ]] && jvm+=" $JVM_OPTIONS"
 if [[ ${PROFILE:-0} == 1 ]]; then
   jvm+=" -agentpath:${PROFILER_LIB:-$B/lib/libasyncProfiler.so}=start,event=${PROFILE_EVENT:-cpu},interval=${PROFILE_INTERVAL:-50us},cstack=vm,timeout=${PROFILE_SECONDS:-60},collapsed,file=$OUTDIR/profile-%p.collapsed"
 fi

@@ -14,11 +14,6 @@ import java.util.TreeSet;
  * @param batchSizes the batch sizes to capture (empty for a model without batch dimension)
  */
 public record GraphSettings(boolean enabled, Set<Long> batchSizes) {
-  /**
-   * The JVM option that lets {@code cuda_graph: "on"} load although this release refuses it (its
-   * replays can answer wrongly, see the guide): for reproducing and fixing that, never for serving.
-   */
-  public static final String UNSAFE_PROPERTY = "java_onnxruntime.unsafe.cuda_graph";
   static final String SWITCH = "cuda_graph";
   static final String SIZES = "cuda_graph_batch_sizes";
   static final List<String> NAMES = List.of(SWITCH, SIZES);
@@ -26,11 +21,6 @@ public record GraphSettings(boolean enabled, Set<Long> batchSizes) {
   /** Copies {@code batchSizes}. */
   public GraphSettings {
     batchSizes = Set.copyOf(batchSizes);
-  }
-
-  /** Whether {@link #UNSAFE_PROPERTY} is "true". */
-  public static boolean unsafeAllowed() {
-    return Boolean.getBoolean(UNSAFE_PROPERTY);
   }
 
   static GraphSettings parse(ModelConfig config, Parameters p) throws ConfigException {

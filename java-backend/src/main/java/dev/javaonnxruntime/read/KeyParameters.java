@@ -70,6 +70,9 @@ public final class KeyParameters {
 
   /** The key in {@code bytes}, which must be valid UTF-8; its text is never echoed elsewhere. */
   public static String decode(String parameter, byte[] bytes) {
+    if (ascii(bytes)) { // the common case: every byte is its own character
+      return new String(bytes, StandardCharsets.US_ASCII);
+    }
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
@@ -79,5 +82,14 @@ public final class KeyParameters {
       throw new TritonException(TritonException.INVALID_ARG,
           "request parameter '" + parameter + "' is not valid UTF-8");
     }
+  }
+
+  private static boolean ascii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -3,7 +3,6 @@ package dev.javaonnxruntime.triton;
 import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.ConfigException;
-import dev.javaonnxruntime.config.GraphSettings;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -80,10 +79,9 @@ final class InstanceState implements AutoCloseable {
       newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
           new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched()),
           model.config.batched()) : null;
-      // An Execute holds the gate only where a capture may happen, which this release allows
-      // only with the unsafe switch: otherwise the execute path takes no lock of its own.
+      // Every Execute on a GPU holds the device's gate shared: any model there may capture.
       this.executor = new Executor(model, instance, session, memory, stream, newStager, kept,
-          newGraphs, GraphSettings.unsafeAllowed() ? gate : null, metrics);
+          newGraphs, gate, metrics);
     } catch (RuntimeException e) { // what was made so far is the caller's to lose: close it
       Closer closer = new Closer("instance.abandon");
       closer.close("graphs", newGraphs);
@@ -105,12 +103,6 @@ final class InstanceState implements AutoCloseable {
       throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', but "
           + "instance '" + name + "' is not KIND_GPU: CUDA graphs run on GPU instances only (set "
           + "cuda_graph to 'off', or use instance_group kind KIND_GPU)");
-    }
-    if (graphs && !GraphSettings.unsafeAllowed()) {
-      throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', which "
-          + "this release refuses: on the H200 a captured graph gave a later request wrong values "
-          + "(after eager runs of another batch size in its session; see the guide, section "
-          + "'CUDA graphs'). Set cuda_graph to 'off' to run eagerly");
     }
     int threads = model.settings.intraOpThreads();
     DeviceMemory memory = backend.hostMemory;

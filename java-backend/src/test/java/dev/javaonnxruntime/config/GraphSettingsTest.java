@@ -23,23 +23,6 @@ class GraphSettingsTest {
   }
 
   @Test
-  void graphsLoadOnlyWithTheUnsafeOption() {
-    String before = System.getProperty(GraphSettings.UNSAFE_PROPERTY);
-    try {
-      System.clearProperty(GraphSettings.UNSAFE_PROPERTY);
-      assertFalse(GraphSettings.unsafeAllowed(), "refused unless the JVM option asks");
-      System.setProperty(GraphSettings.UNSAFE_PROPERTY, "true");
-      assertTrue(GraphSettings.unsafeAllowed());
-    } finally {
-      if (before == null) {
-        System.clearProperty(GraphSettings.UNSAFE_PROPERTY);
-      } else {
-        System.setProperty(GraphSettings.UNSAFE_PROPERTY, before);
-      }
-    }
-  }
-
-  @Test
   void isOffUnlessAskedFor() throws Exception {
     assertFalse(graphs(config(8, "")).enabled());
   }

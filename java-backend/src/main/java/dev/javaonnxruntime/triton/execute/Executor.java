@@ -26,6 +26,7 @@ import dev.javaonnxruntime.triton.Log;
 import dev.javaonnxruntime.triton.ModelState;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_ModelInstance;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
+import dev.javaonnxruntime.triton.execute.StepTimes.Step;
 import dev.javaonnxruntime.triton.metrics.InstanceMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +70,7 @@ public final class Executor implements AutoCloseable {
   private final long faultEvery;
   /** This instance's metrics, pushed to Triton at the end of every Execute. */
   private final InstanceMetrics metrics;
+  private final StepTimes steps;
   private long executions;
 
   /** The Execute path of one instance of {@code model}, its steps built here or given. */
@@ -91,6 +93,7 @@ public final class Executor implements AutoCloseable {
     this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
     this.faultEvery = model.settings.faultEveryExecutes();
     this.metrics = metrics;
+    this.steps = new StepTimes(model.name);
   }
 
   /**
@@ -101,6 +104,7 @@ public final class Executor implements AutoCloseable {
   public void execute(long requestsAddress, int count) {
     PointerAudit audit = PointerAudit.start();
     long execStart = System.nanoTime();
+    steps.start(execStart, count);
     LongPointer array = new LongPointer(Handles.at(requestsAddress)).capacity(count);
     List<TRITONBACKEND_Request> handles = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
@@ -109,14 +113,14 @@ public final class Executor implements AutoCloseable {
     if (gate != null) {
       gate.enter();
     }
-    // Every native object made from here to the end of the Execute belongs to this scope (the
-    // out-parameters of the Triton and ORT calls are made once, with the instance); none is left
-    // to the garbage collector.
+    // Every native object made from here to the end of the Execute belongs to this scope, none
+    // to the garbage collector (the calls' out-parameters are made once, with the instance).
     PointerScope scope = null;
     OwnedRequests owned;
     try {
       scope = new PointerScope();
       owned = OwnedRequests.take(handles, model.name, instance, responder, execStart);
+      steps.mark(Step.TAKE);
     } catch (Throwable t) { // no request touched yet: Triton answers and releases them
       end(scope, new Closer("execute"));
       throw t;
@@ -146,6 +150,7 @@ public final class Executor implements AutoCloseable {
       if (audit != null) {
         audit.log(model.name, owned.requests.size());
       }
+      steps.end();
     } catch (Throwable t) {
       // Only logging itself failing (out of memory) ends here: the requests are settled, and
       // the Execute must return success, so nothing is left to report it to.
@@ -177,16 +182,19 @@ public final class Executor implements AutoCloseable {
   /** The request path: read, resolve, batch, run, respond. A failure costs its requests only. */
   private void run(OwnedRequests owned) throws Exception {
     if (faultEvery > 0 && ++executions % faultEvery == 0) {
-      // Test seam (config parameter test_fault_execute_every): an unexpected exception after
-      // the responses exist must cost this batch only.
+      // Test seam (test_fault_execute_every): a failure after the responses exist costs them only.
       throw new IllegalStateException("injected fault in execute " + executions);
     }
     List<RequestData> read = reader.readAll(owned, checker);
+    steps.mark(Step.READ);
     List<ResolvedRequest> resolved = stager.resolveAll(read, config.inputs());
+    steps.mark(Step.RESOLVE);
     owned.times.reset();
     for (Batch batch : batcher.group(resolved)) {
       runner.run(batch, owned.times, (ran, outputs) -> writer.write(ran, outputs, owned));
     }
+    steps.compute(owned.times.start(), owned.times.end());
+    steps.mark(Step.WRITE);
     if (owned.times.unset()) {
       owned.times.none(System.nanoTime());
     }
@@ -206,11 +214,13 @@ public final class Executor implements AutoCloseable {
     if (before != null || finished != null) {
       owned.failAll(before != null ? before : finished);
     }
+    steps.mark(Step.FINISH);
     if (owned.times.unset()) { // failed before any run: no compute phase
       owned.times.none(owned.execStart);
     }
     // Before the responses go: a client that has its answer sees the figures that include it.
     cleanup.run("metrics", metrics::publish);
+    steps.mark(Step.METRICS);
     long execEnd = System.nanoTime();
     List<RequestData> requests = owned.requests;
     for (int i = 0; i < requests.size(); i++) {
@@ -221,6 +231,7 @@ public final class Executor implements AutoCloseable {
       }
       cleanup.run("release", () -> owned.release(k, execEnd));
     }
+    steps.mark(Step.ANSWER);
     cleanup.run("batch-statistics", () -> Log.errorIfFailed(
         TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, owned.succeededRows(),
             owned.execStart, owned.times.start(), owned.times.end(), execEnd),

@@ -21,7 +21,6 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The read step at the boundary: reads a request's inputs, parameters and requested outputs
@@ -31,8 +30,6 @@ import org.bytedeco.javacpp.PointerPointer;
  * its execute thread; closed with it.
  */
 final class RequestReader implements AutoCloseable {
-  private final PointerPointer<Pointer> out = new PointerPointer<>(1);
-  private final PointerPointer<Pointer> out2 = new PointerPointer<>(1);
   private final IntPointer int1 = new IntPointer(1);
   private final IntPointer int2 = new IntPointer(1);
   private final IntPointer int3 = new IntPointer(1);
@@ -46,6 +43,9 @@ final class RequestReader implements AutoCloseable {
   private final LongPointer shapeView = new LongPointer();
   private final Pointer bufferView = new Pointer();
   private final BytePointer nameView = new BytePointer();
+  /** A parameter's name and its value (a string's, for the key parameters). */
+  private final BytePointer parameterView = new BytePointer();
+  private final BytePointer valueView = new BytePointer();
   /** The model's inputs and outputs, in config order, and their names as C strings. */
   private final List<TensorConfig> inputs;
   private final BytePointer[] inputNames;
@@ -149,9 +149,9 @@ final class RequestReader implements AutoCloseable {
         "TRITONBACKEND_RequestParameterCount");
     int count = int1.get();
     for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestParameter(request, i, out, int1, out2),
+      Errors.check(TRITONBACKEND_RequestParameter(request, i, parameterView, int1, valueView),
           "TRITONBACKEND_RequestParameter");
-      String key = out.getString(0);
+      String key = parameterView.getString();
       int prefix = KeyParameters.keyPrefix(key);
       if (prefix < 0) {
         continue;
@@ -160,7 +160,7 @@ final class RequestReader implements AutoCloseable {
         throw KeyParameters.notAString(key, prefix);
       }
       (KeyParameters.namesInput(prefix) ? data.cacheKeys : data.outputKeys)
-          .put(KeyParameters.tensor(key, prefix), cacheKey(key, new BytePointer(out2.get(0))));
+          .put(KeyParameters.tensor(key, prefix), cacheKey(key, valueView));
     }
   }
 
@@ -225,8 +225,6 @@ final class RequestReader implements AutoCloseable {
     for (BytePointer n : outputNames) {
       n.close();
     }
-    out.close();
-    out2.close();
     int1.close();
     int2.close();
     int3.close();

@@ -1,6 +1,10 @@
 package dev.javaonnxruntime.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
@@ -30,5 +34,22 @@ class KeyParametersTest {
     assertEquals(-1, KeyParameters.keyPrefix("input-cache-key.image"));
     assertEquals(-1, KeyParameters.keyPrefix("x-input-cache-key-image"));
     assertEquals(-1, KeyParameters.keyPrefix("priority"));
+  }
+
+  @Test
+  void decodesAsciiAndMultiByteKeysAlike() {
+    assertEquals("seed.image-1", KeyParameters.decode("input_cache_key.image",
+        "seed.image-1".getBytes(StandardCharsets.US_ASCII)));
+    assertEquals("bild-\u00e4\u4e2d", KeyParameters.decode("input_cache_key.image",
+        "bild-\u00e4\u4e2d".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void refusesInvalidUtf8WithoutEchoingIt() {
+    byte[] bad = {'k', (byte) 0xc3, '(', 'x'};
+    TritonException e = assertThrows(TritonException.class,
+        () -> KeyParameters.decode("input_cache_key.image", bad));
+    assertEquals(TritonException.INVALID_ARG, e.code());
+    assertTrue(e.getMessage().contains("'input_cache_key.image' is not valid UTF-8"), e.getMessage());
   }
 }

@@ -5,8 +5,7 @@ import dev.javaonnxruntime.triton.Log;
 /**
  * Diagnostic (system property {@code java_onnxruntime.step-times=N}): where an instance's Execute
  * time goes, step by step, as the mean over every N Executes, logged at INFO. It is the request
- * path's profile where no profiler can run (async-profiler's agent breaks cuDNN in the GPU
- * server), and it names what Triton's four figures cannot: the time between two Executes of the
+ * path's profile where no profiler runs (the GPU machine has no perf), and it names what Triton's four figures cannot: the time between two Executes of the
  * instance (Triton's queue figure ends at our first timestamp), and the tail of an Execute after
  * its responses went (in no figure of Triton's). Off by default: each mark is then one test of a
  * constant. One per instance, used only on its thread.

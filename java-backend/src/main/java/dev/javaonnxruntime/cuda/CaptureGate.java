@@ -9,8 +9,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * implicitly synchronise (an allocation, a synchronous copy, an event query) made by any other
  * thread of the process invalidates the capture, and instances of different models run on their
  * own threads at once. So every thread that issues CUDA work on the device holds the gate shared
- * ({@link #enter}/{@link #exit}: a session being created or closed, and an Execute wherever
- * graphs may be captured), and a capture holds it exclusively ({@link #exclusive}); captures
+ * ({@link #enter}/{@link #exit}: a session being created or closed, and every Execute of a GPU
+ * instance, since any model on the device may capture), and a capture holds it exclusively ({@link #exclusive}); captures
  * happen once per instance and batch shape, so the pause is rare. Uncontended, entering costs a
  * few atomic operations.
  *

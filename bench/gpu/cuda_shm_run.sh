@@ -14,6 +14,7 @@
 #   KINDS   gpu,cpu (default); KINDS=cpu with TRITON=<cpu build> BACKEND=... BACKEND_CONFIG=java-home=...
 #           EXAMPLES=model_repository: the smoke test without a GPU (CUDA rows skipped)
 #   BACKEND / EXAMPLES / BACKEND_CONFIG  our backend directory, the example models, one more --backend-config
+#   CUDNN, CUDNN_PRELOAD  the server's cuDNN 9 (bench/gpu/cudnn.sh)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$here/../.." && pwd)
@@ -30,7 +31,7 @@ fi
 export PYTHONUNBUFFERED=1
 be=$(cd "${BACKEND:-$B/backends/java_onnxruntime}" && pwd)
 EXAMPLES=$(cd "${EXAMPLES:-$B/examples}" && pwd)
-cudnn=$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cudnn/lib 2>/dev/null | head -1)
+. "$here/cudnn.sh" # cudnn, cudnn_preload: one cuDNN in the server
 export LD_LIBRARY_PATH=$TRITON/deplib:$TRITON/lib:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib64${cudnn:+:$cudnn}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 rm -rf "$WORK"; mkdir -p "$WORK/backends/onnxruntime"
 echo "bundle: $(cat "$B/VERSION" 2>/dev/null || echo "(no VERSION)"); kinds: $KINDS; gpu: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | tr '\n' ' ')"
@@ -56,6 +57,7 @@ jvm="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
 [[ $KINDS == *gpu* ]] && jvm="-Dorg.bytedeco.javacpp.platform.extension=-gpu $jvm"
 preload=""
 [[ -e $be/jre/lib/libjsig.so ]] && preload=$be/jre/lib/libjsig.so
+[[ -n $cudnn_preload ]] && preload=${preload:+$preload:}$cudnn_preload
 env ${preload:+LD_PRELOAD=$preload} "$TRITON/bin/tritonserver" --model-repository "$WORK/repo" \
   --backend-directory "$WORK/backends" --http-address 127.0.0.1 --http-port "$PORT" \
   --metrics-address 127.0.0.1 --metrics-port $((PORT + 2)) --allow-client-shm=true \

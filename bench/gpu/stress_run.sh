@@ -21,7 +21,7 @@
 #   MODELS / TESTDATA  make_models.py's models and reference data (default: the bundle's stress/)
 #   PYTHON    python with numpy (default /opt/torch/.venv/bin/python3, else python3)
 #   WORK      scratch folder for JavaCPP's cache (default /tmp/stress-triton-work)
-#   CUDNN, CUDNN_PRELOAD  the server's cuDNN 9, as in bench/gpu/triton_run.sh
+#   CUDNN, CUDNN_PRELOAD  the server's cuDNN 9 (bench/gpu/cudnn.sh)
 #   JSIG      1 (default): preload the backend's jre/lib/libjsig.so into the server (as triton_run.sh)
 #   LIMIT_S   the stress is stopped after this many seconds (default 540)
 #   DEVICE_MEMORY  auto (default: on for KIND_GPU), on, off; NVIDIA_SMI the nvidia-smi to run
@@ -51,13 +51,7 @@ fi
 export PYTHONUNBUFFERED=1
 mkdir -p "$WORK"
 # The server's libraries, as bench/gpu/triton_run.sh has them; for the server only.
-cudnn=${CUDNN-$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cudnn/lib 2>/dev/null | head -1)}
-# One cuDNN in the process: every libcudnn*.so.9 of $cudnn preloaded, so that no lookup can reach
-# another cuDNN 9 on the machine (one in ld.so.cache: CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH).
-cudnn_preload=""
-if [[ ${CUDNN_PRELOAD:-1} == 1 && -n $cudnn ]]; then
-  cudnn_preload=$(ls "$cudnn"/libcudnn*.so.9 2>/dev/null | tr '\n' ':'); cudnn_preload=${cudnn_preload%:}
-fi
+. "$here/cudnn.sh" # cudnn, cudnn_preload: one cuDNN in the server
 libpath=$TRITON/deplib:$TRITON/lib:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib64${cudnn:+:$cudnn}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 args=(--kind "$KIND" --triton "$TRITON" --backend "$BACKEND" --models "$MODELS" --testdata "$TESTDATA"
       --work "$OUTDIR/stress" --clients "$CLIENTS" --requests "$REQUESTS"

@@ -23,7 +23,7 @@
 #   REPS      repetitions of the seed (default 3); CUPTI_REPS for the CUPTI pass (default 1)
 #   CUPTI     0: no CUPTI pass; CUPTI_RUNTIME=1: also the memcpy API calls (cupti.windows.json's by_api)
 #   CUDNN     the cuDNN 9 directory for the server (default: the torch venv's; empty: the system's);
-#             CUDNN_PRELOAD 1 (default) preloads its libcudnn*.so.9, 0 does not
+#             CUDNN_PRELOAD 1 (default) preloads its libcudnn*.so.9, 0 does not (bench/gpu/cudnn.sh)
 #   JSIG      1 (default): preload the bundled JRE's libjsig.so (the JVM's signal chaining; issue 14
 #             item 0: tritonserver replaces the JVM's SIGSEGV handler after the models load); 0: not
 #   DEADLINE_S  the CUPTI pass starts only if fewer seconds than this have passed (default 330)
@@ -75,13 +75,7 @@ fi
 export PYTHONUNBUFFERED=1
 be=$(cd "${BACKEND:-$B/backends/java_onnxruntime}" && pwd)
 EXAMPLES=${EXAMPLES:-$B/examples}
-cudnn=${CUDNN-$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cudnn/lib 2>/dev/null | head -1)}
-# One cuDNN in the process: every libcudnn*.so.9 of $cudnn preloaded, so that no lookup can reach
-# another cuDNN 9 on the machine (one in ld.so.cache: CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH).
-cudnn_preload=""
-if [[ ${CUDNN_PRELOAD:-1} == 1 && -n $cudnn ]]; then
-  cudnn_preload=$(ls "$cudnn"/libcudnn*.so.9 2>/dev/null | tr '\n' ':'); cudnn_preload=${cudnn_preload%:}
-fi
+. "$here/cudnn.sh" # cudnn, cudnn_preload: one cuDNN in the server
 export LD_LIBRARY_PATH=$TRITON/deplib:$TRITON/lib:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib64${cudnn:+:$cudnn}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 mkdir -p "$WORK"
 

@@ -38,7 +38,8 @@
 #   PROFILE   1: async-profiler in the plain pass's server (PROFILER_LIB: libasyncProfiler.so,
 #             default the bundle's lib/; PROFILE_EVENT cpu|wall, PROFILE_INTERVAL 50us), Java and
 #             native frames for PROFILE_SECONDS (default 60) from the server's start, collapsed
-#             stacks in OUTDIR/profile-<pid>.collapsed
+#             stacks in OUTDIR/profile-<pid>.collapsed; PROFILE_LOOP=30s: one file per 30 s
+#             instead (profile-<pid>-<time>.collapsed), the last ones after the JVM's warm-up
 #   JVM_OPTIONS  more options for our backend's JVM (e.g. -Djava_onnxruntime.step-times=1000: the
 #             mean time of each step of an Execute, logged every 1000 Executes per instance)
 #   PERF_ANALYZER  the perf_analyzer binary (default: the bundle's perf_analyzer/bin/perf_analyzer)
@@ -47,7 +48,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$here/../.." && pwd)
-[[ $# -ge 1 ]] || { sed -n '2,33p' "$0"; exit 64; }
+[[ $# -ge 1 ]] || { sed -n '2,/^set /{/^#/p}' "$0"; exit 64; }
 mkdir -p "$1" && OUTDIR=$(cd "$1" && pwd)
 TRITON=$(cd "${TRITON:-$B/tritonserver}" && pwd)
 WORK=${WORK:-/tmp/bench-triton-work}
@@ -139,7 +140,11 @@ jvm=""
 jvm+="-Dorg.bytedeco.javacpp.cacheDir=$WORK/javacpp-cache"
 [[ -n ${JVM_OPTIONS:-} ]] && jvm+=" $JVM_OPTIONS"
 if [[ ${PROFILE:-0} == 1 ]]; then
-  jvm+=" -agentpath:${PROFILER_LIB:-$B/lib/libasyncProfiler.so}=start,event=${PROFILE_EVENT:-cpu},interval=${PROFILE_INTERVAL:-50us},cstack=vm,timeout=${PROFILE_SECONDS:-60},collapsed,file=$OUTDIR/profile-%p.collapsed"
+  # PROFILE_LOOP (e.g. 30s): one file per period instead, profile-<pid>-<time>.collapsed, so the
+  # periods after the JVM's warm-up can be read apart from it.
+  when="timeout=${PROFILE_SECONDS:-60},collapsed,file=$OUTDIR/profile-%p.collapsed"
+  [[ -n ${PROFILE_LOOP:-} ]] && when="loop=$PROFILE_LOOP,collapsed,file=$OUTDIR/profile-%p-%t.collapsed"
+  jvm+=" -agentpath:${PROFILER_LIB:-$B/lib/libasyncProfiler.so}=start,event=${PROFILE_EVENT:-cpu},interval=${PROFILE_INTERVAL:-50us},cstack=vm,$when"
 fi
 preload=""
 [[ $JSIG == 1 && -e $be/jre/lib/libjsig.so ]] && preload=$be/jre/lib/libjsig.so

@@ -24,7 +24,8 @@ import org.bytedeco.onnxruntime.OrtMemoryInfo;
  * <p>A value is a view: it reads the bytes at its address when ORT runs, so a kept one is exact
  * whatever was written there since. That holds for a binding only where ORT reads the input on
  * the device it lies on; where it would read it elsewhere, binding copies the bytes, so such a
- * session ({@code keep} false) gets every binding anew. Owns the values and the arrays; used
+ * session ({@code keep} false) gets every binding anew, and so does a host tensor bound to a
+ * CUDA session ({@code input_staging: "ort"}). Owns the values and the arrays; used
  * only on the instance's thread.
  */
 final class BoundInputs implements AutoCloseable {
@@ -76,7 +77,7 @@ final class BoundInputs implements AutoCloseable {
     try {
       for (int i = 0; i < in.size(); i++) {
         InputTensor t = in.get(i);
-        if (!same(held[i], t)) {
+        if (!keeps(held[i], t, binding != null)) {
           rebind(i, t);
         }
       }
@@ -119,10 +120,16 @@ final class BoundInputs implements AutoCloseable {
     }
   }
 
-  private static boolean same(InputTensor a, InputTensor b) {
-    return a != null && a.address() == b.address() && a.byteSize() == b.byteSize()
-        && a.onDevice() == b.onDevice() && a.dataType() == b.dataType()
-        && a.name().equals(b.name()) && Arrays.equals(a.shape(), b.shape());
+  /**
+   * Whether the value held for {@code a} serves {@code b}: the same tensor, and on a CUDA session
+   * ({@code cuda}) in device memory. A host tensor bound to a CUDA session is copied to the
+   * device by ORT at bind time, so it is bound anew at every run, however unchanged it looks.
+   */
+  static boolean keeps(InputTensor a, InputTensor b, boolean cuda) {
+    return a != null && (b.onDevice() || !cuda) && a.address() == b.address()
+        && a.byteSize() == b.byteSize() && a.onDevice() == b.onDevice()
+        && a.dataType() == b.dataType() && a.name().equals(b.name())
+        && Arrays.equals(a.shape(), b.shape());
   }
 
   private void release(int i) {
@@ -145,8 +152,13 @@ final class BoundInputs implements AutoCloseable {
 
   @Override
   public void close() {
+    // The values only: the binding is the session's, which closes it after this.
     Closer closer = new Closer("inputs.close");
-    closer.run("reset", this::reset);
+    closer.run("release", () -> {
+      for (int i = 0; i < held.length; i++) {
+        release(i);
+      }
+    });
     for (Pointer p : new Pointer[] {dims, inNames, inValues, out, outAddress, clear}) {
       closer.close("buffer", p);
     }

@@ -236,6 +236,7 @@ public final class ModelSession implements AutoCloseable {
   }
 
   private Closer close(Closer closer) {
+    closer.close("eager", eager); // its kept inputs are bound in the binding: first
     closer.close("binding", binding);
     closer.close("run-options", runOptions);
     closer.close("session", session);
@@ -244,7 +245,6 @@ public final class ModelSession implements AutoCloseable {
     closer.close("cpu-info", cpuInfo);
     closer.close("device-info", deviceInfo);
     names.values().forEach(n -> closer.close("name", n));
-    closer.close("eager", eager);
     return closer;
   }
 }

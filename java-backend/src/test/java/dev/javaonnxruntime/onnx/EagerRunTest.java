@@ -2,6 +2,8 @@ package dev.javaonnxruntime.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.javaonnxruntime.config.DataType;
 import java.util.List;
@@ -43,6 +45,20 @@ class EagerRunTest extends OrtTestSupport {
       assertArrayEquals(first, firstRow, "row 0 of a batch of 2 equals the run of 1");
       assertArrayEquals(first, run(session, image, other, 1), "back to a batch of 1");
     }
+  }
+
+  @Test
+  void aHostTensorOnACudaSessionIsBoundAnewEveryRun() {
+    InputTensor device = new InputTensor("image", DataType.FP32, 4096, 64, new long[] {1, 16}, true);
+    InputTensor host = new InputTensor("image", DataType.FP32, 4096, 64, new long[] {1, 16}, false);
+    assertTrue(BoundInputs.keeps(device, device, true), "a device tensor keeps its binding");
+    // ORT copies a host tensor to the device when it is bound: new bytes at the same address
+    // would be missed by a kept binding (input_staging "ort").
+    assertFalse(BoundInputs.keeps(host, host, true), "a host tensor on a CUDA session");
+    assertTrue(BoundInputs.keeps(host, host, false), "a CPU session reads it at each run");
+    assertFalse(BoundInputs.keeps(device, new InputTensor("image", DataType.FP32, 4096, 64,
+        new long[] {2, 8}, true), true), "another shape");
+    assertFalse(BoundInputs.keeps(null, device, true), "nothing held");
   }
 
   /** Runs two_input on {@code rows} rows of {@code image} and {@code bias}: out [rows, 4]. */

@@ -25,8 +25,7 @@ import org.bytedeco.onnxruntime.ValueVector;
 /**
  * The eager runs of one session, through ONNX Runtime's C API with everything a run needs made
  * once: the name and value arrays, the out-parameters, and reusable views for the handles ORT
- * returns. A run allocates no native memory of ours and no JavaCPP object per tensor; an input
- * that did not change since the last run keeps its value and binding ({@link BoundInputs}).
+ * returns. A run allocates no native memory of ours and no JavaCPP object per tensor.
  *
  * <p>A CPU session runs the way Triton's stock backend does ({@code OrtApi::Run}: input values
  * over the caller's buffers, outputs allocated by ORT). A CUDA session binds its inputs and
@@ -41,14 +40,17 @@ final class EagerRun implements AutoCloseable {
   /** The session's binding for a CUDA session, null for a CPU one. */
   private final OrtIoBinding binding;
   private final IoBinding cppBinding;
+  private final OrtMemoryInfo cpu;
   private final OrtMemoryInfo device;
   private final Function<String, BytePointer> names;
-  /** The inputs' values and binding, kept from run to run where they do not change. */
-  private final BoundInputs inputs;
   private final LongPointer dims = new LongPointer(ModelSession.MAX_RANK);
-  /** {@code const char*[]} and {@code OrtValue*[]} of a run's outputs, as addresses. */
+  /** {@code const char*[]} and {@code OrtValue*[]} of a run, as addresses. */
+  private final LongPointer inNames;
+  private final LongPointer inValues;
   private final LongPointer outNames;
   private final LongPointer outValues;
+  private final PointerPointer<?> inNamesArg;
+  private final PointerPointer<?> inValuesArg;
   private final PointerPointer<?> outNamesArg;
   private final PointerPointer<?> outValuesArg;
   /** One out-parameter ({@code void**}) and the same memory read as an address. */
@@ -56,26 +58,32 @@ final class EagerRun implements AutoCloseable {
   private final LongPointer outAddress = new LongPointer(out);
   private final SizeTPointer size = new SizeTPointer(1);
   private final IntPointer type = new IntPointer(1);
-  /** ORT's function that clears a binding's outputs (JavaCPP allocates each such object). */
+  /** ORT's functions that clear a binding (JavaCPP allocates each such function object). */
+  private final OrtApi.ClearBoundInputs_OrtIoBinding clearInputs = API.ClearBoundInputs();
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
   private final Views.Value value = new Views.Value();
+  private final Views.Address view = new Views.Address();
   private final Views.Info info = new Views.Info();
+  private int created;
   private int produced;
   private long startNanos;
   private long endNanos;
 
-  EagerRun(OrtSession session, OrtRunOptions options, IoBinding binding, boolean keepBindings,
-      OrtMemoryInfo cpu, OrtMemoryInfo device, Function<String, BytePointer> names, int inputs,
-      int outputs) {
+  EagerRun(OrtSession session, OrtRunOptions options, IoBinding binding, OrtMemoryInfo cpu,
+      OrtMemoryInfo device, Function<String, BytePointer> names, int inputs, int outputs) {
     this.session = session;
     this.options = options;
     this.cppBinding = binding;
     this.binding = binding == null ? null : binding.asOrtIoBinding();
+    this.cpu = cpu;
     this.device = device;
     this.names = names;
-    this.inputs = new BoundInputs(this.binding, keepBindings, cpu, device, names, inputs);
+    inNames = new LongPointer(Math.max(inputs, 1));
+    inValues = new LongPointer(Math.max(inputs, 1));
     outNames = new LongPointer(Math.max(outputs, 1));
     outValues = new LongPointer(Math.max(outputs, 1));
+    inNamesArg = new PointerPointer<>(inNames);
+    inValuesArg = new PointerPointer<>(inValues);
     outNamesArg = new PointerPointer<>(outNames);
     outValuesArg = new PointerPointer<>(outValues);
   }
@@ -90,16 +98,24 @@ final class EagerRun implements AutoCloseable {
 
   /**
    * Binds {@code in}, runs, and hands the outputs named {@code outputNames} (in that order) to
-   * the consumer; every output value of the run is released when this returns, on every path.
+   * the consumer; every ORT value of the run is released when this returns, on every path.
    */
   void run(List<InputTensor> in, List<String> outputNames, ModelSession.OutputConsumer consumer)
       throws Exception {
-    if (outputNames.size() > outValues.capacity()) {
-      throw new IllegalArgumentException("a run of " + outputNames.size()
-          + " outputs, more than the model has");
+    if (in.size() > inValues.capacity() || outputNames.size() > outValues.capacity()) {
+      throw new IllegalArgumentException("a run of " + in.size() + " inputs and "
+          + outputNames.size() + " outputs, more than the model has");
     }
     try {
-      inputs.bind(in);
+      for (int i = 0; i < in.size(); i++) {
+        InputTensor t = in.get(i);
+        inNames.put(i, names.apply(t.name()).address());
+        inValues.put(i, tensor(t));
+        created = i + 1;
+        if (binding != null) {
+          check(API.BindInput(binding, names.apply(t.name()), value.at(inValues.get(i))));
+        }
+      }
       int n = outputNames.size();
       for (int i = 0; i < n; i++) {
         outNames.put(i, names.apply(outputNames.get(i)).address());
@@ -110,8 +126,8 @@ final class EagerRun implements AutoCloseable {
       }
       startNanos = System.nanoTime();
       if (binding == null) {
-        check(API.Run(session, options, inputs.namesArg(), inputs.valuesArg(), inputs.count(),
-            outNamesArg, n, outValuesArg));
+        check(API.Run(session, options, inNamesArg, inValuesArg, in.size(), outNamesArg, n,
+            outValuesArg));
         produced = n;
         endNanos = System.nanoTime();
         consume(outputNames, consumer);
@@ -135,6 +151,19 @@ final class EagerRun implements AutoCloseable {
       result.add(output(outputNames.get(i), value.at(outValues.get(i))));
     }
     consumer.accept(result);
+  }
+
+  /** An ORT value over the caller's bytes of {@code t} (its address in {@link #inValues}). */
+  private long tensor(InputTensor t) {
+    int rank = t.shape().length;
+    if (rank > ModelSession.MAX_RANK) {
+      throw new IllegalArgumentException("input '" + t.name() + "' has rank " + rank
+          + ", more than " + ModelSession.MAX_RANK);
+    }
+    dims.put(t.shape(), 0, rank);
+    check(API.CreateTensorWithDataAsOrtValue(t.onDevice() ? device : cpu, view.at(t.address()),
+        t.byteSize(), dims, rank, ElementTypes.toOnnx(t.dataType()), out));
+    return outAddress.get(0);
   }
 
   /**
@@ -183,19 +212,21 @@ final class EagerRun implements AutoCloseable {
         device != null);
   }
 
-  /**
-   * Releases the run's output values and clears the binding's outputs; the inputs stay for the
-   * next run ({@link BoundInputs}).
-   */
+  /** Releases the run's input and output values and clears the binding. */
   private void release() {
+    for (int i = 0; i < created; i++) {
+      API.ReleaseValue(value.at(inValues.get(i)));
+    }
     for (int i = 0; i < produced; i++) {
       long v = outValues.get(i);
       if (v != 0) {
         API.ReleaseValue(value.at(v));
       }
     }
+    created = 0;
     produced = 0;
     if (binding != null) {
+      clearInputs.call(binding);
       clearOutputs.call(binding);
     }
   }
@@ -209,8 +240,8 @@ final class EagerRun implements AutoCloseable {
   @Override
   public void close() {
     Closer closer = new Closer("run.close");
-    closer.close("inputs", inputs);
-    for (Pointer p : new Pointer[] {dims, outNames, outValues, out, size, type, clearOutputs}) {
+    for (Pointer p : new Pointer[] {dims, inNames, inValues, outNames, outValues, out, size, type,
+        clearInputs, clearOutputs}) {
       closer.close("buffer", p);
     }
     closer.finish();

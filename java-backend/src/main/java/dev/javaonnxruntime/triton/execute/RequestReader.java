@@ -13,50 +13,61 @@ import dev.javaonnxruntime.read.RequestChecker;
 import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.triton.Errors;
+import dev.javaonnxruntime.triton.Handles;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
+import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
 
 /**
  * The read step at the boundary: reads a request's inputs, parameters and requested outputs
  * through Triton's API into a {@link RequestData}, which knows no Triton handle (what a key
- * parameter must be is {@link KeyParameters}'s). Its out-parameters are allocated once and
- * reused, so reading allocates no native memory per request. Owned by one instance, used only on
- * its execute thread; closed with it.
+ * parameter must be is {@link KeyParameters}'s). Triton's calls are made in C, in one JNI
+ * crossing per request ({@link RequestCalls}), into a buffer allocated once and reused, so
+ * reading allocates no native memory per request. Owned by one instance, used only on its
+ * execute thread; closed with it.
  */
 final class RequestReader implements AutoCloseable {
+  /** Values {@link RequestCalls} may write at first (4 + 5 + 4 per buffer for one input...). */
+  private static final int START_VALUES = 512;
+  /** The most it may need: 32 MiB (a request of two million buffers, say, fails alone). */
+  private static final int MAX_VALUES = 1 << 22;
+  /** What {@link RequestCalls} writes, and the same memory read from Java. */
+  private LongPointer out = new LongPointer(START_VALUES);
+  private LongBuffer values = out.asBuffer();
+  /** A C string of Triton's (a parameter's name or value, an output's name). A view. */
+  private final Text text = new Text();
+  /** Out-parameters of the calls made from Java (the inputs listed by index): made once. */
   private final IntPointer int1 = new IntPointer(1);
   private final IntPointer int2 = new IntPointer(1);
   private final IntPointer int3 = new IntPointer(1);
   private final LongPointer long1 = new LongPointer(1);
-  private final LongPointer long2 = new LongPointer(1);
-  /**
-   * Handles Triton's calls fill in place ({@code @ByPtrPtr}): reading a request makes no JavaCPP
-   * object through JNI. Views: they own nothing.
-   */
   private final TRITONBACKEND_Input input = new TRITONBACKEND_Input();
   private final LongPointer shapeView = new LongPointer();
-  private final Pointer bufferView = new Pointer();
   private final BytePointer nameView = new BytePointer();
-  /** A parameter's name and its value (a string's, for the key parameters). */
-  private final BytePointer parameterView = new BytePointer();
-  private final BytePointer valueView = new BytePointer();
-  /** The model's inputs and outputs, in config order, and their names as C strings. */
+  /** The model's inputs and outputs, in config order, and their names as C string arrays. */
   private final List<TensorConfig> inputs;
   private final BytePointer[] inputNames;
+  private final PointerPointer<BytePointer> inputNamesArg;
   private final List<TensorConfig> outputs;
   private final BytePointer[] outputNames;
+  private final PointerPointer<BytePointer> outputNamesArg;
 
   RequestReader(ModelConfig config) {
     inputs = config.inputs();
     outputs = config.outputs();
     inputNames = inputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
     outputNames = outputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
+    inputNamesArg = new PointerPointer<>(inputNames);
+    outputNamesArg = new PointerPointer<>(outputNames);
   }
 
   /**
@@ -77,115 +88,112 @@ final class RequestReader implements AutoCloseable {
     return read;
   }
 
-  /** Reads everything of {@code request} the later steps use into {@code data}. */
-  void read(TRITONBACKEND_Request request, RequestData data) {
-    readInputs(request, data);
-    readCacheKeys(request, data);
-    readRequestedOutputs(request, data);
-  }
-
   /**
-   * Reads every input the request carries (checking is the caller's job): the configured ones by
-   * name, as Triton's stock backend does; only a request that carries more inputs than it has of
-   * the configured ones is listed by index, to name the others.
+   * Reads everything of {@code request} the later steps use into {@code data}: Triton's calls in
+   * C, in one crossing ({@link RequestCalls}), their results read here in the order written.
    */
-  private void readInputs(TRITONBACKEND_Request request, RequestData data) {
-    Errors.check(TRITONBACKEND_RequestInputCount(request, int1), "TRITONBACKEND_RequestInputCount");
-    int count = int1.get();
-    int found = 0;
-    for (int k = 0; k < inputNames.length && found < count; k++) {
-      if (Errors.checkQuietly(TRITONBACKEND_RequestInput(request, inputNames[k], input)) == null) {
-        found++;
-        readInput(data, inputs.get(k).name());
+  void read(TRITONBACKEND_Request request, RequestData data) {
+    fill(request);
+    LongBuffer v = values;
+    int requested = (int) v.get(3);
+    int at = 4;
+    for (int k = 0; k < inputs.size(); k++) {
+      if (v.get(at++) != 0) {
+        at = readInput(v, at, data, inputs.get(k).name());
       }
     }
-    for (int i = 0; found < count && i < count; i++) {
+    if (v.get(1) < v.get(0)) { // inputs besides the configured ones
+      readOtherInputs(request, data, (int) v.get(0));
+    }
+    for (int i = 0; i < v.get(2); i++, at += 3) {
+      readCacheKey(text.at(v.get(at)).getString(), (int) v.get(at + 1), v.get(at + 2), data);
+    }
+    List<String> names = new ArrayList<>(requested);
+    for (int i = 0; i < requested; i++, at += 2) {
+      int k = (int) v.get(at);
+      names.add(k >= 0 ? outputs.get(k).name() : text.at(v.get(at + 1)).getString());
+    }
+    data.requestedOutputs = names;
+  }
+
+  /** Makes the calls into {@link #values}, growing it as they need; throws what a call failed with. */
+  private void fill(TRITONBACKEND_Request request) {
+    while (true) {
+      long n = RequestCalls.read(request, inputNamesArg, inputNames.length, outputNamesArg,
+          outputNames.length, out, out.capacity());
+      if (n >= 0) {
+        return;
+      }
+      if (n == RequestCalls.FAILED) {
+        Errors.check(new TRITONSERVER_Error(Handles.at(out.get(0))), RequestCalls.call(out.get(1)));
+      }
+      if (out.capacity() >= MAX_VALUES) {
+        throw new TritonException(TritonException.INVALID_ARG, "the request has more inputs, buffers,"
+            + " parameters and outputs than java_onnxruntime reads (" + MAX_VALUES + " values)");
+      }
+      LongPointer larger = new LongPointer(Math.min(MAX_VALUES, out.capacity() * 4));
+      larger.retainReference(); // the instance's: detaching it from the Execute's scope releases once
+      PointerScope scope = PointerScope.getInnerScope();
+      if (scope != null) {
+        scope.detach(larger);
+      }
+      out.close();
+      out = larger;
+      values = out.asBuffer();
+    }
+  }
+
+  /** Reads one input's properties and buffers from {@code v} at {@code at}; returns what follows. */
+  private static int readInput(LongBuffer v, int at, RequestData data, String name) {
+    DataType type = DataType.fromApi((int) v.get(at));
+    int dims = (int) v.get(at + 1);
+    long byteSize = v.get(at + 2);
+    int buffers = (int) v.get(at + 3);
+    long[] shape = new long[dims];
+    v.get(at + 4, shape);
+    at += 4 + dims;
+    long[] addresses = new long[buffers];
+    long[] sizes = new long[buffers];
+    BufferLocation[] locations = new BufferLocation[buffers];
+    for (int b = 0; b < buffers; b++, at += 4) {
+      addresses[b] = v.get(at);
+      sizes[b] = v.get(at + 1);
+      locations[b] = location(name, (int) v.get(at + 2), v.get(at + 3));
+    }
+    data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
+    return at;
+  }
+
+  /** The inputs besides the configured ones, by index to name them (the checker refuses them). */
+  private void readOtherInputs(TRITONBACKEND_Request request, RequestData data, int count) {
+    for (int i = 0; i < count; i++) {
       Errors.check(TRITONBACKEND_RequestInputByIndex(request, i, input),
           "TRITONBACKEND_RequestInputByIndex");
       Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
           "TRITONBACKEND_InputProperties");
       String name = nameView.getString();
       if (!data.inputs.containsKey(name)) {
-        found++;
-        readInput(data, name);
+        data.inputs.put(name, new InputView(name, DataType.fromApi(int1.get()), new long[0],
+            long1.get(), new long[0], new long[0], new BufferLocation[0]));
       }
-    }
-  }
-
-  /** Reads {@link #input}, named {@code name}, into the request's inputs. */
-  private void readInput(RequestData data, String name) {
-    Errors.check(TRITONBACKEND_InputProperties(input, nameView, int1, shapeView, int2, long1, int3),
-        "TRITONBACKEND_InputProperties");
-    DataType type = DataType.fromApi(int1.get());
-    int dims = int2.get();
-    long[] shape = new long[dims];
-    if (dims > 0) {
-      shapeView.get(shape, 0, dims);
-    }
-    long byteSize = long1.get();
-    int buffers = int3.get();
-    long[] addresses = new long[buffers];
-    long[] sizes = new long[buffers];
-    BufferLocation[] locations = new BufferLocation[buffers];
-    for (int b = 0; b < buffers; b++) {
-      int1.put(0); // preference: CPU; Triton returns where the bytes are, never moves them
-      long2.put(0);
-      Errors.check(TRITONBACKEND_InputBuffer(input, b, bufferView, long1, int1, long2),
-          "TRITONBACKEND_InputBuffer");
-      addresses[b] = bufferView.address();
-      sizes[b] = long1.get();
-      locations[b] = location(name, int1.get(), long2.get());
-    }
-    data.inputs.put(name, new InputView(name, type, shape, byteSize, addresses, sizes, locations));
-  }
-
-  /**
-   * Reads the {@code input_cache_key.*} and {@code output_cache_key.*} parameters (or their
-   * header spellings, see {@link KeyParameters#HEADER_KEY_PREFIX}); other parameters are not ours
-   * and ignored.
-   */
-  private void readCacheKeys(TRITONBACKEND_Request request, RequestData data) {
-    Errors.check(TRITONBACKEND_RequestParameterCount(request, int1),
-        "TRITONBACKEND_RequestParameterCount");
-    int count = int1.get();
-    for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestParameter(request, i, parameterView, int1, valueView),
-          "TRITONBACKEND_RequestParameter");
-      String key = parameterView.getString();
-      int prefix = KeyParameters.keyPrefix(key);
-      if (prefix < 0) {
-        continue;
-      }
-      if (int1.get() != TRITONSERVER_PARAMETER_STRING) {
-        throw KeyParameters.notAString(key, prefix);
-      }
-      (KeyParameters.namesInput(prefix) ? data.cacheKeys : data.outputKeys)
-          .put(KeyParameters.tensor(key, prefix), cacheKey(key, valueView));
     }
   }
 
   /**
-   * The outputs the request asked for, a configured one as its config's name (no string is made
-   * for it), another as the client spelled it (the checker refuses it).
+   * Keeps an {@code input_cache_key.*} or {@code output_cache_key.*} parameter (or its header
+   * spelling, see {@link KeyParameters#HEADER_KEY_PREFIX}); other parameters are not ours and
+   * ignored.
    */
-  private void readRequestedOutputs(TRITONBACKEND_Request request, RequestData data) {
-    Errors.check(TRITONBACKEND_RequestOutputCount(request, int1), "TRITONBACKEND_RequestOutputCount");
-    int count = int1.get();
-    List<String> names = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      Errors.check(TRITONBACKEND_RequestOutputName(request, i, nameView), "TRITONBACKEND_RequestOutputName");
-      names.add(configured(nameView));
+  private void readCacheKey(String key, int type, long value, RequestData data) {
+    int prefix = KeyParameters.keyPrefix(key);
+    if (prefix < 0) {
+      return;
     }
-    data.requestedOutputs = names;
-  }
-
-  private String configured(BytePointer name) {
-    for (int k = 0; k < outputNames.length; k++) {
-      if (BytePointer.strcmp(name, outputNames[k]) == 0) {
-        return outputs.get(k).name();
-      }
+    if (type != TRITONSERVER_PARAMETER_STRING) {
+      throw KeyParameters.notAString(key, prefix);
     }
-    return name.getString();
+    (KeyParameters.namesInput(prefix) ? data.cacheKeys : data.outputKeys)
+        .put(KeyParameters.tensor(key, prefix), cacheKey(key, text.at(value)));
   }
 
   /** A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request. */
@@ -217,6 +225,14 @@ final class RequestReader implements AutoCloseable {
         + "CPU_PINNED and GPU memory)");
   }
 
+  /** A non-owning view of a C string, re-aimed by {@link #at}. */
+  private static final class Text extends BytePointer {
+    Text at(long address) {
+      this.address = address; // position, limit and capacity stay 0: strings end at their NUL
+      return this;
+    }
+  }
+
   @Override
   public void close() {
     for (BytePointer n : inputNames) {
@@ -225,10 +241,8 @@ final class RequestReader implements AutoCloseable {
     for (BytePointer n : outputNames) {
       n.close();
     }
-    int1.close();
-    int2.close();
-    int3.close();
-    long1.close();
-    long2.close();
+    for (Pointer p : new Pointer[] {out, inputNamesArg, outputNamesArg, int1, int2, int3, long1}) {
+      p.close();
+    }
   }
 }

@@ -9,8 +9,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * implicitly synchronise (an allocation, a synchronous copy, an event query) made by any other
  * thread of the process invalidates the capture, and instances of different models run on their
  * own threads at once. So every thread that issues CUDA work on the device holds the gate shared
- * ({@link #enter}/{@link #exit}: a session being created or closed, and every Execute of a GPU
- * instance, since any model on the device may capture), and a capture holds it exclusively ({@link #exclusive}); captures
+ * ({@link #enter}/{@link #exit}: a session being created, and every Execute of a GPU instance,
+ * since any model on the device may capture), and a capture holds it exclusively ({@link
+ * #exclusive}), as does an instance's finalize ({@link #enterAlone}); captures
  * happen once per instance and batch shape, so the pause is rare. Uncontended, entering costs a
  * few atomic operations.
  *
@@ -34,6 +35,26 @@ public final class CaptureGate {
   /** Ends what {@link #enter} started. */
   public void exit() {
     lock.readLock().unlock();
+  }
+
+  /**
+   * Starts work that no other thread's CUDA work on the device may overlap, for a thread that
+   * holds no share: an instance's finalize, whose cuBLAS and cuDNN teardown synchronises the
+   * whole context (two such teardowns, or one beside another instance's Execute, crashed the
+   * driver in the H200 stress: bench/results/2026-12-03c-h200-reload). Waits for every Execute
+   * and load in progress; {@link #leave} ends it.
+   */
+  public void enterAlone() {
+    if (lock.getReadHoldCount() != 0) {
+      throw new IllegalStateException("enterAlone() needs no shared hold, this thread has "
+          + lock.getReadHoldCount());
+    }
+    lock.writeLock().lock();
+  }
+
+  /** Ends what {@link #enterAlone} started. */
+  public void leave() {
+    lock.writeLock().unlock();
   }
 
   /**

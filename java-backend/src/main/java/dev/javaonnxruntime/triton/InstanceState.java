@@ -212,7 +212,7 @@ final class InstanceState implements AutoCloseable {
   public void close() {
     Closer closer = new Closer("instance.close");
     if (gate != null) {
-      gate.enter(); // freeing device memory synchronises: never during another's capture
+      gate.enterAlone(); // the teardown synchronises the context: no other CUDA work beside it
     }
     try {
       closer.run("sync", stream::synchronize);
@@ -223,7 +223,7 @@ final class InstanceState implements AutoCloseable {
       closer.close("stream", stream);
     } finally {
       if (gate != null) {
-        gate.exit();
+        gate.leave();
       }
     }
     closer.finish();

@@ -25,7 +25,8 @@ import org.bytedeco.onnxruntime.ValueVector;
 /**
  * The eager runs of one session, through ONNX Runtime's C API with everything a run needs made
  * once: the name and value arrays, the out-parameters, and reusable views for the handles ORT
- * returns. A run allocates no native memory of ours and no JavaCPP object per tensor.
+ * returns. A run allocates no native memory of ours and no JavaCPP object per tensor; an input
+ * that did not change since the last run keeps its value and binding ({@link BoundInputs}).
  *
  * <p>A CPU session runs the way Triton's stock backend does ({@code OrtApi::Run}: input values
  * over the caller's buffers, outputs allocated by ORT). A CUDA session binds its inputs and
@@ -40,17 +41,14 @@ final class EagerRun implements AutoCloseable {
   /** The session's binding for a CUDA session, null for a CPU one. */
   private final OrtIoBinding binding;
   private final IoBinding cppBinding;
-  private final OrtMemoryInfo cpu;
   private final OrtMemoryInfo device;
   private final Function<String, BytePointer> names;
+  /** The inputs' values and binding, kept from run to run where they do not change. */
+  private final BoundInputs inputs;
   private final LongPointer dims = new LongPointer(ModelSession.MAX_RANK);
-  /** {@code const char*[]} and {@code OrtValue*[]} of a run, as addresses. */
-  private final LongPointer inNames;
-  private final LongPointer inValues;
+  /** {@code const char*[]} and {@code OrtValue*[]} of a run's outputs, as addresses. */
   private final LongPointer outNames;
   private final LongPointer outValues;
-  private final PointerPointer<?> inNamesArg;
-  private final PointerPointer<?> inValuesArg;
   private final PointerPointer<?> outNamesArg;
   private final PointerPointer<?> outValuesArg;
   /** One out-parameter ({@code void**}) and the same memory read as an address. */
@@ -58,32 +56,26 @@ final class EagerRun implements AutoCloseable {
   private final LongPointer outAddress = new LongPointer(out);
   private final SizeTPointer size = new SizeTPointer(1);
   private final IntPointer type = new IntPointer(1);
-  /** ORT's functions that clear a binding (JavaCPP allocates each such function object). */
-  private final OrtApi.ClearBoundInputs_OrtIoBinding clearInputs = API.ClearBoundInputs();
+  /** ORT's function that clears a binding's outputs (JavaCPP allocates each such object). */
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
   private final Views.Value value = new Views.Value();
-  private final Views.Address view = new Views.Address();
   private final Views.Info info = new Views.Info();
-  private int created;
   private int produced;
   private long startNanos;
   private long endNanos;
 
-  EagerRun(OrtSession session, OrtRunOptions options, IoBinding binding, OrtMemoryInfo cpu,
-      OrtMemoryInfo device, Function<String, BytePointer> names, int inputs, int outputs) {
+  EagerRun(OrtSession session, OrtRunOptions options, IoBinding binding, boolean keepBindings,
+      OrtMemoryInfo cpu, OrtMemoryInfo device, Function<String, BytePointer> names, int inputs,
+      int outputs) {
     this.session = session;
     this.options = options;
     this.cppBinding = binding;
     this.binding = binding == null ? null : binding.asOrtIoBinding();
-    this.cpu = cpu;
     this.device = device;
     this.names = names;
-    inNames = new LongPointer(Math.max(inputs, 1));
-    inValues = new LongPointer(Math.max(inputs, 1));
+    this.inputs = new BoundInputs(this.binding, keepBindings, cpu, device, names, inputs);
     outNames = new LongPointer(Math.max(outputs, 1));
     outValues = new LongPointer(Math.max(outputs, 1));
-    inNamesArg = new PointerPointer<>(inNames);
-    inValuesArg = new PointerPointer<>(inValues);
     outNamesArg = new PointerPointer<>(outNames);
     outValuesArg = new PointerPointer<>(outValues);
   }
@@ -98,24 +90,16 @@ final class EagerRun implements AutoCloseable {
 
   /**
    * Binds {@code in}, runs, and hands the outputs named {@code outputNames} (in that order) to
-   * the consumer; every ORT value of the run is released when this returns, on every path.
+   * the consumer; every output value of the run is released when this returns, on every path.
    */
   void run(List<InputTensor> in, List<String> outputNames, ModelSession.OutputConsumer consumer)
       throws Exception {
-    if (in.size() > inValues.capacity() || outputNames.size() > outValues.capacity()) {
-      throw new IllegalArgumentException("a run of " + in.size() + " inputs and "
-          + outputNames.size() + " outputs, more than the model has");
+    if (outputNames.size() > outValues.capacity()) {
+      throw new IllegalArgumentException("a run of " + outputNames.size()
+          + " outputs, more than the model has");
     }
     try {
-      for (int i = 0; i < in.size(); i++) {
-        InputTensor t = in.get(i);
-        inNames.put(i, names.apply(t.name()).address());
-        inValues.put(i, tensor(t));
-        created = i + 1;
-        if (binding != null) {
-          check(API.BindInput(binding, names.apply(t.name()), value.at(inValues.get(i))));
-        }
-      }
+      inputs.bind(in);
       int n = outputNames.size();
       for (int i = 0; i < n; i++) {
         outNames.put(i, names.apply(outputNames.get(i)).address());
@@ -126,8 +110,8 @@ final class EagerRun implements AutoCloseable {
       }
       startNanos = System.nanoTime();
       if (binding == null) {
-        check(API.Run(session, options, inNamesArg, inValuesArg, in.size(), outNamesArg, n,
-            outValuesArg));
+        check(API.Run(session, options, inputs.namesArg(), inputs.valuesArg(), inputs.count(),
+            outNamesArg, n, outValuesArg));
         produced = n;
         endNanos = System.nanoTime();
         consume(outputNames, consumer);
@@ -151,19 +135,6 @@ final class EagerRun implements AutoCloseable {
       result.add(output(outputNames.get(i), value.at(outValues.get(i))));
     }
     consumer.accept(result);
-  }
-
-  /** An ORT value over the caller's bytes of {@code t} (its address in {@link #inValues}). */
-  private long tensor(InputTensor t) {
-    int rank = t.shape().length;
-    if (rank > ModelSession.MAX_RANK) {
-      throw new IllegalArgumentException("input '" + t.name() + "' has rank " + rank
-          + ", more than " + ModelSession.MAX_RANK);
-    }
-    dims.put(t.shape(), 0, rank);
-    check(API.CreateTensorWithDataAsOrtValue(t.onDevice() ? device : cpu, view.at(t.address()),
-        t.byteSize(), dims, rank, ElementTypes.toOnnx(t.dataType()), out));
-    return outAddress.get(0);
   }
 
   /**
@@ -212,21 +183,19 @@ final class EagerRun implements AutoCloseable {
         device != null);
   }
 
-  /** Releases the run's input and output values and clears the binding. */
+  /**
+   * Releases the run's output values and clears the binding's outputs; the inputs stay for the
+   * next run ({@link BoundInputs}).
+   */
   private void release() {
-    for (int i = 0; i < created; i++) {
-      API.ReleaseValue(value.at(inValues.get(i)));
-    }
     for (int i = 0; i < produced; i++) {
       long v = outValues.get(i);
       if (v != 0) {
         API.ReleaseValue(value.at(v));
       }
     }
-    created = 0;
     produced = 0;
     if (binding != null) {
-      clearInputs.call(binding);
       clearOutputs.call(binding);
     }
   }
@@ -240,8 +209,8 @@ final class EagerRun implements AutoCloseable {
   @Override
   public void close() {
     Closer closer = new Closer("run.close");
-    for (Pointer p : new Pointer[] {dims, inNames, inValues, outNames, outValues, out, size, type,
-        clearInputs, clearOutputs}) {
+    closer.close("inputs", inputs);
+    for (Pointer p : new Pointer[] {dims, outNames, outValues, out, size, type, clearOutputs}) {
       closer.close("buffer", p);
     }
     closer.finish();

@@ -22,8 +22,7 @@ import org.bytedeco.onnxruntime.SessionOptions;
  * Execute twice at once for one instance), so it is not thread-safe and takes no locks.
  */
 public final class ModelSession implements AutoCloseable {
-  /** The highest rank of a tensor that {@link #run} binds. */
-  public static final int MAX_RANK = 16;
+  public static final int MAX_RANK = 16; // the highest rank of a tensor that run binds
   private final SessionOptions options;
   private final CUDAProviderOptions cudaOptions;
   private final Session session;
@@ -95,9 +94,10 @@ public final class ModelSession implements AutoCloseable {
         names.put(t.name(), new BytePointer(t.name()));
       }
       eager = new EagerRun(session.asOrtSession(), runOptions.asOrtRunOptions(),
-          target.gpu() ? binding : null, cpuInfo.asOrtMemoryInfo(),
-          deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null, this::name, inputs.size(),
-          outputs.size());
+          target.gpu() ? binding : null, !target.gpu()
+          || SessionOpener.readsInputsOnDevice(session, inputs.size(), target.deviceId()),
+          cpuInfo.asOrtMemoryInfo(), deviceInfo != null ? deviceInfo.asOrtMemoryInfo() : null,
+          this::name, inputs.size(), outputs.size());
     } catch (RuntimeException e) {
       Closer closer = close(new Closer("session.abandon"));
       if (closer.failure() != null) {
@@ -236,6 +236,7 @@ public final class ModelSession implements AutoCloseable {
   }
 
   private Closer close(Closer closer) {
+    closer.close("eager", eager); // its kept inputs are bound in the binding: first
     closer.close("binding", binding);
     closer.close("run-options", runOptions);
     closer.close("session", session);
@@ -244,7 +245,6 @@ public final class ModelSession implements AutoCloseable {
     closer.close("cpu-info", cpuInfo);
     closer.close("device-info", deviceInfo);
     names.values().forEach(n -> closer.close("name", n));
-    closer.close("eager", eager);
     return closer;
   }
 }

@@ -8,9 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.onnxruntime.CUDAProviderOptions;
 import org.bytedeco.onnxruntime.ConstTensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.OrtApi;
+import org.bytedeco.onnxruntime.OrtMemoryInfo;
 import org.bytedeco.onnxruntime.OrtStatus;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
@@ -89,6 +93,41 @@ final class SessionOpener {
         out.add(new TensorInfo(list.get(i).getString(), dt, info.GetShape().get()));
       }
       return List.copyOf(out);
+    }
+  }
+
+  /**
+   * Whether ONNX Runtime reads every input of {@code session} in GPU memory of device {@code
+   * deviceId} ({@code SessionGetMemoryInfoForInputs}): a device tensor bound to such an input is
+   * read where it lies at each run. Where an input is read elsewhere (a CPU node consumes it),
+   * binding copies the bytes at bind time, and a binding kept for the next run would hold the
+   * old bytes.
+   */
+  static boolean readsInputsOnDevice(Session session, int inputs, int deviceId) {
+    OrtApi api = GetApi();
+    // The infos are the session's (never released); the rest goes with the scope.
+    try (PointerScope scope = new PointerScope();
+        OrtApi.MemoryInfoGetDeviceType_OrtMemoryInfo_IntPointer deviceType =
+            api.MemoryInfoGetDeviceType()) {
+      PointerPointer<OrtMemoryInfo> infos = new PointerPointer<>(Math.max(inputs, 1));
+      check(api.SessionGetMemoryInfoForInputs(session.asOrtSession(), infos, inputs),
+          "a query of its inputs' memory");
+      IntPointer value = new IntPointer(1);
+      for (int i = 0; i < inputs; i++) {
+        OrtMemoryInfo info = infos.get(OrtMemoryInfo.class, i);
+        if (info == null || info.isNull()) {
+          return false;
+        }
+        deviceType.call(info, value);
+        if (value.get() != OrtMemoryInfoDeviceType_GPU) {
+          return false;
+        }
+        check(api.MemoryInfoGetId(info, value), "a query of an input's device");
+        if (value.get() != deviceId) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

@@ -1,11 +1,8 @@
 package dev.javaonnxruntime.cache;
 
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,9 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * result is the keyed XXH3-128 of the chunk digests followed by the total length. Chunk size does not depend
  * on the thread count, so the hash is the same whatever the threads and whatever the buffer split.
  *
- * <p>Ownership: owns a small pool of daemon threads, shut down by {@link #close()}; one hasher for
+ * <p>Ownership: owns its helper threads ({@link HashHelpers}), stopped by {@link #close()}; one hasher for
  * the whole backend is enough. Thread-safe: any number of instance threads may hash at once; the
- * caller always works on its own chunks too, so a busy pool slows it but never stalls it.
+ * caller always works on its own chunks too, so busy helpers slow it but never stalls it.
  */
 public final class ContentHasher implements AutoCloseable {
   /**
@@ -47,19 +44,29 @@ public final class ContentHasher implements AutoCloseable {
 
   private final int threads;
   private final byte[] secret;
-  private final ExecutorService pool;
+  private final HashHelpers helpers;
   private volatile boolean closed;
 
   /**
    * A hasher that uses up to {@code threads} threads per large input (the caller included), keyed
-   * with a secret drawn now from {@link SecureRandom}.
+   * with a secret drawn now from {@link SecureRandom}; its helpers spin for {@code spinNanos}
+   * after their last chunk, or after {@link #wake}, before they park.
    */
-  public ContentHasher(int threads) {
-    this(threads, drawSecret());
+  public ContentHasher(int threads, long spinNanos) {
+    this(threads, spinNanos, drawSecret());
   }
 
-  /** As {@link #ContentHasher(int)}, keyed with a copy of {@code secret} (tests, benchmarks). */
+  /** As {@link #ContentHasher(int, long)}, helpers parking at once (tests, benchmarks). */
+  public ContentHasher(int threads) {
+    this(threads, 0, drawSecret());
+  }
+
+  /** As {@link #ContentHasher(int, long)}, keyed with a copy of {@code secret} (tests). */
   ContentHasher(int threads, byte[] secret) {
+    this(threads, 0, secret);
+  }
+
+  ContentHasher(int threads, long spinNanos, byte[] secret) {
     if (threads < 1) {
       throw new IllegalArgumentException("hash threads must be >= 1, got " + threads);
     }
@@ -69,28 +76,31 @@ public final class ContentHasher implements AutoCloseable {
     }
     this.threads = threads;
     this.secret = secret.clone();
-    if (threads == 1) {
-      this.pool = null;
-    } else {
-      AtomicInteger index = new AtomicInteger();
-      this.pool =
-          new ThreadPoolExecutor(
-              threads - 1,
-              threads - 1,
-              0,
-              TimeUnit.SECONDS,
-              new LinkedBlockingQueue<>(),
-              task -> {
-                Thread thread = new Thread(task, "input-cache-hash-" + index.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-              });
-    }
+    this.helpers = threads == 1 ? null : new HashHelpers(threads - 1, spinNanos);
+  }
+
+  /** The helper threads (tests). */
+  List<Thread> helperThreads() {
+    return helpers == null ? List.of() : helpers.threads();
   }
 
   /** Threads used per large input, the caller included. */
   public int threads() {
     return threads;
+  }
+
+  /**
+   * Tells the hasher that a hash of about {@code bytes} is coming: wakes the helpers it would use,
+   * so that they spin until it comes (when they spin at all). A hint; the hash is the same.
+   */
+  public void wake(long bytes) {
+    if (helpers != null && bytes >= PARALLEL_THRESHOLD && !closed) {
+      helpers.wake(Math.min(threads - 1, chunks(bytes) - 1));
+    }
+  }
+
+  private static int chunks(long bytes) {
+    return (int) ((bytes + CHUNK_BYTES - 1) / CHUNK_BYTES);
   }
 
   /** The hash of the bytes of {@code input} (host memory, valid during the call). */
@@ -104,7 +114,7 @@ public final class ContentHasher implements AutoCloseable {
       Xxh3.hash128(input.addressArray(), input.lengthArray(), input.count(), secret, out);
       return new Hash128(out[0], out[1]);
     }
-    int chunks = (int) ((total + CHUNK_BYTES - 1) / CHUNK_BYTES);
+    int chunks = chunks(total);
     long[] digests = new long[2 * chunks + 1];
     digests[2 * chunks] = total;
     hashChunks(new ChunkPlan(input, secret), chunks, digests);
@@ -113,12 +123,12 @@ public final class ContentHasher implements AutoCloseable {
     return new Hash128(out[0], out[1]);
   }
 
-  /** Shuts the pool down; hashing afterwards throws. Safe to call twice. */
+  /** Stops the helpers; hashing afterwards throws. Safe to call twice. */
   @Override
   public void close() {
     closed = true;
-    if (pool != null) {
-      pool.shutdownNow();
+    if (helpers != null) {
+      helpers.close();
     }
   }
 
@@ -145,9 +155,8 @@ public final class ContentHasher implements AutoCloseable {
             }
           }
         };
-    int helpers = pool == null ? 0 : Math.min(threads - 1, chunks - 1);
-    for (int i = 0; i < helpers; i++) {
-      pool.execute(worker);
+    if (helpers != null) {
+      helpers.offer(worker, Math.min(threads - 1, chunks - 1));
     }
     worker.run();
     // What a helper still hashes is one chunk at most (~5 us): wait for it on the CPU rather

@@ -11,10 +11,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * read here acts, and a value out of range is refused with a message naming the key.
  */
 public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boolean autoComplete,
-    int hashThreads, boolean streamPerInstance, int testFailAllocations) {
+    int hashThreads, long hashSpinMicros, boolean streamPerInstance, int testFailAllocations) {
 
   /** Per GPU (and for the one host-memory cache of CPU instances): 1 GiB unless configured. */
   public static final long DEFAULT_INPUT_CACHE_BYTES = 1L << 30;
+
+  /**
+   * How long a hash helper spins for work after its last chunk, or after an Execute of a
+   * content-keyed model woke it, before it parks (docs/triton-guide.md, section 3).
+   */
+  public static final long DEFAULT_HASH_SPIN_MICROS = 50;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,8 +45,12 @@ public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boole
     if (threads < 1 || threads > 256) {
       throw new ConfigException("backend config input-cache-hash-threads must be 1..256, got " + threads);
     }
+    long spin = number(cmdline, "input-cache-hash-spin-us", DEFAULT_HASH_SPIN_MICROS);
+    if (spin < 0 || spin > 10_000) {
+      throw new ConfigException("backend config input-cache-hash-spin-us must be 0..10000, got " + spin);
+    }
     return new BackendConfig(cacheBytes, (int) maxBatch, bool(cmdline, "auto-complete-config"),
-        (int) threads, bool(cmdline, "stream-per-instance"),
+        (int) threads, spin, bool(cmdline, "stream-per-instance"),
         (int) number(cmdline, "test-fail-allocations", 0));
   }
 

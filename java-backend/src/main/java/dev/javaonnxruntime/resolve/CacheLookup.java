@@ -47,6 +47,8 @@ final class CacheLookup implements InputLookup {
   private final InputPlacement placement;
   private final InputCopier copier;
   private final Leases leases;
+  /** The largest input hashed since the last {@link #expect}; the instance's thread only. */
+  private long hashed;
 
   CacheLookup(InputCache cache, ContentHasher hasher, String model, ModelConfig config,
       CacheSettings settings, CacheUse use, InputPlacement placement, InputCopier copier,
@@ -120,8 +122,10 @@ final class CacheLookup implements InputLookup {
 
   private Lease byContent(TensorConfig c, InputView v, CacheMode mode)
       throws CacheCapacityException {
-    CacheKey.Content key = cache.contentKey(hasher, settings.contentScope(),
-        HostBuffers.of(v.addresses(), v.sizes()), layout(v), stats);
+    HostBuffers bytes = HostBuffers.of(v.addresses(), v.sizes());
+    hashed = Math.max(hashed, bytes.totalLength());
+    CacheKey.Content key =
+        cache.contentKey(hasher, settings.contentScope(), bytes, layout(v), stats);
     Lease lease = cache.lookup(key, stats);
     if (mode == CacheMode.AUTO) {
       use.autoPolicy(c.name()).recordLookup(lease != null);
@@ -167,6 +171,12 @@ final class CacheLookup implements InputLookup {
           + config.maxBatchSize() + " for '" + model + "', got " + batch);
     }
     return batch;
+  }
+
+  @Override
+  public void expect() {
+    hasher.wake(hashed);
+    hashed = 0;
   }
 
   @Override

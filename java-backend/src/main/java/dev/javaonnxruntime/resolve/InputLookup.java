@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.resolve;
 
+import dev.javaonnxruntime.cache.ContentHasher;
 import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.read.InputView;
 import dev.javaonnxruntime.read.RequestData;
@@ -25,6 +26,12 @@ public interface InputLookup {
   default long rows(RequestData r, Map<String, InputSource> sources) {
     return r.batch;
   }
+
+  /**
+   * An Execute begins, before its requests are read: a lookup that hashes wakes its hasher's
+   * helpers for the largest input it hashed in the Execute before ({@link ContentHasher#wake}).
+   */
+  default void expect() {}
 
   /** After the stream was synchronised: releases what the Execute pinned; throws the first failure. */
   default void finish() {}

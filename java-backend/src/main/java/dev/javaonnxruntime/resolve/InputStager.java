@@ -95,6 +95,11 @@ public final class InputStager implements AutoCloseable {
     return host;
   }
 
+  /** An Execute begins: see {@link InputLookup#expect}. */
+  public void expect() {
+    lookup.expect();
+  }
+
   /** Sizes the staging buffer for this Execute: no host byte is staged twice. */
   public void begin(List<RequestData> requests) {
     copier.begin(requests);

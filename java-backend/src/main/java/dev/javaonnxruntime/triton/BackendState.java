@@ -53,7 +53,7 @@ final class BackendState implements AutoCloseable {
     this.config = config;
     this.ort = ort;
     this.directory = directory;
-    this.hasher = new ContentHasher(config.hashThreads());
+    this.hasher = new ContentHasher(config.hashThreads(), config.hashSpinMicros() * 1000);
     if (config.testFailAllocations() > 0) {
       // A test seam (backend config test-fail-allocations=N): the next N allocations fail.
       hostMemory.failNextAllocations(config.testFailAllocations());

@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -148,6 +149,45 @@ class ContentHasherTest {
       }
       for (Hash128 result : results) {
         assertEquals(expected, result);
+      }
+    }
+  }
+
+  @Test
+  void spinningHelpersHashAsOneThreadDoesAndStopAtClose() throws Exception {
+    byte[] bytes = TestBytes.pattern(LARGE, 5);
+    try (HostBuffer buffer = TestBytes.hostCopy(bytes)) {
+      Hash128 expected;
+      try (ContentHasher single = new ContentHasher(1, secret(3))) {
+        expected = single.hash(split(buffer, LARGE));
+      }
+      ContentHasher hasher = new ContentHasher(4, 2_000_000, secret(3));
+      Thread[] threads = new Thread[3];
+      Hash128[][] results = new Hash128[threads.length][50];
+      for (int t = 0; t < threads.length; t++) {
+        int index = t;
+        threads[t] = new Thread(() -> {
+          for (int i = 0; i < results[index].length; i++) {
+            hasher.wake(LARGE);
+            results[index][i] = hasher.hash(split(buffer, LARGE));
+          }
+        });
+        threads[t].start();
+      }
+      for (Thread thread : threads) {
+        thread.join(30_000);
+      }
+      List<Thread> helpers = hasher.helperThreads();
+      assertEquals(3, helpers.size());
+      hasher.close();
+      for (Thread helper : helpers) {
+        helper.join(10_000);
+        assertFalse(helper.isAlive(), helper.getName() + " still runs after close");
+      }
+      for (Hash128[] row : results) {
+        for (Hash128 result : row) {
+          assertEquals(expected, result);
+        }
       }
     }
   }

@@ -23,15 +23,17 @@ class BackendConfigTest {
     assertEquals(4, c.defaultMaxBatchSize());
     assertTrue(c.autoComplete());
     assertTrue(c.streamPerInstance());
+    assertEquals(BackendConfig.DEFAULT_HASH_SPIN_MICROS, c.hashSpinMicros());
   }
 
   @Test
   void readsEveryDocumentedKey() throws Exception {
     BackendConfig c = parse("\"input-cache-bytes\":\"1024\",\"input-cache-hash-threads\":\"3\","
         + "\"stream-per-instance\":\"false\",\"default-max-batch-size\":\"16\","
-        + "\"auto-complete-config\":\"false\"");
+        + "\"auto-complete-config\":\"false\",\"input-cache-hash-spin-us\":\"0\"");
     assertEquals(1024, c.inputCacheBytes());
     assertEquals(3, c.hashThreads());
+    assertEquals(0, c.hashSpinMicros());
     assertFalse(c.streamPerInstance());
     assertEquals(16, c.defaultMaxBatchSize());
     assertFalse(c.autoComplete());
@@ -51,5 +53,7 @@ class BackendConfigTest {
     assertTrue(refusal("\"input-cache-bytes\":\"-5\"").contains("input-cache-bytes"));
     assertTrue(refusal("\"input-cache-hash-threads\":\"0\"").contains("input-cache-hash-threads"));
     assertTrue(refusal("\"input-cache-bytes\":\"lots\"").contains("must be an integer"));
+    assertTrue(refusal("\"input-cache-hash-spin-us\":\"-1\"").contains("input-cache-hash-spin-us"));
+    assertTrue(refusal("\"input-cache-hash-spin-us\":\"10001\"").contains("0..10000"));
   }
 }

@@ -4,6 +4,7 @@ import dev.javaonnxruntime.cuda.HostBuffer;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Prints the hashing throughput in GB/s: native XXH3-128 on one thread, plain (seed 0) and keyed
@@ -18,13 +19,17 @@ import java.util.concurrent.SynchronousQueue;
 public final class HashBenchmark {
   private HashBenchmark() {}
 
-  /** Runs the benchmark; the optional argument is the hasher's thread count (default 4). */
+  /**
+   * Runs the benchmark; the optional arguments are the hasher's thread count (default 4) and its
+   * helpers' spin in microseconds (default 0: they park at once).
+   */
   public static void main(String[] args) {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 4;
-    System.out.println("XXH3 AVX2 path: " + Xxh3.usesAvx2());
+    long spin = args.length > 1 ? Long.parseLong(args[1]) : 0;
+    System.out.println("XXH3 AVX2 path: " + Xxh3.usesAvx2() + "; helpers spin " + spin + " us");
     long[] sizes = {602_112L, 12_600_000L};
     try (HostBuffer buffer = new HostBuffer(sizes[1]);
-        ContentHasher hasher = new ContentHasher(threads)) {
+        ContentHasher hasher = new ContentHasher(threads, spin * 1000)) {
       byte[] random = new byte[(int) sizes[1]];
       new Random(42).nextBytes(random);
       buffer.put(0, random);
@@ -60,18 +65,33 @@ public final class HashBenchmark {
           + "%.1f us%n", threads, sizes[0], pieces, gbps, sizes[0] / gbps / 1e3);
       // As in the server: another thread (Triton's HTTP thread) has just written the bytes.
       HostBuffers fresh = HostBuffers.single(buffer.address(), sizes[0]);
-      double[] us = afterAnotherThreadWrote(buffer, sizes[0], () -> hasher.hash(fresh));
+      Runnable hash = () -> hasher.hash(fresh);
+      double[] us = afterAnotherThreadWrote(buffer, sizes[0], hash, 0, null);
       System.out.printf("ContentHasher (keyed), %d threads, %,d bytes just written by another "
           + "thread: median %.1f us, p90 %.1f us%n", threads, sizes[0], us[0], us[1]);
+      // As an instance thread in the server: idle 1 ms since its last request, then it hashes;
+      // and the same with its helpers woken 15 us before, as an Execute wakes them before it
+      // reads its requests.
+      us = afterAnotherThreadWrote(buffer, sizes[0], hash, 1_000_000, null);
+      System.out.printf("ContentHasher (keyed), %d threads, %,d bytes just written, 1 ms after "
+          + "the last hash: median %.1f us, p90 %.1f us%n", threads, sizes[0], us[0], us[1]);
+      us = afterAnotherThreadWrote(buffer, sizes[0], hash, 1_000_000,
+          () -> hasher.wake(sizes[0]));
+      System.out.printf("ContentHasher (keyed), %d threads, %,d bytes just written, 1 ms after "
+          + "the last hash, helpers woken 15 us before: median %.1f us, p90 %.1f us%n",
+          threads, sizes[0], us[0], us[1]);
     }
   }
 
   /**
    * Median and p90 microseconds of {@code hash} over 2,000 rounds, each right after another
    * thread wrote new bytes over the first {@code bytes} of {@code buffer} (so they sit in that
-   * thread's core's caches, as a request body does when an instance thread hashes it).
+   * thread's core's caches, as a request body does when an instance thread hashes it), and after
+   * the hashing thread has parked for {@code idleNanos}, then run {@code wake} (when not null)
+   * and spun 15 us.
    */
-  private static double[] afterAnotherThreadWrote(HostBuffer buffer, long bytes, Runnable hash) {
+  private static double[] afterAnotherThreadWrote(HostBuffer buffer, long bytes, Runnable hash,
+      long idleNanos, Runnable wake) {
     int rounds = 2_000;
     long[] nanos = new long[rounds];
     SynchronousQueue<Integer> written = new SynchronousQueue<>();
@@ -95,6 +115,16 @@ public final class HashBenchmark {
     try {
       for (int i = 0; i < rounds; i++) {
         written.take();
+        if (idleNanos > 0) {
+          LockSupport.parkNanos(idleNanos);
+        }
+        if (wake != null) {
+          wake.run();
+          long until = System.nanoTime() + 15_000;
+          while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+          }
+        }
         long start = System.nanoTime();
         hash.run();
         nanos[i] = System.nanoTime() - start;

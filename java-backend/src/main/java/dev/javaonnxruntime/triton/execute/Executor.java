@@ -88,8 +88,7 @@ public final class Executor implements AutoCloseable {
     this.batcher = new Batcher(config);
     this.gatherer = new Gatherer(stager.copier(), stager.ortCopies(), stager.hostMemory());
     this.runner = new BatchRunner(model.name, config, session, stream, gatherer, graphs);
-    boolean gpu = session.target().gpu();
-    this.writer = new OutputWriter(model.name, config, memory, stream, kept, gpu);
+    this.writer = new OutputWriter(model.name, config, memory, stream, kept, session.target().gpu());
     this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
     this.faultEvery = model.settings.faultEveryExecutes();
     this.metrics = metrics;
@@ -185,6 +184,7 @@ public final class Executor implements AutoCloseable {
       // Test seam (test_fault_execute_every): a failure after the responses exist costs them only.
       throw new IllegalStateException("injected fault in execute " + executions);
     }
+    stager.expect();
     List<RequestData> read = reader.readAll(owned, checker);
     steps.mark(Step.READ);
     List<ResolvedRequest> resolved = stager.resolveAll(read, config.inputs());

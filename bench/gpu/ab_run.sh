@@ -10,7 +10,9 @@
 # step-times line of each model. Environment: what triton_run.sh takes; the defaults here are
 # VARIANTS=stock,ort,key,content, SWEEP_MODELS= (no sweep), CUPTI=0,
 # BENCH_ARGS="--jvm-warmup 3000 --only warmup|seed --chain=" and
-# JVM_OPTIONS=-Djava_onnxruntime.step-times=1000.
+# JVM_OPTIONS=-Djava_onnxruntime.step-times=100. Each instance serves 3000 warm-up Executes, then
+# 201 per seed repetition (3), so the last step-times line, the 3,600th Execute's, covers the
+# third repetition's seed alone; with 1000 it was the warm-up's (a hot loop, not the seed's cycle).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$here/../.." && pwd)
@@ -22,7 +24,7 @@ old_be=${WORK:-/tmp/bench-triton-work}-old-backend
 rm -rf "$old_be" && cp -a "$be" "$old_be" && cp "$2" "$old_be/$jar" || exit 1
 export VARIANTS=${VARIANTS:-stock,ort,key,content} SWEEP_MODELS=${SWEEP_MODELS-} CUPTI=${CUPTI:-0}
 export BENCH_ARGS=${BENCH_ARGS:---jvm-warmup 3000 --only warmup|seed --chain=}
-export JVM_OPTIONS=${JVM_OPTIONS:--Djava_onnxruntime.step-times=1000}
+export JVM_OPTIONS=${JVM_OPTIONS:--Djava_onnxruntime.step-times=100}
 : >"$out/ab.md"
 for side in old new; do
   backend=$be

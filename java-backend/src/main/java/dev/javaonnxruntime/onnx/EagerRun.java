@@ -28,8 +28,10 @@ import org.bytedeco.onnxruntime.ValueVector;
  * returns. A run allocates no native memory of ours and no JavaCPP object per tensor; an input
  * that did not change since the last run keeps its value and binding ({@link BoundInputs}).
  *
- * <p>A CPU session runs the way Triton's stock backend does ({@code OrtApi::Run}: input values
- * over the caller's buffers, outputs allocated by ORT). A CUDA session binds its inputs and
+ * <p>A CPU session runs with {@code OrtApi::Run}: input values over the caller's buffers, outputs
+ * allocated by ORT. (Triton's stock backend binds on the CPU too; binding each output and reading
+ * it back through the binding cost 7-10 us more per request in the real server, inference the
+ * same within the noise: bench/results/2026-12-07-cpu-kept.) A CUDA session binds its inputs and
  * outputs to the device ({@code RunWithBinding}), so that outputs stay on the device for the
  * output cache and the instance's own copies; its outputs are read through the C++ API's
  * vector, released when the consumer returns. Used only on the instance's thread.

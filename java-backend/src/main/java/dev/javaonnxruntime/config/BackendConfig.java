@@ -18,9 +18,11 @@ public record BackendConfig(long inputCacheBytes, int defaultMaxBatchSize, boole
 
   /**
    * How long a hash helper spins for work after its last chunk, or after an Execute of a
-   * content-keyed model woke it, before it parks (docs/triton-guide.md, section 3).
+   * content-keyed model woke it, before it parks (docs/triton-guide.md, section 3): none. In the
+   * real server 50 us hashed no faster than 0 and cost the instance thread a wake-up of 3-4 us
+   * per Execute (bench/results/2026-12-07-h100-kept).
    */
-  public static final long DEFAULT_HASH_SPIN_MICROS = 50;
+  public static final long DEFAULT_HASH_SPIN_MICROS = 0;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

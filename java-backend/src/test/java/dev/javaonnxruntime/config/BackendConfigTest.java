@@ -30,10 +30,10 @@ class BackendConfigTest {
   void readsEveryDocumentedKey() throws Exception {
     BackendConfig c = parse("\"input-cache-bytes\":\"1024\",\"input-cache-hash-threads\":\"3\","
         + "\"stream-per-instance\":\"false\",\"default-max-batch-size\":\"16\","
-        + "\"auto-complete-config\":\"false\",\"input-cache-hash-spin-us\":\"0\"");
+        + "\"auto-complete-config\":\"false\",\"input-cache-hash-spin-us\":\"200\"");
     assertEquals(1024, c.inputCacheBytes());
     assertEquals(3, c.hashThreads());
-    assertEquals(0, c.hashSpinMicros());
+    assertEquals(200, c.hashSpinMicros());
     assertFalse(c.streamPerInstance());
     assertEquals(16, c.defaultMaxBatchSize());
     assertFalse(c.autoComplete());

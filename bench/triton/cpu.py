@@ -5,7 +5,9 @@ Each example model (conv_net, vit_patch, text_encoder) is served twice: by java_
 as <model>_stock, by the stock onnxruntime backend; one instance each, no dynamic batching, ONNX
 Runtime's default threading on both. One client sends binary-tensor requests over one keep-alive
 connection, alternating between all the models (WARMUP cycles, then CYCLES measured), every
-request carrying its input. Triton's /v2/models/<m>/stats over the measured cycles give queue,
+request carrying its input; a model's two servings run back to back, ours first in even cycles and
+stock's first in odd ones (ORDER=ours|stock|alternate, default alternate: the second finds the
+model's kernels warm, 4-17 us of compute_infer on this machine). Triton's /v2/models/<m>/stats over the measured cycles give queue,
 compute_input, compute_infer and compute_output per request.
 
   bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
@@ -50,6 +52,10 @@ MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
           "vit_patch": ("input", "FP32", [1, 3, 224, 224], "tokens"),
           "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
 PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
+# In each cycle a model's two servings run back to back; which goes first (ORDER): "ours", "stock",
+# or "alternate" (the default: ours first in even cycles, stock first in odd ones), since the one
+# that runs second finds the model's ONNX Runtime kernels warm in the CPU's caches.
+ORDER = os.environ.get("ORDER", "alternate")
 
 
 def config_for(source, name, backend, cache):
@@ -168,12 +174,16 @@ def measure(url, cycles, warmup, sample=None):
     answers = {}
     before = None
     every = max(1, cycles // 40)
+    ours_first = list(requests)
+    stock_first = [m for model in MODELS for m in (model + "_stock", model)]
     for cycle in range(warmup + cycles):
         if cycle == warmup:
             before = {m: stats(url, m) for m in requests}
         if sample is not None and cycle >= warmup and (cycle - warmup) % every == 0:
             sample()
-        for model, (body, headers) in requests.items():
+        first_stock = ORDER == "stock" or (ORDER == "alternate" and cycle % 2 == 1)
+        for model in stock_first if first_stock else ours_first:
+            body, headers = requests[model]
             t0 = time.perf_counter()
             conn.request("POST", "/v2/models/%s/infer" % model, body, headers)
             r = conn.getresponse()

@@ -6,8 +6,8 @@ as <model>_stock, by the stock onnxruntime backend; one instance each, no dynami
 Runtime's default threading on both. One client sends binary-tensor requests over one keep-alive
 connection, alternating between all the models (WARMUP cycles, then CYCLES measured), every
 request carrying its input; a model's two servings run back to back, ours first in even cycles and
-stock's first in odd ones (ORDER=ours|stock|alternate, default alternate: the second finds the
-model's kernels warm, 4-17 us of compute_infer on this machine). Triton's /v2/models/<m>/stats over the measured cycles give queue,
+stock's first in odd ones (ORDER=ours|stock|alternate, default alternate: the second runs with the
+CPU's caches warm for that model and input: up to 7 us of compute_infer in one check). Triton's /v2/models/<m>/stats over the measured cycles give queue,
 compute_input, compute_infer and compute_output per request.
 
   bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
@@ -54,7 +54,7 @@ MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
 PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
 # In each cycle a model's two servings run back to back; which goes first (ORDER): "ours", "stock",
 # or "alternate" (the default: ours first in even cycles, stock first in odd ones), since the one
-# that runs second finds the model's ONNX Runtime kernels warm in the CPU's caches.
+# that runs second finds the CPU's caches warm for that model and input.
 ORDER = os.environ.get("ORDER", "alternate")
 
 

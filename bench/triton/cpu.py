@@ -7,8 +7,9 @@ Runtime's default threading on both. One client sends binary-tensor requests ove
 connection, alternating between all the models (WARMUP cycles, then CYCLES measured), every
 request carrying its input; a model's two servings run back to back, ours first in even cycles and
 stock's first in odd ones (ORDER=ours|stock|alternate, default alternate: the second runs with the
-CPU's caches warm for that model and input: up to 7 us of compute_infer in one check). Triton's /v2/models/<m>/stats over the measured cycles give queue,
-compute_input, compute_infer and compute_output per request.
+CPU's caches warm for that model and input, up to 7 us of compute_infer in one check). Triton's
+/v2/models/<m>/stats over the measured cycles give queue, compute_input, compute_infer and
+compute_output per request.
 
   bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
   JVM_OPTIONS='-X...' ...             extra options for our backend's JVM (jvm-options)

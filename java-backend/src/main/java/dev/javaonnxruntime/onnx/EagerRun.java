@@ -47,7 +47,8 @@ final class EagerRun implements AutoCloseable {
   private final Function<String, BytePointer> names;
   /** The inputs' values and binding, kept from run to run where they do not change. */
   private final BoundInputs inputs;
-  private final LongPointer dims = new LongPointer(ModelSession.MAX_RANK);
+  /** A view of the shape ORT holds for an output value. */
+  private final Views.Longs dims = new Views.Longs();
   /** {@code const char*[]} and {@code OrtValue*[]} of a run's outputs, as addresses. */
   private final LongPointer outNames;
   private final LongPointer outValues;
@@ -61,7 +62,6 @@ final class EagerRun implements AutoCloseable {
   /** ORT's function that clears a binding's outputs (JavaCPP allocates each such object). */
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
   private final Views.Value value = new Views.Value();
-  private final Views.Info info = new Views.Info();
   private int produced;
   private long startNanos;
   private long endNanos;
@@ -154,29 +154,16 @@ final class EagerRun implements AutoCloseable {
     }
   }
 
-  /** One output: its type, shape, address and size. */
+  /**
+   * One output: its type and shape (a reference to the value's own shape, no info object), its
+   * address and its size, in three calls to ORT.
+   */
   private OutputTensor output(String name, Views.Value v) {
-    check(API.GetTensorTypeAndShape(v, out));
-    info.at(outAddress.get(0));
-    long[] shape;
-    int onnxType;
-    try {
-      check(API.GetTensorElementType(info, type));
-      onnxType = type.get();
-      check(API.GetDimensionsCount(info, size));
-      int rank = (int) size.get();
-      shape = new long[rank];
-      if (rank > ModelSession.MAX_RANK) {
-        try (LongPointer all = new LongPointer(rank)) {
-          check(API.GetDimensions(info, all, rank));
-          all.get(shape);
-        }
-      } else if (rank > 0) {
-        check(API.GetDimensions(info, dims, rank));
-        dims.get(shape, 0, rank);
-      }
-    } finally {
-      API.ReleaseTensorTypeAndShapeInfo(info);
+    check(API.GetTensorElementTypeAndShapeDataReference(v, type, out, size));
+    int onnxType = type.get();
+    long[] shape = new long[(int) size.get()];
+    if (shape.length > 0) {
+      dims.at(outAddress.get(0), shape.length).get(shape);
     }
     check(API.GetTensorMutableData(v, out));
     long address = outAddress.get(0);
@@ -212,7 +199,7 @@ final class EagerRun implements AutoCloseable {
   public void close() {
     Closer closer = new Closer("run.close");
     closer.close("inputs", inputs);
-    for (Pointer p : new Pointer[] {dims, outNames, outValues, out, size, type, clearOutputs}) {
+    for (Pointer p : new Pointer[] {outNames, outValues, out, size, type, clearOutputs}) {
       closer.close("buffer", p);
     }
     closer.finish();

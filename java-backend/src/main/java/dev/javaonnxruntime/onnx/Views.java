@@ -1,7 +1,7 @@
 package dev.javaonnxruntime.onnx;
 
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.OrtValue;
 
 /**
@@ -20,10 +20,13 @@ final class Views {
     }
   }
 
-  /** An {@code OrtTensorTypeAndShapeInfo*}. */
-  static final class Info extends OrtTensorTypeAndShapeInfo {
-    Info at(long address) {
+  /** {@code count} {@code int64_t}s at an address ORT owns: a tensor's shape. */
+  static final class Longs extends LongPointer {
+    Longs at(long address, long count) {
       this.address = address;
+      this.position = 0;
+      this.limit = count;
+      this.capacity = count;
       return this;
     }
   }

@@ -70,8 +70,15 @@ class EagerRunTest extends OrtTestSupport {
         new InputTensor("bias", DataType.FP32, bias.address(), rows * 16L,
             new long[] {rows, 4}, false));
     float[] out = new float[4 * rows];
-    session.run(in, List.of("out"), outs -> new FloatPointer(
-        new Pointer() { { address = outs.get(0).address(); } }).capacity(out.length).get(out));
+    session.run(in, List.of("out"), outs -> {
+      OutputTensor o = outs.get(0);
+      // The output's description, read from ORT at every run: name, type, shape and size.
+      assertEquals("out", o.name());
+      assertEquals(DataType.FP32, o.dataType());
+      assertArrayEquals(new long[] {rows, 4}, o.shape());
+      assertEquals(rows * 16L, o.byteSize());
+      new FloatPointer(new Pointer() { { address = o.address(); } }).capacity(out.length).get(out);
+    });
     return out;
   }
 }

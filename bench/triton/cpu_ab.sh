@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The CPU A/B of this directory: bench/triton/cpu.py (cache off, intra_op_thread_count 1 on both
+# A CPU A/B of two builds: bench/triton/cpu.py (cache off, intra_op_thread_count 1 on both
 # backends, step times on) in two built checkouts, interleaved old, new, old, new, so that the
 # noise of this 2-core machine falls on both alike.
-#   bench/results/2026-12-07-cpu-kept/ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done)
+#   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done)
 set -uo pipefail
 [[ $# -eq 3 ]] || { sed -n '2,5p' "$0"; exit 64; }
 mkdir -p "$3"

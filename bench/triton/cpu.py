@@ -11,7 +11,10 @@ CPU's caches warm for that model and input, up to 7 us of compute_infer in one c
 /v2/models/<m>/stats over the measured cycles give queue, compute_input, compute_infer and
 compute_output per request.
 
-  bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|off)
+  bench/triton/cpu.py [OUTDIR]        (CYCLES=1000 WARMUP=200 CACHE=off; CACHE=content|auto|key|off)
+                                      key: ours gets the input once with input_cache_key.<input>
+                                      before the warm-up, then the key alone (the input declared
+                                      optional for ours); stock gets the bytes every time
   JVM_OPTIONS='-X...' ...             extra options for our backend's JVM (jvm-options)
   THREADS=N ...                       intra_op_thread_count N for both backends (default: ORT's)
   PROFILE=1 ...                       also records async-profiler (Maven Central
@@ -69,6 +72,9 @@ def config_for(source, name, backend, cache):
             line = line.replace('name: "%s"' % source, 'name: "%s"' % name)
             line = line.replace('backend: "java_onnxruntime"', 'backend: "%s"' % backend)
             lines.append(line)
+            if cache == "key" and backend == "java_onnxruntime" and line.strip().startswith("dims:") \
+                    and sum(1 for l in lines if l.strip().startswith("dims:")) == 1:
+                lines.append("    optional: true\n")  # the first dims line is the input's
     lines.append("instance_group [ { kind: KIND_CPU count: 1 } ]\n")
     if backend == "java_onnxruntime":
         lines.append('parameters { key: "input_cache" value: { string_value: "%s" } }\n' % cache)
@@ -164,13 +170,24 @@ def memory_report(samples, gc_log, requests):
     return "\n".join(lines)
 
 
-def measure(url, cycles, warmup, sample=None):
-    requests = {}
+def measure(url, cycles, warmup, sample=None, cache="off"):
+    requests, seeds = {}, {}
     for model, (name, dtype, shape, output) in MODELS.items():
-        body = v2_binary.request({name: (dtype, shape, v2_binary.tensor(dtype, shape, 1))}, [output])
+        data = v2_binary.tensor(dtype, shape, 1)
+        body = v2_binary.request({name: (dtype, shape, data)}, [output])
         requests[model] = requests[model + "_stock"] = body
+        if cache == "key":  # stored once under the key, then named by it alone
+            key = {"input_cache_key." + name: model}
+            seeds[model] = v2_binary.request({name: (dtype, shape, data)}, [output], key)
+            requests[model] = v2_binary.request({}, [output], key)  # no input at all
     host, port = url.split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    for model, (body, headers) in seeds.items():
+        conn.request("POST", "/v2/models/%s/infer" % model, body, headers)
+        r = conn.getresponse()
+        if r.status != 200:
+            raise RuntimeError("%s: HTTP %d %s" % (model, r.status, r.read()[:300]))
+        r.read()
     latencies = collections.defaultdict(list)
     answers = {}
     before = None
@@ -289,7 +306,7 @@ def main(argv):
                             gcs=gc_pauses(gc_log)[0]))
 
     with server:
-        result, identical = measure(server.http_url, cycles, warmup, sample if memory else None)
+        result, identical = measure(server.http_url, cycles, warmup, sample if memory else None, cache)
         if memory:
             sample()
         if os.environ.get("PROFILE") == "1":

@@ -20,6 +20,9 @@ compute_output per request.
   PROFILE=1 ...                       also records async-profiler (Maven Central
                                       tools.profiler:async-profiler:4.1) in the server, Java and
                                       native frames, and prints the hottest frames of ours
+                                      (PROFILE_EVENT=cpu PROFILE_INTERVAL=100us PROFILE_SECONDS=60;
+                                      PROFILE_LOOP=20s: a file every 20 s, of which the first
+                                      PROFILE_SKIP=2 (warm-up, JIT) are left out of the table)
   MEMORY=1 ...                        also samples the server's RSS, the JVM heap and JavaCPP's
                                       native bytes (the backend's gauges on /metrics) 40 times
                                       over the measured cycles and logs every GC pause
@@ -245,10 +248,12 @@ def table(result, identical):
     return "\n".join(rows)
 
 
-def hottest(collapsed, top=25):
-    """Self and total sample shares of the frames in our backend's execute threads."""
+def hottest(collapsed, top=25, skip=0):
+    """Self and total sample shares of the frames in our backend's execute threads (leaving out
+    the first {@code skip} files of a looped profile), and our methods by total share."""
     self_count, total_count, samples = collections.Counter(), collections.Counter(), 0
-    for path in glob.glob(collapsed):
+    paths = sorted(glob.glob(collapsed))[skip:]
+    for path in paths:
         with open(path) as f:
             for line in f:
                 stack, _, n = line.rstrip().rpartition(" ")
@@ -260,10 +265,15 @@ def hottest(collapsed, top=25):
                 self_count[frames[-1]] += n
                 for fr in set(frames):
                     total_count[fr] += n
-    lines = ["%d samples in java_onnxruntime's Execute" % samples, "", "| self | total | frame |", "|---|---|---|"]
+    samples = max(samples, 1)
+    lines = ["%d samples in java_onnxruntime's Execute (%d files)" % (samples, len(paths)), "",
+             "| self | total | frame |", "|---|---|---|"]
     for frame, n in self_count.most_common(top):
         lines.append("| %.1f%% | %.1f%% | `%s` |" % (100.0 * n / samples, 100.0 * total_count[frame] / samples,
                                                     frame[:160]))
+    ours = [(f, n) for f, n in total_count.most_common() if f.startswith("dev/javaonnxruntime/")]
+    lines += ["", "| total | our method |", "|---|---|"]
+    lines += ["| %.1f%% | `%s` |" % (100.0 * n / samples, f[:160]) for f, n in ours[:2 * top]]
     return "\n".join(lines)
 
 
@@ -281,13 +291,15 @@ def main(argv):
     backends = local_server.assemble_backends(ROOT, os.path.join(ROOT, "build", "triton-backends"))
     backend_config = []
     jvm_options = os.environ.get("JVM_OPTIONS", "").split()
-    collapsed = os.path.join(out, "profile-%p.collapsed")
+    loop = os.environ.get("PROFILE_LOOP", "")
+    collapsed = os.path.join(out, "profile-%p-%t.collapsed" if loop else "profile-%p.collapsed")
     if os.environ.get("PROFILE") == "1":
         for old in glob.glob(os.path.join(out, "profile-*.collapsed")):
             os.remove(old)
-        agent = "-agentpath:%s=start,event=%s,interval=%s,cstack=vm,timeout=%s,collapsed,file=%s" % (
+        agent = "-agentpath:%s=start,event=%s,interval=%s,cstack=vm,%s,collapsed,file=%s" % (
             profiler_library(out), os.environ.get("PROFILE_EVENT", "cpu"),
-            os.environ.get("PROFILE_INTERVAL", "100us"), os.environ.get("PROFILE_SECONDS", "60"), collapsed)
+            os.environ.get("PROFILE_INTERVAL", "100us"),
+            "loop=" + loop if loop else "timeout=" + os.environ.get("PROFILE_SECONDS", "60"), collapsed)
         jvm_options.append(agent)
     memory = os.environ.get("MEMORY") == "1"
     gc_log = os.path.join(out, "gc.log")
@@ -311,7 +323,7 @@ def main(argv):
             sample()
         if os.environ.get("PROFILE") == "1":
             deadline = time.monotonic() + 120
-            while not glob.glob(collapsed.replace("%p", "*")) and time.monotonic() < deadline:
+            while not glob.glob(collapsed.replace("%p", "*").replace("%t", "*")) and time.monotonic() < deadline:
                 time.sleep(1)
     version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                              capture_output=True, text=True).stdout.strip()
@@ -324,7 +336,8 @@ def main(argv):
         with open(os.path.join(out, "memory.md"), "w") as f:
             f.write(report + "\n")
     if os.environ.get("PROFILE") == "1":
-        text += "\n" + hottest(collapsed.replace("%p", "*")) + "\n"
+        text += "\n" + hottest(collapsed.replace("%p", "*").replace("%t", "*"),
+                                skip=int(os.environ.get("PROFILE_SKIP", "2")) if loop else 0) + "\n"
     print(text)
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(text)

@@ -54,6 +54,16 @@ public record Batch(List<ResolvedRequest> requests, BatchLayout layout, List<lon
     return false;
   }
 
+  /** Whether no request of the batch names an output to keep on the device. */
+  public boolean keepsNothing() {
+    for (ResolvedRequest r : requests) {
+      if (!r.request().outputKeys.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The number of requests. */
   public int size() {
     return requests.size();

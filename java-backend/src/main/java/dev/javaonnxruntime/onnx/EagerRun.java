@@ -32,9 +32,11 @@ import org.bytedeco.onnxruntime.ValueVector;
  * allocated by ORT. (Triton's stock backend binds on the CPU too; binding each output and reading
  * it back through the binding cost 7-10 us more per request in the real server, inference the
  * same within the noise: bench/results/2026-12-07-cpu-kept.) A CUDA session binds its inputs and
- * outputs to the device ({@code RunWithBinding}), so that outputs stay on the device for the
- * output cache and the instance's own copies; its outputs are read through the C++ API's
- * vector, released when the consumer returns. Used only on the instance's thread.
+ * outputs ({@code RunWithBinding}): outputs to the device where they must stay there (the output
+ * cache, a graph's learning run), else to host memory, as the stock backend binds them for its
+ * HTTP and gRPC clients, so that ORT copies them back inside the run, behind its last kernel, and
+ * the instance makes no copy and no synchronisation of its own. Its outputs are read through the
+ * C++ API's vector, released when the consumer returns. Used only on the instance's thread.
  */
 final class EagerRun implements AutoCloseable {
   private static final OrtApi API = GetApi();
@@ -43,6 +45,7 @@ final class EagerRun implements AutoCloseable {
   /** The session's binding for a CUDA session, null for a CPU one. */
   private final OrtIoBinding binding;
   private final IoBinding cppBinding;
+  private final OrtMemoryInfo cpu;
   private final OrtMemoryInfo device;
   private final Function<String, BytePointer> names;
   /** The inputs' values and binding, kept from run to run where they do not change. */
@@ -63,6 +66,8 @@ final class EagerRun implements AutoCloseable {
   private final OrtApi.ClearBoundOutputs_OrtIoBinding clearOutputs = API.ClearBoundOutputs();
   private final Views.Value value = new Views.Value();
   private int produced;
+  /** Whether the latest run's outputs were bound to host memory. */
+  private boolean onHost;
   private long startNanos;
   private long endNanos;
 
@@ -73,6 +78,7 @@ final class EagerRun implements AutoCloseable {
     this.options = options;
     this.cppBinding = binding;
     this.binding = binding == null ? null : binding.asOrtIoBinding();
+    this.cpu = cpu;
     this.device = device;
     this.names = names;
     this.inputs = new BoundInputs(this.binding, keepBindings, cpu, device, names, inputs);
@@ -92,10 +98,11 @@ final class EagerRun implements AutoCloseable {
 
   /**
    * Binds {@code in}, runs, and hands the outputs named {@code outputNames} (in that order) to
-   * the consumer; every output value of the run is released when this returns, on every path.
+   * the consumer, a CUDA session's in host memory where {@code toHost}, else on the device;
+   * every output value of the run is released when this returns, on every path.
    */
-  void run(List<InputTensor> in, List<String> outputNames, ModelSession.OutputConsumer consumer)
-      throws Exception {
+  void run(List<InputTensor> in, List<String> outputNames, boolean toHost,
+      ModelSession.OutputConsumer consumer) throws Exception {
     if (outputNames.size() > outValues.capacity()) {
       throw new IllegalArgumentException("a run of " + outputNames.size()
           + " outputs, more than the model has");
@@ -103,11 +110,13 @@ final class EagerRun implements AutoCloseable {
     try {
       inputs.bind(in);
       int n = outputNames.size();
+      onHost = binding == null || toHost;
       for (int i = 0; i < n; i++) {
         outNames.put(i, names.apply(outputNames.get(i)).address());
         outValues.put(i, 0); // ORT allocates each output
         if (binding != null) {
-          check(API.BindOutputToDevice(binding, names.apply(outputNames.get(i)), device));
+          BytePointer name = names.apply(outputNames.get(i));
+          check(API.BindOutputToDevice(binding, name, toHost ? cpu : device));
         }
       }
       startNanos = System.nanoTime();
@@ -169,7 +178,7 @@ final class EagerRun implements AutoCloseable {
     long address = outAddress.get(0);
     check(API.GetTensorSizeInBytes(v, size));
     return new OutputTensor(name, ElementTypes.fromOnnx(onnxType), address, size.get(), shape,
-        device != null);
+        !onHost);
   }
 
   /**

@@ -149,10 +149,7 @@ public final class ModelSession implements AutoCloseable {
     return sibling.get();
   }
 
-  /**
-   * Why ONNX Runtime refused the CUDA provider's graph mode for this CUDA session that captures
-   * no graphs (the session then runs without it, see the constructor), or null.
-   */
+  /** Why ORT refused this session the CUDA provider's graph mode (see the constructor), or null. */
   public String graphModeRefusal() {
     return graphModeRefusal;
   }
@@ -189,10 +186,7 @@ public final class ModelSession implements AutoCloseable {
     return outputs;
   }
 
-  /**
-   * System.nanoTime() just before and just after ONNX Runtime's Run in the latest {@link #run}:
-   * what Triton's statistics call compute_infer (binding and reading outputs are not in it).
-   */
+  /** System.nanoTime() just before ONNX Runtime's Run in the latest {@link #run}. */
   public long runStartNanos() {
     return eager.startNanos();
   }
@@ -209,12 +203,19 @@ public final class ModelSession implements AutoCloseable {
 
   /**
    * Binds the inputs (views of caller-owned memory), runs, and hands the requested outputs to the
-   * consumer. Every ORT object of the run is released when this returns, on every path; see
-   * {@link EagerRun}.
+   * consumer: a CUDA session's on the device, where the output cache and graphs need them.
+   * Every ORT object of the run is released when this returns, on every path; see {@link
+   * EagerRun}.
    */
   public void run(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
       throws Exception {
-    eager.run(in, outputNames, consumer);
+    eager.run(in, outputNames, false, consumer);
+  }
+
+  /** {@link #run}, a CUDA session's outputs copied to host memory by ORT inside the run. */
+  public void runToHost(List<InputTensor> in, List<String> outputNames, OutputConsumer consumer)
+      throws Exception {
+    eager.run(in, outputNames, true, consumer);
   }
 
   private BytePointer name(String n) {
@@ -225,11 +226,7 @@ public final class ModelSession implements AutoCloseable {
     return name;
   }
 
-  /**
-   * Releases the binding, run options, session, provider and session options, memory infos,
-   * names and out-parameters, each even when an earlier release failed; throws the first
-   * failure, with the later ones suppressed.
-   */
+  /** Releases every native object, each even when one failed; throws the first failure. */
   @Override
   public void close() {
     close(new Closer("session.close")).finish();

@@ -18,9 +18,10 @@ import java.util.List;
  * The respond step: splits the outputs of one batch back to its requests. Each request's rows of
  * each output it asked for go into its response ({@link ResponseSink}), and each output it named
  * with {@code output_cache_key.<output>} is kept under that key ({@link KeptOutputs}; it is not
- * copied back unless the request also asked for it). On a GPU only the outputs some request asked
- * for cross to the host, through the instance's pinned buffer on its stream, synchronised once
- * per batch.
+ * copied back unless the request also asked for it). On a GPU, outputs ORT left on the device (a
+ * batch that keeps some, a graph's) cross to the host where some request asked for them, through
+ * the instance's pinned buffer on its stream, synchronised once per batch; those ORT copied to
+ * host memory in its run are written from there.
  *
  * <p>Ownership: owns the pinned output buffer (closed with the instance); the outputs it reads are
  * views valid for the call. Used only on the instance's execute thread.
@@ -55,27 +56,25 @@ public final class OutputWriter implements AutoCloseable {
       }
     }
     long[] host = new long[results.size()];
-    if (staging != null) {
-      long total = 0;
-      for (OutputTensor o : results) {
-        total += requested(batch, o.name()) ? o.byteSize() : 0;
-      }
-      long offset = staging.ensureCapacity(Math.max(total, 1));
+    long total = 0;
+    for (int i = 0; i < results.size(); i++) {
+      OutputTensor o = results.get(i);
+      host[i] = o.address(); // in host memory already, unless it is on the device
+      total += o.onDevice() && requested(batch, o.name()) ? o.byteSize() : 0;
+    }
+    if (total > 0) {
+      long offset = staging.ensureCapacity(total);
       for (int i = 0; i < results.size(); i++) {
         OutputTensor o = results.get(i);
-        if (requested(batch, o.name())) {
+        if (o.onDevice() && requested(batch, o.name())) {
           host[i] = offset;
           memory.copyDeviceToHost(host[i], o.address(), o.byteSize(), stream);
           offset += o.byteSize();
         }
       }
-    } else {
-      for (int i = 0; i < results.size(); i++) {
-        host[i] = results.get(i).address();
-      }
     }
     keep(batch, results);
-    if (staging != null) {
+    if (total > 0 || (staging != null && !batch.keepsNothing())) {
       // The one synchronisation of this batch: inputs consumed, outputs on the host and kept.
       stream.synchronize();
     }
@@ -109,6 +108,9 @@ public final class OutputWriter implements AutoCloseable {
           continue;
         }
         try {
+          if (!o.onDevice()) {
+            throw new IllegalStateException("output '" + o.name() + "' to keep is not on the device");
+          }
           long[] slice = slice(batch.layout(), k, o);
           kept.keep(o.name(), key, o.dataType(), shape(batch.layout(), k, o), o.address() + slice[0], slice[1]);
         } catch (Exception e) {

@@ -125,7 +125,8 @@ public final class BatchRunner {
     List<String> bound = learn ? config.outputs().stream().map(TensorConfig::name).toList()
         : batch.outputs();
     List<OutputTensor> shown = new ArrayList<>();
-    session.run(inputs, bound, outputs -> {
+    // Outputs stay on the device only where they must (kept, learned); else ORT copies them back.
+    ModelSession.OutputConsumer consumer = outputs -> {
       // compute_infer is ORT's Run alone: binding is input work, reading results output work.
       times.started(session.runStartNanos());
       times.ended(computeEnd(session.runEndNanos()));
@@ -134,7 +135,12 @@ public final class BatchRunner {
       }
       Faults.at("execute.scatter");
       results.accept(batch, outputs);
-    });
+    };
+    if (learn || !batch.keepsNothing()) {
+      session.run(inputs, bound, consumer);
+    } else {
+      session.runToHost(inputs, bound, consumer);
+    }
     if (learn) {
       // After the Execute's PointerScope, which would release the graph's binding with it.
       toLearn.putIfAbsent(key, () -> graphs.learn(key, inputs, shown));
@@ -144,9 +150,9 @@ public final class BatchRunner {
   /**
    * When the run's compute ended: on the CPU when ORT returned ({@code returned}); on a GPU, where
    * ORT (and a graph launch) returns once the kernels are enqueued on the instance stream, when
-   * the stream has done them, so that Triton's compute_infer holds the GPU's time and
-   * compute_output only the copies back. It costs one stream synchronisation per batch before
-   * the output copies are enqueued.
+   * the stream has done them, so that Triton's compute_infer holds the GPU's time (and, as the
+   * stock backend's does, the copies back ORT makes in the run) and compute_output only the
+   * instance's own copies. It costs one stream synchronisation per batch.
    */
   private long computeEnd(long returned) {
     if (!session.target().gpu()) {

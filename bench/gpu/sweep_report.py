@@ -35,9 +35,10 @@ def main():
     print("| model | in flight | variant | infer/s | vs stock | p50 ms (vs stock) | p99 ms (vs stock) | server us |")
     print("|---|---|---|---|---|---|---|---|")
     worst = {}
+    measured = [v for v in VARIANTS if any(k[2] == v for k in points)]  # SWEEP_VARIANTS' share
     for model, conc in sorted({(k[0], k[1]) for k in points}):
         stock = points.get((model, conc, "stock"))
-        for v in VARIANTS:
+        for v in measured:
             r = points.get((model, conc, v))
             if r is None:
                 print(f"| {model} | {conc} | {v} | (no result) | | | | |")

@@ -31,7 +31,8 @@
 #   SWEEP_MODELS  models of the concurrency sweep after the plain pass, in the same server (default
 #             "vit,resnet50" on KIND_GPU, none on KIND_CPU): <model>__<variant>__db with dynamic
 #             batching, perf_analyzer at SWEEP_CONCURRENCY (default "1 4 16") requests in flight,
-#             SWEEP_MS (default 3000) per measurement window; sweep.md gets the table
+#             SWEEP_MS (default 3000) per measurement window; sweep.md gets the table;
+#             SWEEP_VARIANTS (default "stock ort content contentgraph") the variants it measures
 #   GRAPH_CHECK_OURS  our variant graph_check.py sets beside stock (default contentgraph on
 #             KIND_GPU, content on KIND_CPU)
 #   PLAIN     0: skip the scenario replay of the plain pass (its server still runs the sweep)
@@ -65,6 +66,7 @@ SWEEP_MODELS=${SWEEP_MODELS-$([[ ${KIND:-KIND_GPU} == KIND_GPU ]] && echo vit,re
 PLAIN=${PLAIN:-1}
 SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY:-1 4 16}
 SWEEP_MS=${SWEEP_MS:-3000}
+SWEEP_VARIANTS=${SWEEP_VARIANTS:-stock ort content contentgraph}
 PERF_ANALYZER=${PERF_ANALYZER:-$B/perf_analyzer/bin/perf_analyzer}
 read -r -a bench_args <<<"${BENCH_ARGS:-}"
 t_start=$(date +%s)
@@ -218,14 +220,14 @@ sweep() {
   for m in ${SWEEP_MODELS//,/ }; do
     # Every batch size once first: ONNX Runtime's first run of a shape searches cuDNN's
     # algorithms (and ours captures a graph), which must not land in a measurement window.
-    for v in stock ort content contentgraph; do
+    for v in $SWEEP_VARIANTS; do
       for b in 1 2 3 4 5 6 7 8; do
         timeout 60 "$PERF_ANALYZER" -m "${m}__${v}__db" -u "127.0.0.1:$PORT" -b "$b" --concurrency-range 1:1 \
           --request-count 3 >>"$OUTDIR/sweep/warmup.log" 2>&1 || log "warm-up $m $v b=$b: rc=$?"
       done
     done
     for c in $SWEEP_CONCURRENCY; do
-      for v in stock ort content contentgraph; do
+      for v in $SWEEP_VARIANTS; do
         timeout 120 "$PERF_ANALYZER" -m "${m}__${v}__db" -u "127.0.0.1:$PORT" --concurrency-range "$c:$c" \
           --warmup-request-count 50 --measurement-interval "$SWEEP_MS" --stability-percentage 25 --max-trials 8 \
           -f "$OUTDIR/sweep/$m.$v.c$c.csv" >"$OUTDIR/sweep/$m.$v.c$c.log" 2>&1 \

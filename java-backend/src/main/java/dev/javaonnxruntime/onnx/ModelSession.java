@@ -23,6 +23,9 @@ import org.bytedeco.onnxruntime.SessionOptions;
  */
 public final class ModelSession implements AutoCloseable {
   public static final int MAX_RANK = 16; // the highest rank of a tensor that run binds
+  /** Diagnostic: eager CUDA sessions without the provider's graph mode (guide, section 3). */
+  private static final boolean NO_GRAPH_MODE =
+      Boolean.getBoolean("java_onnxruntime.eager-no-graph-mode");
   private final SessionOptions options;
   private final CUDAProviderOptions cudaOptions;
   private final Session session;
@@ -51,7 +54,7 @@ public final class ModelSession implements AutoCloseable {
     // Runtime frees a stream's pinned buffers from a CUDA host callback, which at a session's
     // close could destroy the allocator inside the callback and abort the process (guide,
     // known limits); in graph mode ORT synchronises and frees them on the calling thread.
-    boolean graphMode = target.gpu();
+    boolean graphMode = target.gpu() && (cudaGraph || !NO_GRAPH_MODE);
     SessionOpener.Opened opened;
     String refusal = null;
     try {

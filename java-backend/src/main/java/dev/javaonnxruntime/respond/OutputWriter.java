@@ -108,7 +108,7 @@ public final class OutputWriter implements AutoCloseable {
           continue;
         }
         try {
-          if (!o.onDevice()) {
+          if (staging != null && !o.onDevice()) { // a GPU instance keeps device memory only
             throw new IllegalStateException("output '" + o.name() + "' to keep is not on the device");
           }
           long[] slice = slice(batch.layout(), k, o);

@@ -112,10 +112,10 @@ final class EagerRun implements AutoCloseable {
       int n = outputNames.size();
       onHost = binding == null || toHost;
       for (int i = 0; i < n; i++) {
-        outNames.put(i, names.apply(outputNames.get(i)).address());
+        BytePointer name = names.apply(outputNames.get(i));
+        outNames.put(i, name.address());
         outValues.put(i, 0); // ORT allocates each output
         if (binding != null) {
-          BytePointer name = names.apply(outputNames.get(i));
           check(API.BindOutputToDevice(binding, name, toHost ? cpu : device));
         }
       }

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-VARIANTS = ["stock", "ort", "content", "contentgraph"]
+VARIANTS = ["stock", "ort", "content", "contentgraph", "default"]
 
 
 def read(path):

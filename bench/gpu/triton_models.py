@@ -28,6 +28,9 @@ VARIANTS = {
     # As key, with one ONNX Runtime intra-op thread (ORT's default: one per core, spinning) for
     # each CUDA session: whether the eager path gains from the cores it leaves to the others.
     "key1t": {"input_cache": "key", "cuda_graph": "off", "intra_op_thread_count": "1"},
+    # Ours as a user who only switches the backend gets it: no parameter (input_cache auto,
+    # cuda_graph on for batch sizes 1 and max_batch_size).
+    "default": {},
 }
 KEY_VARIANTS = ("key", "keygraph", "key1t")
 TORCH = ["vit", "bert", "resnet50", "conv_tiny", "vit_encoder", "vit_head"]
@@ -44,6 +47,7 @@ SWEEP_VARIANTS = {
     "ort": VARIANTS["ort"],
     "content": VARIANTS["content"],
     "contentgraph": dict(VARIANTS["contentgraph"], cuda_graph_batch_sizes="1,2,4,8"),
+    "default": {},
 }
 DYNAMIC_BATCHING = "dynamic_batching { max_queue_delay_microseconds: 100 }\n"
 # graph_check.py's merged phase: <model>__<variant>__merge, where 4 requests sent at once are

@@ -70,6 +70,17 @@ public final class GraphPlan {
     }
   }
 
+  /** "batch size N (shape [N,...])", or "shape [...]" for a model without a batch dimension. */
+  public String describe(String key) {
+    if (!batched) {
+      return "shape " + key;
+    }
+    int comma = key.indexOf(',');
+    int close = key.indexOf(']');
+    return "batch size " + key.substring(1, comma > 0 && comma < close ? comma : close) + " (shape "
+        + key + ")";
+  }
+
   /** The batch sizes captured, in order (empty for a model without a batch dimension). */
   public List<Long> batchSizes() {
     return List.copyOf(new TreeSet<>(batchSizes));

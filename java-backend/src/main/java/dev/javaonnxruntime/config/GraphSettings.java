@@ -5,15 +5,17 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A model's CUDA-graph settings: {@code cuda_graph} ("on" or "off", the default) and {@code
+ * A model's CUDA-graph settings: {@code cuda_graph} ("on", the default, or "off") and {@code
  * cuda_graph_batch_sizes} (a comma-separated list of the batch sizes to capture, each
  * 1..max_batch_size; default 1 and max_batch_size). A model without a batch dimension captures
- * its one shape and takes no batch sizes.
+ * its one shape and takes no batch sizes. Graphs run on KIND_GPU instances only: by default a
+ * KIND_CPU instance runs without them, while an explicit "on" there refuses the load.
  *
- * @param enabled whether {@code cuda_graph} is "on"
+ * @param enabled whether {@code cuda_graph} is "on" (set or by default)
+ * @param asked whether config.pbtxt sets {@code cuda_graph} itself
  * @param batchSizes the batch sizes to capture (empty for a model without batch dimension)
  */
-public record GraphSettings(boolean enabled, Set<Long> batchSizes) {
+public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes) {
   static final String SWITCH = "cuda_graph";
   static final String SIZES = "cuda_graph_batch_sizes";
   static final List<String> NAMES = List.of(SWITCH, SIZES);
@@ -24,7 +26,7 @@ public record GraphSettings(boolean enabled, Set<Long> batchSizes) {
   }
 
   static GraphSettings parse(ModelConfig config, Parameters p) throws ConfigException {
-    boolean on = p.choice(SWITCH, "off", List.of("on", "off")).equals("on");
+    boolean on = p.choice(SWITCH, "on", List.of("on", "off")).equals("on");
     String sizes = p.has(SIZES) ? p.text(SIZES, "") : null;
     Set<Long> set = new TreeSet<>();
     if (sizes != null && !config.batched()) {
@@ -49,6 +51,6 @@ public record GraphSettings(boolean enabled, Set<Long> batchSizes) {
         set.add(n);
       }
     }
-    return new GraphSettings(on, set);
+    return new GraphSettings(on, p.has(SWITCH), set);
   }
 }

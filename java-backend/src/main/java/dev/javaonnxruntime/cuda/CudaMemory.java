@@ -8,11 +8,14 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaMemGetInfo;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyPeerAsync;
+import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 
 import dev.javaonnxruntime.lifecycle.Faults;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * {@link DeviceMemory} on one CUDA device through cudart: {@code cudaMalloc}, {@code cudaFree},
@@ -42,6 +45,14 @@ public final class CudaMemory implements DeviceMemory {
   @Override
   public int deviceId() {
     return deviceId;
+  }
+
+  @Override
+  public long freeBytes() {
+    CudaRuntime.setDevice(deviceId);
+    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+      return cudaMemGetInfo(free, total) == cudaSuccess ? free.get() : -1;
+    }
   }
 
   @Override

@@ -17,6 +17,14 @@ public interface DeviceMemory {
   int deviceId();
 
   /**
+   * The bytes free on the device now ({@code cudaMemGetInfo}: all of the device, every process
+   * and thread included), or -1 where unknown (host memory). For logs only.
+   */
+  default long freeBytes() {
+    return -1;
+  }
+
+  /**
    * Allocates {@code bytes} (at least 1) of device memory.
    *
    * @throws DeviceAllocationException when the device has no room (or a test injected a failure)

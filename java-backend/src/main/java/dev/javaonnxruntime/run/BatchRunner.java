@@ -107,6 +107,8 @@ public final class BatchRunner {
       List<OutputTensor> outputs = graphs.run(key, d);
       if (outputs != null) {
         times.ended(computeEnd(System.nanoTime()));
+      }
+      if (outputs != null && graphs.confirm(key, stream)) {
         Faults.at("execute.scatter");
         results.accept(batch, outputs);
         if (d.step() == GraphPlan.Step.CAPTURE) {
@@ -114,7 +116,8 @@ public final class BatchRunner {
         }
         return;
       }
-      // The graph failed (logged): this batch, and its shape from now on, run eagerly.
+      // The graph failed or answered otherwise than the eager run (logged): this batch, and its
+      // shape from now on, run eagerly.
     }
     List<InputTensor> inputs = new ArrayList<>();
     for (int i = 0; i < config.inputs().size(); i++) {

@@ -4,8 +4,6 @@ import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
-import dev.javaonnxruntime.cuda.HostBuffer;
-import dev.javaonnxruntime.cuda.HostBytes;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.lifecycle.Closer;
 import dev.javaonnxruntime.lifecycle.Log;
@@ -15,7 +13,6 @@ import dev.javaonnxruntime.onnx.ModelSession;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.read.Failures;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,74 +22,74 @@ import java.util.Map;
  * batch shape, an ONNX Runtime session of its own that runs nothing but that shape ({@link
  * ModelSession#graphSession}: a graph captured in a session that also runs other shapes replayed
  * wrong values after them on the H200), input and output buffers at fixed device addresses, and
- * the binding that replays the graph over them. The executor fills the input buffers (device-to-device from
- * the cache, or through pinned staging) on the instance stream, replays, and reads the outputs
- * from the fixed buffers; a shape that cannot be captured runs eagerly, with one log line saying
- * why ({@link GraphPlan} keeps those decisions).
+ * the binding that replays the graph over them. The executor fills the input buffers
+ * (device-to-device from the cache, or through pinned staging) on the instance stream, replays,
+ * and reads the outputs from the fixed buffers; a shape that cannot be captured, or whose replay
+ * fails a check ({@link GraphCheck}), runs eagerly, with one log line saying why ({@link
+ * GraphPlan} keeps those decisions).
  *
  * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
- * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close} after the instance has
- * synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
+ * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close}
+ * after the instance has synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
  * enqueued on the stream may still use them. Used only on the instance's execute thread.
  */
 public final class GraphPath implements AutoCloseable {
+  /**
+   * Batches of a captured shape, its capture's included, whose outputs are compared with an eager
+   * run of the same inputs before they answer ({@link #confirm}).
+   */
+  public static final int CHECKED_BATCHES = 2;
+
+  /** {@code opened}: the device memory its session and buffers took. */
   private record Slot(ModelSession own, FixedRun run, List<InputTensor> inputs,
-      List<Long> blocks) {}
+      List<Long> blocks, String opened) {}
 
   private final String label;
   private final ModelSession session;
   private final DeviceMemory memory;
   private final CaptureGate gate;
   private final GraphPlan plan;
-  private final boolean batched;
   private final Map<String, Slot> slots = new HashMap<>();
+  /** Batches of each captured shape checked against the eager run so far. */
+  private final Map<String, Integer> confirmed = new HashMap<>();
+  private final GraphCheck check;
 
   public GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
-      CaptureGate gate, GraphPlan plan, boolean batched) {
+      CaptureGate gate, GraphPlan plan) {
     this.label = "cuda_graph: model '" + model + "' instance '" + instance + "'";
     this.session = session;
     this.memory = memory;
     this.gate = gate;
     this.plan = plan;
-    this.batched = batched;
+    this.check = new GraphCheck(session, memory);
   }
 
   /** What to do with a batch of {@code rows} rows of shape {@code key}; logs a refusal once. */
   public GraphPlan.Decision decide(long rows, String key) {
     GraphPlan.Decision d = plan.decide(rows, key);
     if (d.step() == GraphPlan.Step.EAGER && d.first()) {
-      Log.info(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+      Log.info(label + ": " + plan.describe(key) + " runs eagerly: " + d.reason());
     }
     return d;
-  }
-
-  /** "batch size N (shape [N,...])", or "shape [...]" for a model without a batch dimension. */
-  private String describe(String key) {
-    if (!batched) {
-      return "shape " + key;
-    }
-    int comma = key.indexOf(',');
-    int close = key.indexOf(']');
-    return "batch size " + key.substring(1, comma > 0 && comma < close ? comma : close) + " (shape "
-        + key + ")";
   }
 
   /** Logs why a shape that just failed runs eagerly from now on. */
   private void refused(String key) {
     GraphPlan.Decision d = plan.decide(0, key);
-    Log.warn(label + ": " + describe(key) + " runs eagerly: " + d.reason());
+    Log.warn(label + ": " + plan.describe(key) + " runs eagerly: " + d.reason());
   }
 
   /**
    * After the eager run that learned shape {@code key}: allocates the fixed buffers for its
    * inputs and outputs (of the names, types, sizes and shapes given; their addresses are not
    * used), opens the shape's own session and binds them there, so its next batch is captured.
-   * Must be called outside any {@code PointerScope}: the binding lives until {@link #close}. On failure the shape stays eager
-   * (logged); nothing is thrown, the run's results are still good.
+   * Must be called outside any {@code PointerScope}: the binding lives until {@link #close}. On
+   * failure the shape stays eager (logged); nothing is thrown, the run's results are still good.
    */
   public void learn(String key, List<InputTensor> inputs, List<OutputTensor> outputs) {
     List<Long> blocks = new ArrayList<>();
     ModelSession own = null;
+    long free = memory.freeBytes();
     try {
       List<InputTensor> in = new ArrayList<>();
       for (InputTensor t : inputs) {
@@ -106,8 +103,9 @@ public final class GraphPath implements AutoCloseable {
       }
       own = session.graphSession();
       int id = plan.learned(key);
-      slots.put(key, new Slot(own, own.fixedRun(in, out, id), List.copyOf(in),
-          List.copyOf(blocks)));
+      FixedRun run = own.fixedRun(in, out, id);
+      slots.put(key, new Slot(own, run, List.copyOf(in), List.copyOf(blocks),
+          fell(free, memory.freeBytes())));
     } catch (DeviceAllocationException | RuntimeException e) {
       blocks.forEach(memory::free); // nothing was enqueued on them yet
       if (own != null) {
@@ -133,13 +131,16 @@ public final class GraphPath implements AutoCloseable {
     try {
       if (d.step() == GraphPlan.Step.CAPTURE) {
         long start = System.nanoTime();
-        gate.exclusive(() -> {
+        String captured = gate.exclusive(() -> { // alone on the device: what it takes is its own
+          long free = memory.freeBytes();
           slot.run().run();
-          return null;
+          return fell(free, memory.freeBytes());
         });
         plan.captured(key);
-        Log.info(label + ": captured " + describe(key) + " as graph " + d.graphId() + " in "
-            + (System.nanoTime() - start) / 1_000_000 + " ms");
+        Log.info(label + ": captured " + plan.describe(key) + " as graph " + d.graphId() + " in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms; device memory: "
+            + slot.opened() + " for its own session and buffers (other work on the device may "
+            + "add to it), " + captured + " more for the capture");
       } else {
         slot.run().run();
       }
@@ -153,38 +154,58 @@ public final class GraphPath implements AutoCloseable {
   }
 
   /**
+   * For the first {@link #CHECKED_BATCHES} batches of shape {@code key}, its capture's included,
+   * right after the graph ran and before anything reads its outputs: runs the same input buffers
+   * eagerly and compares ({@link GraphCheck#againstEager}). Returns false where the outputs
+   * differ or the check fails: the shape runs eagerly from now on (logged), and the caller
+   * answers this batch from an eager run. Later batches return true at once.
+   */
+  public boolean confirm(String key, Stream stream) {
+    int done = confirmed.getOrDefault(key, 0);
+    if (done >= CHECKED_BATCHES) {
+      return true;
+    }
+    Slot slot = slots.get(key);
+    try {
+      String differs = check.againstEager(slot.run(), slot.inputs(), stream);
+      if (differs != null) {
+        plan.failed(key, "its replay of batch " + (done + 1) + " differs from the eager run of "
+            + "the same inputs (output '" + differs + "')");
+        refused(key);
+        return false;
+      }
+    } catch (Exception e) {
+      plan.failed(key, "the check of its replay against the eager run failed: "
+          + Failures.messageOf(e));
+      refused(key);
+      return false;
+    }
+    confirmed.put(key, done + 1);
+    if (done + 1 == CHECKED_BATCHES) {
+      Log.info(label + ": " + plan.describe(key) + " answered its first " + CHECKED_BATCHES
+          + " batches bit for bit as the eager run of the same inputs");
+    }
+    return true;
+  }
+
+  /**
    * Right after shape {@code key} was captured (its batch's output copies already enqueued on
-   * {@code stream}): replays the graph once on zeroed input buffers and runs the same buffers
-   * eagerly. A replay that differs does not read what its input buffers hold (seen on the H200: a
-   * captured graph that went on answering the input it was captured with), so the shape runs
-   * eagerly from now on, logged; so does a check that fails. The fixed buffers hold scratch
-   * afterwards: the next batch fills them.
+   * {@code stream}): replays the graph once on zeroed input buffers and compares it with the
+   * eager run on them ({@link GraphCheck#onZeros}). A replay that differs does not read what its
+   * input buffers hold, so the shape runs eagerly from now on, logged; so does a check that
+   * fails.
    */
   public void verify(String key, Stream stream) {
     Slot slot = slots.get(key);
-    long largest = 1;
-    for (InputTensor t : slot.inputs()) {
-      largest = Math.max(largest, t.byteSize());
-    }
-    try (HostBuffer zeros = new HostBuffer(largest)) {
-      HostBytes.zero(zeros.address(), largest);
-      for (InputTensor t : slot.inputs()) {
-        memory.copyHostToDevice(t.address(), zeros.address(), t.byteSize(), stream);
+    try {
+      String differs = check.onZeros(slot.run(), slot.inputs(), stream);
+      if (differs != null) {
+        plan.failed(key, "its replay on zeroed inputs differs from the eager run on them (output '"
+            + differs + "'): the graph does not read its input buffers");
+        refused(key);
+        return;
       }
-      slot.run().run();
-      List<byte[]> replayed = read(slot.run().outputs(), stream);
-      List<String> names = slot.run().outputs().stream().map(OutputTensor::name).toList();
-      List<byte[]> eager = new ArrayList<>();
-      session.run(slot.inputs(), names, results -> eager.addAll(read(results, stream)));
-      for (int i = 0; i < names.size(); i++) {
-        if (!Arrays.equals(replayed.get(i), eager.get(i))) {
-          plan.failed(key, "its replay on zeroed inputs differs from the eager run on them (output '"
-              + names.get(i) + "'): the graph does not read its input buffers");
-          refused(key);
-          return;
-        }
-      }
-      Log.info(label + ": " + describe(key) + " replays what its input buffers hold (checked "
+      Log.info(label + ": " + plan.describe(key) + " replays what its input buffers hold (checked "
           + "against an eager run on zeroed inputs)");
     } catch (Exception e) {
       plan.failed(key, "the check of its replay failed: " + Failures.messageOf(e));
@@ -192,23 +213,10 @@ public final class GraphPath implements AutoCloseable {
     }
   }
 
-  /** The bytes of each tensor, copied to the host (a device tensor through {@code stream}). */
-  private List<byte[]> read(List<OutputTensor> tensors, Stream stream) {
-    List<byte[]> all = new ArrayList<>();
-    for (OutputTensor t : tensors) {
-      byte[] bytes = new byte[Math.toIntExact(t.byteSize())];
-      if (t.onDevice()) {
-        try (HostBuffer host = new HostBuffer(Math.max(t.byteSize(), 1))) {
-          memory.copyDeviceToHost(host.address(), t.address(), t.byteSize(), stream);
-          stream.synchronize();
-          HostBytes.get(host.address(), bytes);
-        }
-      } else {
-        HostBytes.get(t.address(), bytes);
-      }
-      all.add(bytes);
-    }
-    return all;
+  /** How far the device's free memory fell from {@code before} to {@code after}. */
+  private static String fell(long before, long after) {
+    return before < 0 || after < 0 ? "unknown" : String.format("%.1f MiB",
+        (before - after) / 1048576.0);
   }
 
   private long allocate(long bytes, List<Long> blocks) throws DeviceAllocationException {

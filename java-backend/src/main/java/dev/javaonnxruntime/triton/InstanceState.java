@@ -3,6 +3,7 @@ package dev.javaonnxruntime.triton;
 import dev.javaonnxruntime.batch.GraphPlan;
 import dev.javaonnxruntime.cache.InputCache;
 import dev.javaonnxruntime.config.ConfigException;
+import dev.javaonnxruntime.config.GraphSettings;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.CudaRuntime;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -77,8 +78,7 @@ final class InstanceState implements AutoCloseable {
     GraphPath newGraphs = null;
     try {
       newGraphs = session.cudaGraph() ? new GraphPath(model.name, name, session, memory, gate,
-          new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched()),
-          model.config.batched()) : null;
+          new GraphPlan(model.settings.graphs().batchSizes(), model.config.batched())) : null;
       // Every Execute on a GPU holds the device's gate shared: any model there may capture.
       this.executor = new Executor(model, instance, session, memory, stream, newStager, kept,
           newGraphs, gate, metrics);
@@ -98,8 +98,8 @@ final class InstanceState implements AutoCloseable {
     String name = TritonCalls.instanceName(instance);
     int kind = TritonCalls.instanceKind(instance);
     int device = TritonCalls.instanceDeviceId(instance);
-    boolean graphs = model.settings.graphs().enabled();
-    if (graphs && kind != KIND_GPU) {
+    GraphSettings graphs = model.settings.graphs();
+    if (graphs.enabled() && graphs.asked() && kind != KIND_GPU) {
       throw new ConfigException("model '" + model.name + "': parameter 'cuda_graph' is 'on', but "
           + "instance '" + name + "' is not KIND_GPU: CUDA graphs run on GPU instances only (set "
           + "cuda_graph to 'off', or use instance_group kind KIND_GPU)");
@@ -148,7 +148,7 @@ final class InstanceState implements AutoCloseable {
         Log.warn("instance '" + name + "' of model '" + model.name + "': the CUDA execution "
             + "provider is unavailable on GPU " + device + " (" + e.getMessage()
             + "); this instance runs on the CPU (cpu_fallback 'true')"
-            + (graphs ? ", without CUDA graphs" : ""));
+            + (graphs.enabled() ? ", without CUDA graphs" : ""));
       }
     }
     if (session == null) {
@@ -187,12 +187,18 @@ final class InstanceState implements AutoCloseable {
    */
   private static ModelSession openGpu(BackendState backend, ModelState model, String name,
       ExecutionTarget target, int threads) {
-    if (model.settings.graphs().enabled()) {
+    GraphSettings graphs = model.settings.graphs();
+    if (graphs.enabled()) {
       try {
         return ModelSession.openForGraphs(backend.ort, model.modelFile, target, threads);
       } catch (RuntimeException e) {
-        Log.warn("cuda_graph: model '" + model.name + "' instance '" + name + "': every batch runs "
-            + "eagerly: " + Failures.messageOf(e));
+        String line = "cuda_graph: model '" + model.name + "' instance '" + name + "': every "
+            + "batch runs eagerly: " + Failures.messageOf(e);
+        if (graphs.asked()) {
+          Log.warn(line);
+        } else {
+          Log.info(line + " (cuda_graph is on by default; set it to 'off' to skip this attempt)");
+        }
       }
     }
     return ModelSession.open(backend.ort, model.modelFile, target, threads);

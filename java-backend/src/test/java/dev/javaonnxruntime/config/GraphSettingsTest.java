@@ -23,8 +23,21 @@ class GraphSettingsTest {
   }
 
   @Test
-  void isOffUnlessAskedFor() throws Exception {
-    assertFalse(graphs(config(8, "")).enabled());
+  void isOnByDefaultWithoutBeingAskedFor() throws Exception {
+    GraphSettings s = graphs(config(8, ""));
+    assertTrue(s.enabled());
+    assertFalse(s.asked()); // so a KIND_CPU instance runs without graphs instead of refusing
+    assertEquals(Set.of(1L, 8L), s.batchSizes());
+  }
+
+  @Test
+  void offAndOnAreAskedFor() throws Exception {
+    GraphSettings off = graphs(config(8, param("cuda_graph", "off")));
+    assertFalse(off.enabled());
+    assertTrue(off.asked());
+    GraphSettings on = graphs(config(8, param("cuda_graph", "on")));
+    assertTrue(on.enabled());
+    assertTrue(on.asked());
   }
 
   @Test

@@ -26,7 +26,7 @@ class ModelSettingsTest {
     ModelSettings s = parse();
     assertEquals(CacheMode.AUTO, s.cache().mode("x"));
     assertEquals("m", s.cache().group());
-    assertFalse(s.graphs().enabled());
+    assertTrue(s.graphs().enabled() && !s.graphs().asked()); // on, where the instance is KIND_GPU
     assertFalse(s.ortCopiesInputs());
     assertFalse(s.cpuFallback());
     assertEquals(0, s.intraOpThreads());

@@ -52,7 +52,7 @@ SWEEP_VARIANTS = {
 DYNAMIC_BATCHING = "dynamic_batching { max_queue_delay_microseconds: 100 }\n"
 # graph_check.py's merged phase: <model>__<variant>__merge, where 4 requests sent at once are
 # merged into one batch of 4 (a long queue delay, 4 preferred), the same on both backends.
-MERGE_VARIANTS = ("stock", "content", "contentgraph")
+MERGE_VARIANTS = ("stock", "content", "contentgraph", "default")
 MERGE_BATCHING = "dynamic_batching { preferred_batch_size: [ 4 ] max_queue_delay_microseconds: 100000 }\n"
 
 

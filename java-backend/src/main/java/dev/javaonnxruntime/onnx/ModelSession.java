@@ -47,7 +47,7 @@ public final class ModelSession implements AutoCloseable {
   private ModelSession(OrtRuntime runtime, Path file, ExecutionTarget target,
       SessionSettings settings) {
     this.target = target;
-    this.sibling = () -> new ModelSession(runtime, file, target, settings);
+    this.sibling = () -> new ModelSession(runtime, file, target, settings.forOneShape());
     this.cudaGraph = settings.cudaGraph() && target.gpu();
     boolean userStream = target.gpu() && target.stream() != 0;
     // Every CUDA session runs in the provider's graph mode, captures or not: outside it ONNX
@@ -141,9 +141,9 @@ public final class ModelSession implements AutoCloseable {
   }
 
   /**
-   * Another session of this model, on its target with its settings, for one CUDA graph: a graph
-   * captured in a session that also ran other shapes replayed wrong values on the H200 (guide,
-   * known limits). The caller owns it (the weights once more on the device) and closes it.
+   * Another session of this model on its target, for one CUDA graph (a graph captured in a
+   * session that also ran other shapes replayed wrong values on the H200: guide, known limits),
+   * its memory fit to that shape ({@link SessionSettings#forOneShape}). The caller owns it.
    */
   public ModelSession graphSession() {
     if (!cudaGraph) {

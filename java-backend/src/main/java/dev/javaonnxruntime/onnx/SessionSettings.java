@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.onnx;
 
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -24,6 +25,22 @@ public record SessionSettings(int intraOpThreads, boolean cudaGraph, Map<String,
   /** Plain settings: no graphs, no extra options. */
   public static SessionSettings threads(int intraOpThreads) {
     return new SessionSettings(intraOpThreads, false, Map.of(), Map.of(), Map.of());
+  }
+
+  /**
+   * These settings for a session that runs one shape only, a CUDA graph's ({@link
+   * ModelSession#graphSession}): its weights allocated at their size outside the arena ({@code
+   * session.use_device_allocator_for_initializers}), and its arena grown by what each allocation
+   * asks ({@code arena_extend_strategy kSameAsRequested}) rather than to the next power of two, a
+   * growth that pays for a session whose shapes vary and wastes memory in one whose shape does
+   * not. Neither changes a kernel. Entries set already are kept.
+   */
+  public SessionSettings forOneShape() {
+    Map<String, String> cuda = new HashMap<>(cudaOptions);
+    cuda.putIfAbsent("arena_extend_strategy", "kSameAsRequested");
+    Map<String, String> config = new HashMap<>(sessionConfig);
+    config.putIfAbsent("session.use_device_allocator_for_initializers", "1");
+    return new SessionSettings(intraOpThreads, cudaGraph, cuda, config, freeDimensions);
   }
 
   public SessionSettings withCudaGraph(boolean on) {

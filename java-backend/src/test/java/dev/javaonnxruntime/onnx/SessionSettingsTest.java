@@ -1,9 +1,11 @@
 package dev.javaonnxruntime.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -22,6 +24,23 @@ class SessionSettingsTest extends OrtTestSupport {
       assertArrayEquals(new long[] {2, 4}, fixed.inputs().get(1).shape());
       assertFalse(fixed.cudaGraph(), "graphs are for CUDA targets only");
       assertNull(fixed.graphModeRefusal(), "a CPU session has no CUDA graph mode to refuse");
+    }
+  }
+
+  @Test
+  void aOneShapeSessionSizesItsMemoryToItsShapeAndKeepsWhatWasSet() {
+    SessionSettings mine = SessionSettings.threads(1).withCudaGraph(true)
+        .withCudaOptions(Map.of("arena_extend_strategy", "kNextPowerOfTwo"));
+    SessionSettings one = mine.forOneShape();
+    assertEquals("kNextPowerOfTwo", one.cudaOptions().get("arena_extend_strategy"), "set: kept");
+    assertEquals("1", one.sessionConfig().get("session.use_device_allocator_for_initializers"));
+    assertEquals("kSameAsRequested",
+        SessionSettings.threads(1).forOneShape().cudaOptions().get("arena_extend_strategy"));
+    assertTrue(one.cudaGraph() && one.intraOpThreads() == 1, "the rest as it was");
+    // ONNX Runtime takes the session entry (on a CPU target the CUDA options are not used).
+    try (ModelSession s = ModelSession.open(ort, MODEL, ExecutionTarget.cpu(),
+        SessionSettings.threads(1).forOneShape())) {
+      assertEquals(2, s.inputs().size());
     }
   }
 

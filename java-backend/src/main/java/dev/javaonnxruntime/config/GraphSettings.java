@@ -11,11 +11,17 @@ import java.util.TreeSet;
  * its one shape and takes no batch sizes. Graphs run on KIND_GPU instances only: by default a
  * KIND_CPU instance runs without them, while an explicit "on" there refuses the load.
  *
- * @param enabled whether {@code cuda_graph} is "on" (set or by default)
+ * <p>Why the default is off for a model with an input of variable dims (besides the batch
+ * dimension): each input shape is a graph of its own with its own copy of the weights (up to
+ * {@code GraphPlan.MAX_GRAPHS}), which a user who asked for nothing should not get by surprise.
+ *
+ * @param enabled whether graphs are captured: {@code cuda_graph} "on", set or by default
  * @param asked whether config.pbtxt sets {@code cuda_graph} itself
  * @param batchSizes the batch sizes to capture (empty for a model without batch dimension)
+ * @param defaultOff why graphs are off though {@code cuda_graph} is left out, else null
  */
-public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes) {
+public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes,
+    String defaultOff) {
   static final String SWITCH = "cuda_graph";
   static final String SIZES = "cuda_graph_batch_sizes";
   static final List<String> NAMES = List.of(SWITCH, SIZES);
@@ -51,6 +57,22 @@ public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes
         set.add(n);
       }
     }
-    return new GraphSettings(on, p.has(SWITCH), set);
+    String variable = p.has(SWITCH) ? null : variableInput(config);
+    String off = variable == null ? null : "input '" + variable + "' has variable dims, so each "
+        + "of its shapes would capture a graph with its own copy of the weights (set cuda_graph "
+        + "to 'on' to capture up to 8 shapes)";
+    return new GraphSettings(on && off == null, p.has(SWITCH), set, off);
+  }
+
+  /** The first input whose dims (besides the batch dimension) are not all fixed, or null. */
+  private static String variableInput(ModelConfig config) {
+    for (TensorConfig t : config.inputs()) {
+      for (long d : t.dims()) {
+        if (d < 0) {
+          return t.name();
+        }
+      }
+    }
+    return null;
   }
 }

@@ -163,7 +163,9 @@ final class InstanceState implements AutoCloseable {
           + (session.target().gpu() ? "GPU " + device + " with its own stream" : "the CPU")
           + (session.cudaGraph() ? ", capturing CUDA graphs for batch sizes "
               + (model.config.batched() ? model.settings.graphs().batchSizes()
-                  : "(its one shape)") : ""));
+                  : "(its one shape)") : "")
+          + (session.target().gpu() && graphs.defaultOff() != null ? ", without CUDA graphs: "
+              + graphs.defaultOff() : ""));
       return state;
     } catch (ConfigException | RuntimeException e) {
       Closer closer = new Closer("instance.abandon");

@@ -31,6 +31,22 @@ class GraphSettingsTest {
   }
 
   @Test
+  void isOffByDefaultForAnInputOfVariableDimsButOnWhenAskedFor() throws Exception {
+    String variable = "{\"name\":\"m\",\"max_batch_size\":8,\"input\":[{\"name\":\"x\","
+        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]},{\"name\":\"ids\",\"data_type\":"
+        + "\"TYPE_INT64\",\"dims\":[\"-1\"]}],\"output\":[{\"name\":\"y\",\"data_type\":"
+        + "\"TYPE_FP32\",\"dims\":[\"4\"]}],\"parameters\":{%s}}";
+    GraphSettings left = graphs(ModelConfig.parse(String.format(variable, "")));
+    assertFalse(left.enabled(), "each sequence length would be a graph with its own weights");
+    assertTrue(left.defaultOff().contains("'ids'"), left.defaultOff());
+    GraphSettings on = graphs(ModelConfig.parse(String.format(variable,
+        param("cuda_graph", "on"))));
+    assertTrue(on.enabled());
+    assertEquals(null, on.defaultOff());
+    assertEquals(null, graphs(config(8, "")).defaultOff(), "fixed dims: on by default");
+  }
+
+  @Test
   void offAndOnAreAskedFor() throws Exception {
     GraphSettings off = graphs(config(8, param("cuda_graph", "off")));
     assertFalse(off.enabled());

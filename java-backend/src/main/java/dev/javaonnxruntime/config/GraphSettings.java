@@ -11,9 +11,11 @@ import java.util.TreeSet;
  * its one shape and takes no batch sizes. Graphs run on KIND_GPU instances only: by default a
  * KIND_CPU instance runs without them, while an explicit "on" there refuses the load.
  *
- * <p>Why the default is off for a model with an input of variable dims (besides the batch
+ * <p>Why the default is off for a model with a tensor of variable dims (besides the batch
  * dimension): each input shape is a graph of its own with its own copy of the weights (up to
- * {@code GraphPlan.MAX_GRAPHS}), which a user who asked for nothing should not get by surprise.
+ * {@code GraphPlan.MAX_GRAPHS}), which a user who asked for nothing should not get by surprise;
+ * and an output whose shape may follow the data (a Reshape to a shape the request sends) cannot
+ * be replayed by a graph, whose output buffers have the shape it was captured with.
  *
  * @param enabled whether graphs are captured: {@code cuda_graph} "on", set or by default
  * @param asked whether config.pbtxt sets {@code cuda_graph} itself
@@ -57,16 +59,22 @@ public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes
         set.add(n);
       }
     }
-    String variable = p.has(SWITCH) ? null : variableInput(config);
-    String off = variable == null ? null : "input '" + variable + "' has variable dims, so each "
-        + "of its shapes would capture a graph with its own copy of the weights (set cuda_graph "
-        + "to 'on' to capture up to 8 shapes)";
+    String off = null;
+    String input = p.has(SWITCH) ? null : variable(config.inputs());
+    String output = p.has(SWITCH) ? null : variable(config.outputs());
+    if (input != null) {
+      off = "input '" + input + "' has variable dims, so each of its shapes would capture a "
+          + "graph with its own copy of the weights (set cuda_graph to 'on' to capture up to 8)";
+    } else if (output != null) {
+      off = "output '" + output + "' has variable dims, a shape that may follow the data, which "
+          + "a graph's fixed output buffers cannot (set cuda_graph to 'on' if it does not)";
+    }
     return new GraphSettings(on && off == null, p.has(SWITCH), set, off);
   }
 
-  /** The first input whose dims (besides the batch dimension) are not all fixed, or null. */
-  private static String variableInput(ModelConfig config) {
-    for (TensorConfig t : config.inputs()) {
+  /** The first tensor whose dims (besides the batch dimension) are not all fixed, or null. */
+  private static String variable(List<TensorConfig> tensors) {
+    for (TensorConfig t : tensors) {
       for (long d : t.dims()) {
         if (d < 0) {
           return t.name();

@@ -31,7 +31,7 @@ class GraphSettingsTest {
   }
 
   @Test
-  void isOffByDefaultForAnInputOfVariableDimsButOnWhenAskedFor() throws Exception {
+  void isOffByDefaultForATensorOfVariableDimsButOnWhenAskedFor() throws Exception {
     String variable = "{\"name\":\"m\",\"max_batch_size\":8,\"input\":[{\"name\":\"x\","
         + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]},{\"name\":\"ids\",\"data_type\":"
         + "\"TYPE_INT64\",\"dims\":[\"-1\"]}],\"output\":[{\"name\":\"y\",\"data_type\":"
@@ -44,6 +44,12 @@ class GraphSettingsTest {
     assertTrue(on.enabled());
     assertEquals(null, on.defaultOff());
     assertEquals(null, graphs(config(8, "")).defaultOff(), "fixed dims: on by default");
+    String reshape = "{\"name\":\"m\",\"max_batch_size\":0,\"input\":[{\"name\":\"x\","
+        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"4\"]}],\"output\":[{\"name\":\"y\","
+        + "\"data_type\":\"TYPE_FP32\",\"dims\":[\"-1\",\"-1\"]}],\"parameters\":{}}";
+    GraphSettings dataShaped = graphs(ModelConfig.parse(reshape));
+    assertFalse(dataShaped.enabled(), "an output shape that may follow the data");
+    assertTrue(dataShaped.defaultOff().contains("output 'y'"), dataShaped.defaultOff());
   }
 
   @Test

@@ -40,7 +40,7 @@ public final class GraphPath implements AutoCloseable {
    */
   public static final int CHECKED_BATCHES = 2;
 
-  /** {@code opened}: the device memory its session and buffers took. */
+  /** {@code opened}: the device memory its session and buffers took, and how long. */
   private record Slot(ModelSession own, FixedRun run, List<InputTensor> inputs,
       List<Long> blocks, String opened) {}
 
@@ -90,6 +90,7 @@ public final class GraphPath implements AutoCloseable {
     List<Long> blocks = new ArrayList<>();
     ModelSession own = null;
     long free = memory.freeBytes();
+    long start = System.nanoTime();
     try {
       List<InputTensor> in = new ArrayList<>();
       for (InputTensor t : inputs) {
@@ -105,7 +106,8 @@ public final class GraphPath implements AutoCloseable {
       int id = plan.learned(key);
       FixedRun run = own.fixedRun(in, out, id);
       slots.put(key, new Slot(own, run, List.copyOf(in), List.copyOf(blocks),
-          fell(free, memory.freeBytes())));
+          fell(free, memory.freeBytes()) + " (opened in " + (System.nanoTime() - start) / 1_000_000
+              + " ms)"));
     } catch (DeviceAllocationException | RuntimeException e) {
       blocks.forEach(memory::free); // nothing was enqueued on them yet
       if (own != null) {

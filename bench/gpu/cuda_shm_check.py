@@ -35,10 +35,10 @@ MODELS = {  # model -> variants (besides stock) and the batches sent
     "two_input": (("off", "key"), (1, 2)),
     "text_encoder": (("off", "content"), (2,)),
 }
-PARAMS = {
-    "off": {"input_cache": "off"},
-    "content": {"input_cache": "content"},
-    "key": {"input_cache": "key"},
+PARAMS = {  # eager unless "graph" (cuda_graph is on by default on KIND_GPU)
+    "off": {"input_cache": "off", "cuda_graph": "off"},
+    "content": {"input_cache": "content", "cuda_graph": "off"},
+    "key": {"input_cache": "key", "cuda_graph": "off"},
     "graph": {"input_cache": "off", "cuda_graph": "on", "cuda_graph_batch_sizes": "1"},
 }
 KEYED = {"two_input": "image", "conv_net": "input"}  # the input a key variant names

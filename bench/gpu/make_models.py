@@ -23,16 +23,17 @@ import sys
 
 import numpy as np
 
+# cuda_graph written out everywhere (it is on by default on KIND_GPU): the eager modes say "off".
 MODES = {
-    "ort": {"input_staging": "ort", "input_cache": "off"},
-    "pinned": {"input_cache": "off"},
-    "content": {"input_cache": "content"},
-    "key": {"input_cache": "key"},
-    "auto": {"input_cache": "auto"},
+    "ort": {"input_staging": "ort", "input_cache": "off", "cuda_graph": "off"},
+    "pinned": {"input_cache": "off", "cuda_graph": "off"},
+    "content": {"input_cache": "content", "cuda_graph": "off"},
+    "key": {"input_cache": "key", "cuda_graph": "off"},
+    "auto": {"input_cache": "auto", "cuda_graph": "off"},
     # content with one ORT intra-op thread per session (ORT's default: one per core, per session)
-    "content_t1": {"input_cache": "content", "intra_op_thread_count": "1"},
-    # key mode with the CUDA graph switch explicit: off (ORT runs the model eagerly) or on (each
-    # GPU instance captures the model per batch size and replays it; refused on KIND_CPU)
+    "content_t1": {"input_cache": "content", "intra_op_thread_count": "1", "cuda_graph": "off"},
+    # key mode with the CUDA graph switch explicit: off (ORT runs the model eagerly, as "key") or
+    # on (each GPU instance captures the model per batch size and replays it; refused on KIND_CPU)
     "keyeager": {"input_cache": "key", "cuda_graph": "off"},
     "keygraph": {"input_cache": "key", "cuda_graph": "on", "cuda_graph_batch_sizes": "1,8"},
 }

@@ -72,6 +72,11 @@ public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes
     return new GraphSettings(on && off == null, p.has(SWITCH), set, off);
   }
 
+  /** These settings turned off for {@code why}, where config.pbtxt left {@code cuda_graph} out. */
+  GraphSettings offByDefault(String why) {
+    return asked || !enabled ? this : new GraphSettings(false, false, batchSizes, why);
+  }
+
   /** The first tensor whose dims (besides the batch dimension) are not all fixed, or null. */
   private static String variable(List<TensorConfig> tensors) {
     for (TensorConfig t : tensors) {

@@ -49,6 +49,11 @@ public record ModelSettings(CacheSettings cache, GraphSettings graphs, boolean o
           + "Runtime host tensors, which a cached input is not; set input_cache to 'off' (and "
           + "every input_cache.<input>), or input_staging to 'pinned'");
     }
+    if (ortCopies) {
+      graphs = graphs.offByDefault("input_staging is 'ort', which hands ONNX Runtime each host "
+          + "input to copy, and a graph reads fixed device buffers (set cuda_graph to 'on' to copy "
+          + "into them through pinned staging instead)");
+    }
     boolean fallback = p.flag(CPU_FALLBACK);
     long threads = p.count(THREADS);
     if (threads > Integer.MAX_VALUE) {

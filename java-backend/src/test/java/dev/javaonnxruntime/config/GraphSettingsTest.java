@@ -53,6 +53,16 @@ class GraphSettingsTest {
   }
 
   @Test
+  void isOffByDefaultWhereOnnxRuntimeCopiesTheInputs() throws Exception {
+    GraphSettings ort = graphs(config(8, param("input_staging", "ort") + ","
+        + param("input_cache", "off")));
+    assertFalse(ort.enabled(), "the stock way of copying, which a graph's buffers cannot take");
+    assertTrue(ort.defaultOff().contains("input_staging"), ort.defaultOff());
+    assertTrue(graphs(config(8, param("input_staging", "ort") + "," + param("input_cache", "off")
+        + "," + param("cuda_graph", "on"))).enabled(), "asked for: on");
+  }
+
+  @Test
   void offAndOnAreAskedFor() throws Exception {
     GraphSettings off = graphs(config(8, param("cuda_graph", "off")));
     assertFalse(off.enabled());

@@ -30,14 +30,12 @@ import java.util.Map;
  *
  * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
  * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close}
- * after the instance has synchronised its stream. A shape whose graph failed keeps its buffers until then, since work
- * enqueued on the stream may still use them. Used only on the instance's execute thread.
+ * after the instance has synchronised its stream. A shape whose graph failed keeps its buffers
+ * until then, since work enqueued on the stream may still use them. Used only on the instance's
+ * execute thread.
  */
 public final class GraphPath implements AutoCloseable {
-  /**
-   * Batches of a captured shape, its capture's included, whose outputs are compared with an eager
-   * run of the same inputs before they answer ({@link #confirm}).
-   */
+  /** A captured shape's first batches, its capture's included, checked by {@link #confirm}. */
   public static final int CHECKED_BATCHES = 2;
 
   /** {@code opened}: the device memory its session and buffers took, and how long. */

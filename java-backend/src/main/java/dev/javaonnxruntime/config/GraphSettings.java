@@ -59,9 +59,10 @@ public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes
         set.add(n);
       }
     }
+    boolean asked = p.has(SWITCH);
     String off = null;
-    String input = p.has(SWITCH) ? null : variable(config.inputs());
-    String output = p.has(SWITCH) ? null : variable(config.outputs());
+    String input = asked ? null : variable(config.inputs());
+    String output = asked ? null : variable(config.outputs());
     if (input != null) {
       off = "input '" + input + "' has variable dims, so each of its shapes would capture a "
           + "graph with its own copy of the weights (set cuda_graph to 'on' to capture up to 8)";
@@ -69,7 +70,7 @@ public record GraphSettings(boolean enabled, boolean asked, Set<Long> batchSizes
       off = "output '" + output + "' has variable dims, a shape that may follow the data, which "
           + "a graph's fixed output buffers cannot (set cuda_graph to 'on' if it does not)";
     }
-    return new GraphSettings(on && off == null, p.has(SWITCH), set, off);
+    return new GraphSettings(on && off == null, asked, set, off);
   }
 
   /** These settings turned off for {@code why}, where config.pbtxt left {@code cuda_graph} out. */

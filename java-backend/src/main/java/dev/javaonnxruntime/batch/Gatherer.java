@@ -93,6 +93,23 @@ public final class Gatherer implements AutoCloseable {
   }
 
   /**
+   * The ids of the cache entries input {@code c} of the batch comes from, in request order
+   * ({@link InputSource.Resident#entryId}), or null where any request carries its own bytes:
+   * {@link #fill} of two batches with equal ids writes equal bytes.
+   */
+  public static long[] entryIds(Batch batch, TensorConfig c) {
+    List<ResolvedRequest> group = batch.requests();
+    long[] ids = new long[group.size()];
+    for (int i = 0; i < ids.length; i++) {
+      if (!(group.get(i).source(c.name()) instanceof InputSource.Resident d)) {
+        return null;
+      }
+      ids[i] = d.entryId();
+    }
+    return ids;
+  }
+
+  /**
    * The stock backend's way, kept for comparison: the input stays in (pageable) host memory and
    * ORT's CUDA provider copies it to the device inside Run.
    */

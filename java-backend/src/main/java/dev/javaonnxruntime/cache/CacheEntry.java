@@ -1,6 +1,7 @@
 package dev.javaonnxruntime.cache;
 
 import dev.javaonnxruntime.cuda.Fence;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One cached input in device memory: the block, its layout, the fence after its copy, and the
@@ -11,6 +12,14 @@ import dev.javaonnxruntime.cuda.Fence;
  * final fields may be read by lease holders without it.
  */
 final class CacheEntry {
+  private static final AtomicLong IDS = new AtomicLong();
+
+  /**
+   * Unique among the entries of every cache of this backend start, never reused: an entry's
+   * bytes never change once stored (a named key's new data is a new entry), so its id names
+   * those bytes even after the entry is gone.
+   */
+  final long id = IDS.incrementAndGet();
   final CacheKey key;
   final TensorLayout layout;
   final long address;

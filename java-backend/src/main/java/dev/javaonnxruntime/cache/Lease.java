@@ -44,6 +44,14 @@ public final class Lease implements AutoCloseable {
     return entry.layout;
   }
 
+  /**
+   * The entry's id: equal ids, equal bytes. A copy of an entry's bytes holds them still when
+   * the entry is gone, so a copy made under this id needs no redoing for the same id.
+   */
+  public long entryId() {
+    return entry.id;
+  }
+
   /** The key the entry is stored under. */
   public CacheKey key() {
     return entry.key;

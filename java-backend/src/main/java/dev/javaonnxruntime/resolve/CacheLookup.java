@@ -83,7 +83,8 @@ final class CacheLookup implements InputLookup {
       return null;
     }
     lease.awaitOn(copier.stream());
-    return new InputSource.Resident(lease.layout().shape(), lease.byteSize(), lease.address());
+    return new InputSource.Resident(lease.layout().shape(), lease.byteSize(), lease.address(),
+        lease.entryId());
   }
 
   private boolean hashes(CacheMode mode, TensorConfig c) {

@@ -39,6 +39,9 @@ public sealed interface InputSource {
    * @param shape the tensor's shape
    * @param byteSize its size in bytes
    * @param address where it lies in the instance's device memory
+   * @param entryId the cache entry's id ({@link dev.javaonnxruntime.cache.Lease#entryId}): equal
+   *     ids, equal bytes
    */
-  record Resident(long[] shape, long byteSize, long address) implements InputSource {}
+  record Resident(long[] shape, long byteSize, long address, long entryId)
+      implements InputSource {}
 }

@@ -100,9 +100,7 @@ public final class BatchRunner {
     String key = graphs == null ? null : batch.shapeKey();
     GraphPlan.Decision d = graphs == null ? null : graphs.decide(batch.totalRows(), key);
     if (d != null && (d.step() == GraphPlan.Step.CAPTURE || d.step() == GraphPlan.Step.REPLAY)) {
-      for (int i = 0; i < config.inputs().size(); i++) {
-        gatherer.fill(batch, config.inputs().get(i), graphs.inputAddress(key, i));
-      }
+      graphs.fill(key, batch, config.inputs(), gatherer);
       times.started(System.nanoTime());
       List<OutputTensor> outputs = graphs.run(key, d);
       if (outputs != null) {

@@ -1,6 +1,9 @@
 package dev.javaonnxruntime.run;
 
+import dev.javaonnxruntime.batch.Batch;
+import dev.javaonnxruntime.batch.Gatherer;
 import dev.javaonnxruntime.batch.GraphPlan;
+import dev.javaonnxruntime.config.TensorConfig;
 import dev.javaonnxruntime.cuda.CaptureGate;
 import dev.javaonnxruntime.cuda.DeviceAllocationException;
 import dev.javaonnxruntime.cuda.DeviceMemory;
@@ -22,34 +25,27 @@ import java.util.Map;
  * batch shape, an ONNX Runtime session of its own that runs nothing but that shape ({@link
  * ModelSession#graphSession}: a graph captured in a session that also runs other shapes replayed
  * wrong values after them on the H200), input and output buffers at fixed device addresses, and
- * the binding that replays the graph over them. The executor fills the input buffers
- * (device-to-device from the cache, or through pinned staging) on the instance stream, replays,
+ * the binding that replays the graph over them ({@link GraphSlot}). Each batch fills the input
+ * buffers on the instance stream (device to device from the cache, or through pinned staging;
+ * not at all where they hold its cache entries' bytes already: {@link FixedInputs}), replays,
  * and reads the outputs from the fixed buffers; a shape that cannot be captured, or whose replay
- * fails a check ({@link GraphCheck}), runs eagerly, with one log line saying why ({@link
- * GraphPlan} keeps those decisions).
+ * fails a check ({@link GraphCheck}), runs eagerly, logged once ({@link GraphPlan} decides).
  *
- * <p>Ownership: the instance owns this object; it owns the fixed buffers (device memory of the
- * instance's device), the bindings and the shapes' sessions, and frees them in {@link #close}
- * after the instance has synchronised its stream. A shape whose graph failed keeps its buffers
- * until then, since work enqueued on the stream may still use them. Used only on the instance's
- * execute thread.
+ * <p>Ownership: the instance owns this object; it owns the shapes' slots and closes them in
+ * {@link #close} after the instance has synchronised its stream. A shape whose graph failed
+ * keeps its buffers until then, since work enqueued on the stream may still use them. Used only
+ * on the instance's execute thread.
  */
 public final class GraphPath implements AutoCloseable {
   /** A captured shape's first batches, its capture's included, checked by {@link #confirm}. */
   public static final int CHECKED_BATCHES = 2;
-
-  /** {@code opened}: the device memory its session and buffers took, and how long. */
-  private record Slot(ModelSession own, FixedRun run, List<InputTensor> inputs,
-      List<Long> blocks, String opened) {}
 
   private final String label;
   private final ModelSession session;
   private final DeviceMemory memory;
   private final CaptureGate gate;
   private final GraphPlan plan;
-  private final Map<String, Slot> slots = new HashMap<>();
-  /** Batches of each captured shape checked against the eager run so far. */
-  private final Map<String, Integer> confirmed = new HashMap<>();
+  private final Map<String, GraphSlot> slots = new HashMap<>();
   private final GraphCheck check;
 
   public GraphPath(String model, String instance, ModelSession session, DeviceMemory memory,
@@ -103,7 +99,7 @@ public final class GraphPath implements AutoCloseable {
       own = session.graphSession();
       int id = plan.learned(key);
       FixedRun run = own.fixedRun(in, out, id);
-      slots.put(key, new Slot(own, run, List.copyOf(in), List.copyOf(blocks),
+      slots.put(key, new GraphSlot(own, run, in, blocks,
           fell(free, memory.freeBytes()) + " (opened in " + (System.nanoTime() - start) / 1_000_000
               + " ms)"));
     } catch (DeviceAllocationException | RuntimeException e) {
@@ -116,9 +112,16 @@ public final class GraphPath implements AutoCloseable {
     }
   }
 
-  /** The fixed device buffer of input {@code index} (config order) of shape {@code key}. */
-  public long inputAddress(String key, int index) {
-    return slots.get(key).inputs().get(index).address();
+  /**
+   * Fills the fixed input buffers of shape {@code key} with the batch's {@code inputs} (config
+   * order), each unless it holds the same cache entries' bytes already ({@link FixedInputs}).
+   */
+  public void fill(String key, Batch batch, List<TensorConfig> inputs, Gatherer gatherer) {
+    FixedInputs fixed = slots.get(key).fixed;
+    for (int i = 0; i < inputs.size(); i++) {
+      TensorConfig c = inputs.get(i);
+      fixed.fill(i, Gatherer.entryIds(batch, c), dst -> gatherer.fill(batch, c, dst));
+    }
   }
 
   /**
@@ -127,24 +130,24 @@ public final class GraphPath implements AutoCloseable {
    * the shape runs eagerly from now on (logged) and the caller runs this batch eagerly.
    */
   public List<OutputTensor> run(String key, GraphPlan.Decision d) {
-    Slot slot = slots.get(key);
+    GraphSlot slot = slots.get(key);
     try {
       if (d.step() == GraphPlan.Step.CAPTURE) {
         long start = System.nanoTime();
         String captured = gate.exclusive(() -> { // alone on the device: what it takes is its own
           long free = memory.freeBytes();
-          slot.run().run();
+          slot.run.run();
           return fell(free, memory.freeBytes());
         });
         plan.captured(key);
         Log.info(label + ": captured " + plan.describe(key) + " as graph " + d.graphId() + " in "
             + (System.nanoTime() - start) / 1_000_000 + " ms; device memory: "
-            + slot.opened() + " for its own session and buffers (other work on the device may "
+            + slot.opened + " for its own session and buffers (other work on the device may "
             + "add to it), " + captured + " more for the capture");
       } else {
-        slot.run().run();
+        slot.run.run();
       }
-      return slot.run().outputs();
+      return slot.run.outputs();
     } catch (RuntimeException e) {
       plan.failed(key, (d.step() == GraphPlan.Step.CAPTURE ? "capture" : "replay") + " failed: "
           + Failures.messageOf(e));
@@ -161,13 +164,13 @@ public final class GraphPath implements AutoCloseable {
    * answers this batch from an eager run. Later batches return true at once.
    */
   public boolean confirm(String key, Stream stream) {
-    int done = confirmed.getOrDefault(key, 0);
+    GraphSlot slot = slots.get(key);
+    int done = slot.confirmed;
     if (done >= CHECKED_BATCHES) {
       return true;
     }
-    Slot slot = slots.get(key);
     try {
-      String differs = check.againstEager(slot.run(), slot.inputs(), stream);
+      String differs = check.againstEager(slot.run, slot.inputs, stream);
       if (differs != null) {
         plan.failed(key, "its replay of batch " + (done + 1) + " differs from the eager run of "
             + "the same inputs (output '" + differs + "')");
@@ -180,7 +183,7 @@ public final class GraphPath implements AutoCloseable {
       refused(key);
       return false;
     }
-    confirmed.put(key, done + 1);
+    slot.confirmed = done + 1;
     if (done + 1 == CHECKED_BATCHES) {
       Log.info(label + ": " + plan.describe(key) + " answered its first " + CHECKED_BATCHES
           + " batches bit for bit as the eager run of the same inputs");
@@ -196,9 +199,10 @@ public final class GraphPath implements AutoCloseable {
    * fails.
    */
   public void verify(String key, Stream stream) {
-    Slot slot = slots.get(key);
+    GraphSlot slot = slots.get(key);
+    slot.fixed.scratch();
     try {
-      String differs = check.onZeros(slot.run(), slot.inputs(), stream);
+      String differs = check.onZeros(slot.run, slot.inputs, stream);
       if (differs != null) {
         plan.failed(key, "its replay on zeroed inputs differs from the eager run on them (output '"
             + differs + "'): the graph does not read its input buffers");
@@ -237,10 +241,8 @@ public final class GraphPath implements AutoCloseable {
   @Override
   public void close() {
     Closer closer = new Closer("graphs.close");
-    for (Slot s : slots.values()) {
-      closer.close("binding", s.run());
-      closer.close("session", s.own());
-      s.blocks().forEach(block -> closer.run("buffer", () -> memory.free(block)));
+    for (GraphSlot s : slots.values()) {
+      s.close(closer, memory);
     }
     slots.clear();
     closer.finish();

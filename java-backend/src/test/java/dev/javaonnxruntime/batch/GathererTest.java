@@ -23,6 +23,7 @@ import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.resolve.InputCopier;
 import dev.javaonnxruntime.resolve.InputLookup;
 import dev.javaonnxruntime.resolve.InputPlacement;
+import dev.javaonnxruntime.resolve.InputSource;
 import dev.javaonnxruntime.resolve.InputStager;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
 import dev.javaonnxruntime.read.TritonException;
@@ -54,8 +55,13 @@ class GathererTest {
   }
 
   private Instance instance(InputPlacement placement, DeviceMemory memory, boolean gpu) {
+    return instance(placement, memory, gpu, InputLookup.NONE);
+  }
+
+  private Instance instance(InputPlacement placement, DeviceMemory memory, boolean gpu,
+      InputLookup lookup) {
     InputCopier copier = InputStager.copier(memory, HostStream.INSTANCE, gpu, reader);
-    return new Instance(new InputStager(placement, copier, InputLookup.NONE, false, host),
+    return new Instance(new InputStager(placement, copier, lookup, false, host),
         new Gatherer(copier, false, host));
   }
 
@@ -97,6 +103,31 @@ class GathererTest {
       resolved.add(s.stager().resolve(r, List.of(IMAGE)));
     }
     return s.prepare(resolved, shape);
+  }
+
+  @Test
+  void namesTheCacheEntriesOfABatchAndNoneWhereARequestBringsItsBytes() throws Exception {
+    long entry = place(pattern(BYTES, 9));
+    // A request that sent no image is served from "entry 42" (as a named key's hit is).
+    InputLookup lookup = (r, c, v) -> v == null ? new InputSource.Resident(SHAPE, BYTES, entry, 42)
+        : null;
+    try (Instance s = instance(new InputPlacement(0, () -> 1), gpu0, true, lookup)) {
+      RequestData hit = new RequestData(0);
+      RequestData sent = request(pattern(BYTES, 10), BufferLocation.CPU);
+      assertArrayEquals(new long[] {42, 42}, Gatherer.entryIds(batch(s, List.of(hit, hit)), IMAGE));
+      assertEquals(null, Gatherer.entryIds(batch(s, List.of(hit, sent)), IMAGE));
+    }
+  }
+
+  private static Batch batch(Instance s, List<RequestData> group) throws Exception {
+    s.stager().begin(group);
+    List<ResolvedRequest> resolved = new ArrayList<>();
+    for (RequestData r : group) {
+      resolved.add(s.stager().resolve(r, List.of(IMAGE)));
+    }
+    long[] rows = resolved.stream().mapToLong(ResolvedRequest::rows).toArray();
+    return new Batch(resolved, new BatchLayout(rows), List.of(new long[] {group.size(), 4}),
+        List.of("out"));
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.read.TritonException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -18,10 +19,11 @@ import java.util.List;
  * The respond step: splits the outputs of one batch back to its requests. Each request's rows of
  * each output it asked for go into its response ({@link ResponseSink}), and each output it named
  * with {@code output_cache_key.<output>} is kept under that key ({@link KeptOutputs}; it is not
- * copied back unless the request also asked for it). On a GPU, outputs ORT left on the device (a
- * batch that keeps some, a graph's) cross to the host where some request asked for them, through
- * the instance's pinned buffer on its stream, synchronised once per batch; those ORT copied to
- * host memory in its run are written from there.
+ * copied back unless the request also asked for it). On a GPU, outputs left on the device (by a
+ * batch that keeps some, or a graph) cross to the host where some request asked for them, through
+ * the instance's pinned buffer on its stream: a graph's right behind its launch ({@link
+ * #copyBack}), a keeping batch's here, synchronised once. Those ORT copied to host memory in its
+ * run are written from there.
  *
  * <p>Ownership: owns the pinned output buffer (closed with the instance); the outputs it reads are
  * views valid for the call. Used only on the instance's execute thread.
@@ -43,6 +45,40 @@ public final class OutputWriter implements AutoCloseable {
     this.stream = stream;
     this.kept = kept;
     this.staging = gpu ? memory.newStagingBuffer(1 << 20) : null;
+  }
+
+  /**
+   * Enqueues, on the instance stream, the copy to the pinned buffer of each output of {@code
+   * results} that is on the device and that a request of the batch asked for, and returns the
+   * outputs with those at their host copies; a CPU instance's outputs, and every output of a batch
+   * that keeps some (they must stay on the device), come back as they are. Called right after a
+   * CUDA graph's launch, before the synchronisation that ends its compute: the copies then run
+   * behind its last kernel, as ORT's own copies back run inside an eager run, and {@link #write}
+   * needs no synchronisation of its own. The host copies are valid until the next batch's call.
+   */
+  public List<OutputTensor> copyBack(Batch batch, List<OutputTensor> results) {
+    if (staging == null || !batch.keepsNothing()) {
+      return results;
+    }
+    long total = 0;
+    for (OutputTensor o : results) {
+      total += o.onDevice() && requested(batch, o.name()) ? o.byteSize() : 0;
+    }
+    if (total == 0) {
+      return results;
+    }
+    long offset = staging.ensureCapacity(total);
+    List<OutputTensor> out = new ArrayList<>(results.size());
+    for (OutputTensor o : results) {
+      if (o.onDevice() && requested(batch, o.name())) {
+        memory.copyDeviceToHost(offset, o.address(), o.byteSize(), stream);
+        out.add(new OutputTensor(o.name(), o.dataType(), offset, o.byteSize(), o.shape(), false));
+        offset += o.byteSize();
+      } else {
+        out.add(o);
+      }
+    }
+    return out;
   }
 
   /** Writes into {@code sink} and keeps each request's slices of {@code results} (the run's). */

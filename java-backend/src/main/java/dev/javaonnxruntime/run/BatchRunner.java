@@ -36,6 +36,15 @@ public final class BatchRunner {
     void accept(Batch batch, List<OutputTensor> outputs);
   }
 
+  /**
+   * Enqueues the copies back of a graph's outputs that requests asked for, behind its launch, and
+   * returns the outputs to read ({@link dev.javaonnxruntime.respond.OutputWriter#copyBack}).
+   */
+  @FunctionalInterface
+  public interface CopyBack {
+    List<OutputTensor> enqueue(Batch batch, List<OutputTensor> outputs);
+  }
+
   private final String modelName;
   private final ModelConfig config;
   private final ModelSession session;
@@ -43,6 +52,7 @@ public final class BatchRunner {
   private final Gatherer gatherer;
   /** The CUDA-graph path (config.pbtxt cuda_graph "on"), or null. */
   private final GraphPath graphs;
+  private final CopyBack copyBack;
   /**
    * Graph shapes to learn once the Execute's scope has closed (see {@link #learn}), by shape: a
    * second batch of a shape in the same Execute has run eagerly and learns nothing more.
@@ -51,13 +61,14 @@ public final class BatchRunner {
 
   /** Runs the batches of the model of {@code config} in {@code session}. */
   public BatchRunner(String modelName, ModelConfig config, ModelSession session, Stream stream,
-      Gatherer gatherer, GraphPath graphs) {
+      Gatherer gatherer, GraphPath graphs, CopyBack copyBack) {
     this.modelName = modelName;
     this.config = config;
     this.session = session;
     this.stream = stream;
     this.gatherer = gatherer;
     this.graphs = graphs;
+    this.copyBack = copyBack;
   }
 
   /** Runs one batch; a failure fails its requests (each alone, where ORT refused the batch). */
@@ -104,6 +115,9 @@ public final class BatchRunner {
       times.started(System.nanoTime());
       List<OutputTensor> outputs = graphs.run(key, d);
       if (outputs != null) {
+        // Copied back inside compute_infer, as ORT's copies are in an eager run (checks read the
+        // fixed buffers themselves).
+        outputs = copyBack.enqueue(batch, outputs);
         times.ended(computeEnd(System.nanoTime()));
       }
       if (outputs != null && graphs.confirm(key, stream)) {

@@ -1,5 +1,6 @@
 package dev.javaonnxruntime.respond;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,6 +11,7 @@ import dev.javaonnxruntime.batch.BatchLayout;
 import dev.javaonnxruntime.config.DataType;
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.cuda.HostBuffer;
+import dev.javaonnxruntime.cuda.HostBytes;
 import dev.javaonnxruntime.cuda.HostMemory;
 import dev.javaonnxruntime.cuda.Stream;
 import dev.javaonnxruntime.onnx.OutputTensor;
@@ -87,6 +89,37 @@ class OutputWriterTest {
     assertEquals(List.of(output.address()), kept);
     assertEquals(1, stream.synchronizations);
     assertTrue(written.isEmpty());
+  }
+
+  @Test
+  void aGraphsOutputCopiedBackBeforeItsComputeEndsIsWrittenWithoutASynchronisationOfItsOwn() {
+    RequestData r = request();
+    output.put(0, new byte[] {7, 8, 9});
+    Batch batch = batch(r);
+    List<OutputTensor> copied = writer.copyBack(batch, List.of(tensor(true)));
+    assertFalse(copied.get(0).onDevice());
+    assertNotEquals(output.address(), copied.get(0).address(), "read from the pinned copy");
+    assertEquals(0, stream.synchronizations, "the run's own synchronisation waits for the copy");
+    byte[] head = new byte[3];
+    HostBytes.get(copied.get(0).address(), head);
+    assertArrayEquals(new byte[] {7, 8, 9}, head);
+    writer.write(batch, copied, sink());
+    assertEquals(0, stream.synchronizations);
+    assertEquals(List.of(copied.get(0).address()), written);
+  }
+
+  @Test
+  void copyBackLeavesABatchThatKeepsOutputsAndOutputsNoRequestAskedForOnTheDevice() {
+    RequestData keeps = request();
+    keeps.outputKeys.put("y", "k1");
+    List<OutputTensor> device = List.of(tensor(true));
+    assertEquals(device, writer.copyBack(batch(keeps), device));
+    RequestData none = request();
+    none.requestedOutputs = List.of();
+    assertEquals(device, writer.copyBack(batch(none), device));
+    writer.write(batch(keeps), device, sink());
+    assertEquals(List.of(output.address()), kept);
+    assertEquals(1, stream.synchronizations);
   }
 
   private ResponseSink sink() {

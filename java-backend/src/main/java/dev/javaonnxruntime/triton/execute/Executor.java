@@ -61,8 +61,7 @@ public final class Executor implements AutoCloseable {
   private final InputStager stager;
   private final Batcher batcher;
   private final Gatherer gatherer;
-  /** Runs the batches of each Execute, and keeps the graph shapes they learned. */
-  private final BatchRunner runner;
+  private final BatchRunner runner; // and the graph shapes the Executes learned
   private final OutputWriter writer;
   private final Responder responder;
   /** The device's capture gate for a GPU instance (held shared during each Execute), or null. */
@@ -87,8 +86,9 @@ public final class Executor implements AutoCloseable {
     this.checker = new RequestChecker(config);
     this.batcher = new Batcher(config);
     this.gatherer = new Gatherer(stager.copier(), stager.ortCopies(), stager.hostMemory());
-    this.runner = new BatchRunner(model.name, config, session, stream, gatherer, graphs);
     this.writer = new OutputWriter(model.name, config, memory, stream, kept, session.target().gpu());
+    this.runner = new BatchRunner(model.name, config, session, stream, gatherer, graphs,
+        writer::copyBack);
     this.responder = new Responder(config.outputs().stream().map(TensorConfig::name).toList());
     this.faultEvery = model.settings.faultEveryExecutes();
     this.metrics = metrics;

@@ -57,9 +57,48 @@ public final class OutputWriter implements AutoCloseable {
    * needs no synchronisation of its own. The host copies are valid until the next batch's call.
    */
   public List<OutputTensor> copyBack(Batch batch, List<OutputTensor> results) {
-    if (staging == null || !batch.keepsNothing()) {
-      return results;
+    return staging == null || !batch.keepsNothing() ? results : toHost(batch, results);
+  }
+
+  /** Writes into {@code sink} and keeps each request's slices of {@code results} (the run's). */
+  public void write(Batch batch, List<OutputTensor> results, ResponseSink sink) {
+    BatchLayout layout = batch.layout();
+    for (OutputTensor o : results) {
+      if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
+        throw new TritonException(TritonException.INTERNAL, "model '" + model + "' output '"
+            + o.name() + "' has shape " + Arrays.toString(o.shape()) + ", expected "
+            + layout.totalRows() + " rows");
+      }
     }
+    List<OutputTensor> host = staging == null ? results : toHost(batch, results);
+    keep(batch, results);
+    if (host != results || (staging != null && !batch.keepsNothing())) {
+      // The one synchronisation of this batch: inputs consumed, outputs on the host and kept.
+      stream.synchronize();
+    }
+    for (OutputTensor o : host) {
+      for (int k = 0; k < batch.size(); k++) {
+        RequestData r = batch.requests().get(k).request();
+        if (r.failed() || !r.requestedOutputs.contains(o.name())) {
+          continue;
+        }
+        try {
+          long[] slice = slice(layout, k, o);
+          sink.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), o.address() + slice[0],
+              slice[1]);
+        } catch (RuntimeException e) {
+          r.fail(asTriton(e));
+        }
+      }
+    }
+  }
+
+  /**
+   * Enqueues the copy to the pinned buffer of each output of {@code results} on the device that a
+   * request asked for, and returns the outputs with those at their copies; returns {@code results}
+   * itself where there is none.
+   */
+  private List<OutputTensor> toHost(Batch batch, List<OutputTensor> results) {
     long total = 0;
     for (OutputTensor o : results) {
       total += o.onDevice() && requested(batch, o.name()) ? o.byteSize() : 0;
@@ -79,56 +118,6 @@ public final class OutputWriter implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  /** Writes into {@code sink} and keeps each request's slices of {@code results} (the run's). */
-  public void write(Batch batch, List<OutputTensor> results, ResponseSink sink) {
-    BatchLayout layout = batch.layout();
-    for (OutputTensor o : results) {
-      if (config.batched() && (o.shape().length == 0 || o.shape()[0] != layout.totalRows())) {
-        throw new TritonException(TritonException.INTERNAL, "model '" + model + "' output '"
-            + o.name() + "' has shape " + Arrays.toString(o.shape()) + ", expected "
-            + layout.totalRows() + " rows");
-      }
-    }
-    long[] host = new long[results.size()];
-    long total = 0;
-    for (int i = 0; i < results.size(); i++) {
-      OutputTensor o = results.get(i);
-      host[i] = o.address(); // in host memory already, unless it is on the device
-      total += o.onDevice() && requested(batch, o.name()) ? o.byteSize() : 0;
-    }
-    if (total > 0) {
-      long offset = staging.ensureCapacity(total);
-      for (int i = 0; i < results.size(); i++) {
-        OutputTensor o = results.get(i);
-        if (o.onDevice() && requested(batch, o.name())) {
-          host[i] = offset;
-          memory.copyDeviceToHost(host[i], o.address(), o.byteSize(), stream);
-          offset += o.byteSize();
-        }
-      }
-    }
-    keep(batch, results);
-    if (total > 0 || (staging != null && !batch.keepsNothing())) {
-      // The one synchronisation of this batch: inputs consumed, outputs on the host and kept.
-      stream.synchronize();
-    }
-    for (int i = 0; i < results.size(); i++) {
-      OutputTensor o = results.get(i);
-      for (int k = 0; k < batch.size(); k++) {
-        RequestData r = batch.requests().get(k).request();
-        if (r.failed() || !r.requestedOutputs.contains(o.name())) {
-          continue;
-        }
-        try {
-          long[] slice = slice(layout, k, o);
-          sink.writeOutput(r, o.name(), o.dataType(), shape(layout, k, o), host[i] + slice[0], slice[1]);
-        } catch (RuntimeException e) {
-          r.fail(asTriton(e));
-        }
-      }
-    }
   }
 
   /** Keeps the slices the requests named with {@code output_cache_key.<output>}. */

@@ -27,11 +27,6 @@ final class FixedInputs {
     this.held = new long[this.addresses.length][];
   }
 
-  /** The device address of input buffer {@code index} (config order). */
-  long address(int index) {
-    return addresses[index];
-  }
-
   /**
    * Makes buffer {@code index} hold the batch's input: {@code filler} writes it at the buffer's
    * address, unless the buffer holds the entries {@code entryIds} already (null: the bytes are

@@ -183,6 +183,18 @@ class NamedKeys(unittest.TestCase):
     def test_unknown_key_http(self):
         self.unknown("http")
 
+    def test_longest_key_beside_a_long_parameter_of_another(self):
+        # The key's text crosses from C in a copy of its first 256 bytes (request_read.h): the
+        # longest key, in multi-byte UTF-8, stored and then found, and another parameter's 5000-byte
+        # string, not ours, ignored.
+        tensors, bias_only, expected = two_input_b1()
+        key = ("%s-" % uuid.uuid4().hex + "\u00fc" * 128).encode("utf-8")[:256].decode("utf-8", "ignore")
+        key += "k" * (256 - len(key.encode("utf-8")))
+        self.assertEqual(256, len(key.encode("utf-8")))
+        param = {"input_cache_key.image": key, "note": "x" * 5000}
+        assert_outputs(self, expected, infer("http", "two_input", tensors, parameters=param))
+        assert_outputs(self, expected, infer("http", "two_input", bias_only, parameters=param))
+
     def test_unknown_key_grpc(self):
         self.unknown("grpc")
 
@@ -491,6 +503,8 @@ class BadRequests(unittest.TestCase):
             ("400", "two_input", [t for t in tensors if t.name != "bias"], None, ["bias"]),
             ("400", "fails_at_runtime", [x, shape], {"input_cache_key.x": 7}, ["input_cache_key.x"]),
             ("404", "two_input", bias_only, {"input_cache_key.image": "never-%s" % uuid.uuid4().hex}, ["resend"]),
+            ("400", "two_input", tensors, {"input_cache_key.image": "k" * 257}, ["256", "got 257"]),
+            ("400", "two_input", tensors, {"input_cache_key.image": ""}, ["got 0"]),
             ("400", "conv_net", [conv, helpers.Tensor("extra", "FP32", [1, 1], np.ones((1, 1), np.float32))],
              None, ["extra"]),
             ("500", "fails_at_runtime", [x, helpers.Tensor("shape", "INT64", [2], np.array([3, 3], np.int64))],

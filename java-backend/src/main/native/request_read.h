@@ -15,12 +15,18 @@
  *   [2] the number of parameters                   [3] the number of requested outputs
  *   then per configured input, in config order: 0 (absent), or 1, datatype, dims, byte size,
  *     buffer count, the dims, and per buffer: address, byte size, memory type, memory type id;
- *   then per parameter: name address, type, value address;
+ *   then per parameter: type, the name's length, the value's length (a string's, else 0), the
+ *     value's address, the name's bytes (8 to a value, the last one padded with zeros), and a
+ *     string value's first `text_max` bytes at most, the same way (none for other types);
  *   then per requested output: the index of the configured output of that name or -1, and the
  *     name's address.
  * Returns how many values it wrote; JOR_READ_SHORT when `capacity` is too small for them (call
  * again with more); JOR_READ_FAILED when a call failed: out[0] is then its TRITONSERVER_Error
  * (the caller's to delete) and out[1] the failed call (a JOR_CALL_ value).
+ *
+ * The parameters' texts are copied because reading a C string from Java takes two JNI crossings
+ * (its length, then its bytes) and a charset lookup: 30% of the read step of a request that
+ * carries a key (async-profiler, CPU build, bench/results/2026-12-07h-cpu-read-texts).
  *
  * Threading: reentrant. Memory: writes only `out`; owns nothing.
  */
@@ -52,6 +58,20 @@
         out[n++] = (int64_t)(value);       \
     } while (0)
 
+/* Copies `length` bytes of `text` into the values from out[n] on, the last one zero-padded. */
+#define JOR_READ_TEXT(text, length)                          \
+    do {                                                     \
+        int64_t words_ = ((int64_t)(length) + 7) / 8;        \
+        if (n + words_ > capacity) {                         \
+            return JOR_READ_SHORT;                           \
+        }                                                    \
+        if (words_ > 0) {                                    \
+            out[n + words_ - 1] = 0;                         \
+            memcpy(&out[n], (text), (size_t)(length));       \
+        }                                                    \
+        n += words_;                                         \
+    } while (0)
+
 #define JOR_READ_CALL(call, which)         \
     do {                                   \
         TRITONSERVER_Error* err_ = (call); \
@@ -65,7 +85,7 @@
 static inline int64_t jor_read_request(TRITONBACKEND_Request* request,
                                        const char* const* input_names, int32_t input_names_count,
                                        const char* const* output_names, int32_t output_names_count,
-                                       int64_t* out, int64_t capacity) {
+                                       int64_t text_max, int64_t* out, int64_t capacity) {
     int64_t n = 4;
     uint32_t inputs = 0, found = 0, parameters = 0, outputs = 0;
     if (capacity < 4) {
@@ -123,9 +143,16 @@ static inline int64_t jor_read_request(TRITONBACKEND_Request* request,
         const void* value = NULL;
         JOR_READ_CALL(TRITONBACKEND_RequestParameter(request, i, &key, &type, &value),
                       JOR_CALL_PARAMETER);
-        JOR_READ_PUT((intptr_t)key);
+        size_t key_length = strlen(key);
+        size_t value_length =
+            type == TRITONSERVER_PARAMETER_STRING ? strlen((const char*)value) : 0;
+        size_t value_copied = value_length < (size_t)text_max ? value_length : (size_t)text_max;
         JOR_READ_PUT(type);
+        JOR_READ_PUT(key_length);
+        JOR_READ_PUT(value_length);
         JOR_READ_PUT((intptr_t)value);
+        JOR_READ_TEXT(key, key_length);
+        JOR_READ_TEXT(value, value_copied);
     }
     JOR_READ_CALL(TRITONBACKEND_RequestOutputCount(request, &outputs), JOR_CALL_OUTPUT_COUNT);
     for (uint32_t i = 0; i < outputs; i++) {
@@ -148,6 +175,7 @@ static inline int64_t jor_read_request(TRITONBACKEND_Request* request,
 }
 
 #undef JOR_READ_PUT
+#undef JOR_READ_TEXT
 #undef JOR_READ_CALL
 
 #endif /* JOR_REQUEST_READ_H */

@@ -47,8 +47,9 @@ final class RequestCalls {
   }
 
   /**
-   * Reads {@code request} into {@code out} ({@code capacity} values): how many values it wrote,
-   * or {@link #FAILED}, or {@link #SHORT}.
+   * Reads {@code request} into {@code out} ({@code capacity} values), each string parameter's
+   * first {@code textMax} bytes with it: how many values it wrote, or {@link #FAILED}, or {@link
+   * #SHORT}.
    */
   @Name("jor_read_request")
   static native long read(
@@ -57,6 +58,7 @@ final class RequestCalls {
       int inputNameCount,
       @Cast("const char* const*") PointerPointer<?> outputNames,
       int outputNameCount,
+      long textMax,
       @Cast("int64_t*") LongPointer out,
       long capacity);
 }

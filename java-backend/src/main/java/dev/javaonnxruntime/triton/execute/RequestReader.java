@@ -17,6 +17,7 @@ import dev.javaonnxruntime.triton.Handles;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Input;
 import dev.javaonnxruntime.triton.api.TRITONBACKEND_Request;
 import dev.javaonnxruntime.triton.api.TRITONSERVER_Error;
+import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,9 @@ final class RequestReader implements AutoCloseable {
   /** What {@link RequestCalls} writes, and the same memory read from Java. */
   private LongPointer out = new LongPointer(START_VALUES);
   private LongBuffer values = out.asBuffer();
-  /** A C string of Triton's (a parameter's name or value, an output's name). A view. */
+  /** The same memory as bytes: the parameters' texts that {@link RequestCalls} copies. */
+  private ByteBuffer bytes = out.asByteBuffer();
+  /** A C string of Triton's (an output's name that is not configured). A view. */
   private final Text text = new Text();
   /** Out-parameters of the calls made from Java (the inputs listed by index): made once. */
   private final IntPointer int1 = new IntPointer(1);
@@ -105,8 +108,8 @@ final class RequestReader implements AutoCloseable {
     if (v.get(1) < v.get(0)) { // inputs besides the configured ones
       readOtherInputs(request, data, (int) v.get(0));
     }
-    for (int i = 0; i < v.get(2); i++, at += 3) {
-      readCacheKey(text.at(v.get(at)).getString(), (int) v.get(at + 1), v.get(at + 2), data);
+    for (int i = 0; i < v.get(2); i++) {
+      at = RequestParameters.read(v, bytes, at, data);
     }
     List<String> names = new ArrayList<>(requested);
     for (int i = 0; i < requested; i++, at += 2) {
@@ -120,7 +123,7 @@ final class RequestReader implements AutoCloseable {
   private void fill(TRITONBACKEND_Request request) {
     while (true) {
       long n = RequestCalls.read(request, inputNamesArg, inputNames.length, outputNamesArg,
-          outputNames.length, out, out.capacity());
+          outputNames.length, KeyParameters.MAX_KEY_BYTES, out, out.capacity());
       if (n >= 0) {
         return;
       }
@@ -140,6 +143,7 @@ final class RequestReader implements AutoCloseable {
       out.close();
       out = larger;
       values = out.asBuffer();
+      bytes = out.asByteBuffer();
     }
   }
 
@@ -177,32 +181,6 @@ final class RequestReader implements AutoCloseable {
             long1.get(), new long[0], new long[0], new BufferLocation[0]));
       }
     }
-  }
-
-  /**
-   * Keeps an {@code input_cache_key.*} or {@code output_cache_key.*} parameter (or its header
-   * spelling, see {@link KeyParameters#HEADER_KEY_PREFIX}); other parameters are not ours and
-   * ignored.
-   */
-  private void readCacheKey(String key, int type, long value, RequestData data) {
-    int prefix = KeyParameters.keyPrefix(key);
-    if (prefix < 0) {
-      return;
-    }
-    if (type != TRITONSERVER_PARAMETER_STRING) {
-      throw KeyParameters.notAString(key, prefix);
-    }
-    (KeyParameters.namesInput(prefix) ? data.cacheKeys : data.outputKeys)
-        .put(KeyParameters.tensor(key, prefix), cacheKey(key, text.at(value)));
-  }
-
-  /** A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request. */
-  private static String cacheKey(String parameter, BytePointer value) {
-    long length = BytePointer.strlen(value);
-    KeyParameters.checkLength(parameter, length);
-    byte[] bytes = new byte[(int) length];
-    value.get(bytes);
-    return KeyParameters.decode(parameter, bytes);
   }
 
   /**

@@ -71,10 +71,14 @@ public final class BatchRunner {
     this.copyBack = copyBack;
   }
 
-  /** Runs one batch; a failure fails its requests (each alone, where ORT refused the batch). */
-  public void run(Batch batch, ComputeTimes times, Results results) {
+  /**
+   * Runs one batch; a failure fails its requests (each alone, where ORT refused the batch). {@code
+   * prepare} is the Execute's work that needs no result (making the responses): it runs behind a
+   * graph's launch, while the kernels run, else before the eager run.
+   */
+  public void run(Batch batch, ComputeTimes times, Runnable prepare, Results results) {
     try {
-      runBatch(batch, times, results);
+      runBatch(batch, times, prepare, results);
     } catch (Exception e) {
       if (batch.size() == 1 || !(e instanceof OrtFailure)) {
         TritonException failure = asTriton(e);
@@ -89,7 +93,7 @@ public final class BatchRunner {
       for (int i = 0; i < batch.size(); i++) {
         ResolvedRequest r = batch.requests().get(i);
         try {
-          runBatch(batch.alone(i, config), times, results);
+          runBatch(batch.alone(i, config), times, prepare, results);
         } catch (Exception alone) {
           r.fail(asTriton(alone));
         }
@@ -104,7 +108,8 @@ public final class BatchRunner {
    * compute_infer is ORT alone, so compute_input and compute_output are our overhead (binding
    * the tensors counts as input, reading the results as output).
    */
-  private void runBatch(Batch batch, ComputeTimes times, Results results) throws Exception {
+  private void runBatch(Batch batch, ComputeTimes times, Runnable prepare, Results results)
+      throws Exception {
     if (batch.outputs().isEmpty()) {
       return;
     }
@@ -118,6 +123,7 @@ public final class BatchRunner {
         // Copied back inside compute_infer, as ORT's copies are in an eager run (checks read the
         // fixed buffers themselves).
         outputs = copyBack.enqueue(batch, outputs);
+        prepare.run(); // while the kernels run
         times.ended(computeEnd(System.nanoTime()));
       }
       if (outputs != null && graphs.confirm(key, stream)) {
@@ -151,6 +157,7 @@ public final class BatchRunner {
       Faults.at("execute.scatter");
       results.accept(batch, outputs);
     };
+    prepare.run();
     if (learn || !batch.keepsNothing()) {
       session.run(inputs, bound, consumer);
     } else {

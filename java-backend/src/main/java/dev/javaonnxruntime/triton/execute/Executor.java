@@ -43,8 +43,8 @@ import org.bytedeco.javacpp.PointerScope;
  * for and keep those it named ({@link OutputWriter}), synchronising the instance stream once per
  * batch; then send every response FINAL, report statistics and release every request.
  *
- * <p>Ownership (Triton's rule, as in its recommended backend): once the responses exist the
- * requests are ours ({@link OwnedRequests}); a failure from then on costs only the requests it
+ * <p>Ownership (Triton's rule, as in its recommended backend): once taken, before any call on
+ * them, the requests are ours ({@link OwnedRequests}); a failure from then on costs only those it
  * touches, which get an error response, and the call still returns success. The end of every
  * Execute runs each cleanup step whatever the others did (a {@link Closer}), and its close answers
  * every request still unanswered and releases every one still unreleased. Native objects made
@@ -96,9 +96,9 @@ public final class Executor implements AutoCloseable {
   }
 
   /**
-   * Serves one Execute. Throws only before it has touched any request (Triton then answers and
-   * releases them all); from the first response on it answers and releases every request itself
-   * and returns normally, whatever throws.
+   * Serves one Execute. Throws only before it has taken the requests (Triton then answers and
+   * releases them all); from then on it answers and releases every request itself and returns
+   * normally, whatever throws.
    */
   public void execute(long requestsAddress, int count) {
     PointerAudit audit = PointerAudit.start();
@@ -191,7 +191,7 @@ public final class Executor implements AutoCloseable {
     steps.mark(Step.RESOLVE);
     owned.times.reset();
     for (Batch batch : batcher.group(resolved)) {
-      runner.run(batch, owned.times, (ran, outputs) -> writer.write(ran, outputs, owned));
+      runner.run(batch, owned.times, owned::open, (b, out) -> writer.write(b, out, owned));
     }
     steps.compute(owned.times.start(), owned.times.end());
     steps.mark(Step.WRITE);

@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The requests of one Execute from the moment the backend touches them (the first {@code
- * TRITONBACKEND_ResponseNew}) to the end of the call, and, per request, whether it has been
+ * The requests of one Execute from the moment the backend takes them (before any call on them)
+ * to the end of the call, their responses ({@link #open}), and, per request, whether it has been
  * answered and released. It holds their Triton handles (request and response, by the index of
  * each {@link RequestData}), so the steps of the request path need none: the respond step writes
  * through it as a {@link ResponseSink}.
@@ -44,8 +44,10 @@ import java.util.List;
 final class OwnedRequests implements ResponseSink, AutoCloseable {
   final List<RequestData> requests;
   private final List<TRITONBACKEND_Request> handles;
-  /** Each request's response while it is ours; null once sent (or when Triton refused it). */
+  /** Each request's response while it is ours; null before {@link #open} and once sent. */
   private final TRITONBACKEND_Response[] responses;
+  /** Whether {@link #open} ran. */
+  private boolean opened;
   private final String model;
   private final TRITONBACKEND_ModelInstance instance;
   private final Responder responder;
@@ -81,20 +83,36 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
   }
 
   /**
-   * Creates every request's response: from here on the requests are ours and this never throws.
-   * A request whose response Triton refuses keeps none; its answer tries once more.
+   * Takes the Execute's requests: from here on they are ours and this never throws. It makes no
+   * call to Triton: the responses are made by {@link #open}, once the first batch is under way.
    */
   static OwnedRequests take(List<TRITONBACKEND_Request> handles, String model,
       TRITONBACKEND_ModelInstance instance, Responder responder, long execStart) {
-    OwnedRequests owned = new OwnedRequests(handles, model, instance, responder, execStart);
-    for (int i = 0; i < handles.size(); i++) {
+    return new OwnedRequests(handles, model, instance, responder, execStart);
+  }
+
+  /**
+   * Creates every response not made yet ({@code TRITONBACKEND_ResponseNew}); once per Execute,
+   * before its first results are written. The run step calls it behind a CUDA graph's launch, so
+   * that it costs the request nothing while the kernels run (and before an eager run, as the
+   * stock backend makes its responses before its inputs). A request whose response Triton
+   * refuses keeps none; writing or answering it tries once more.
+   */
+  void open() {
+    if (opened) {
+      return;
+    }
+    opened = true;
+    for (int i = 0; i < responses.length; i++) {
+      if (responses[i] != null || answered[i]) {
+        continue;
+      }
       try {
-        owned.responses[i] = responder.open(handles.get(i));
+        responses[i] = responder.open(handles.get(i));
       } catch (Throwable t) {
         Log.error("model '" + model + "': cannot create a response: " + Failures.messageOf(t));
       }
     }
-    return owned;
   }
 
   /** The failures of this Execute's cleanup steps (the first, later ones suppressed). */
@@ -116,6 +134,9 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
   @Override
   public void writeOutput(RequestData r, String name, DataType type, long[] shape, long src,
       long byteSize) {
+    if (responses[r.index] == null) {
+      responses[r.index] = responder.open(handles.get(r.index)); // refused at open: once more
+    }
     responder.writeOutput(responses[r.index], name, type, shape, src, byteSize);
   }
 
@@ -146,7 +167,7 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
 
   private void deliver(int i) {
     if (responses[i] == null) {
-      responses[i] = responder.open(handles.get(i)); // refused at take: one more try
+      responses[i] = responder.open(handles.get(i)); // not made yet, or refused at open
     }
     try {
       succeeded[i] = responder.send(responses, i, requests.get(i).error());

@@ -15,15 +15,21 @@ final class StepTimes {
 
   /** The steps, in the order an Execute passes them; each lasts from the mark before it. */
   enum Step {
-    /** Reading the request array, making the responses. */
+    /** Reading the request array, taking the requests. */
     TAKE,
     /** Reading and checking every request. */
     READ,
     /** Where each input comes from: the cache (a lookup, a hash) or the request. */
     RESOLVE,
-    /** Batching, gathering and binding, up to the first ORT run (the rest of compute_input). */
+    /**
+     * Batching, gathering and binding, and before an eager run making the responses, up to the
+     * first ORT run (the rest of compute_input).
+     */
     BIND,
-    /** The ORT runs, on a GPU up to the stream's end (compute_infer). */
+    /**
+     * The ORT runs, on a GPU up to the stream's end (compute_infer); a graph's replay also covers
+     * making the responses, done while its kernels run.
+     */
     INFER,
     /** Outputs into the responses (compute_output, but for the metrics). */
     WRITE,

@@ -134,10 +134,15 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
   @Override
   public void writeOutput(RequestData r, String name, DataType type, long[] shape, long src,
       long byteSize) {
-    if (responses[r.index] == null) {
-      responses[r.index] = responder.open(handles.get(r.index)); // refused at open: once more
+    responder.writeOutput(response(r.index), name, type, shape, src, byteSize);
+  }
+
+  /** Request {@code i}'s response, made now if it was not made yet or Triton refused it at open. */
+  private TRITONBACKEND_Response response(int i) {
+    if (responses[i] == null) {
+      responses[i] = responder.open(handles.get(i));
     }
-    responder.writeOutput(responses[r.index], name, type, shape, src, byteSize);
+    return responses[i];
   }
 
   /** Sends request {@code i}'s response (once); throws when it could not go. */
@@ -166,9 +171,7 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
   }
 
   private void deliver(int i) {
-    if (responses[i] == null) {
-      responses[i] = responder.open(handles.get(i)); // not made yet, or refused at open
-    }
+    response(i);
     try {
       succeeded[i] = responder.send(responses, i, requests.get(i).error());
     } finally {

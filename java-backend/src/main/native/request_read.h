@@ -16,8 +16,8 @@
  *   then per configured input, in config order: 0 (absent), or 1, datatype, dims, byte size,
  *     buffer count, the dims, and per buffer: address, byte size, memory type, memory type id;
  *   then per parameter: type, the name's length, the value's length (a string's, else 0), the
- *     value's address, the name's bytes (8 to a value, the last one padded with zeros), and a
- *     string value's first `text_max` bytes at most, the same way (none for other types);
+ *     name's bytes (8 to a value, the last one padded with zeros), and a string value's first
+ *     `text_max` bytes at most, the same way (none for other types);
  *   then per requested output: the index of the configured output of that name or -1, and the
  *     name's address.
  * Returns how many values it wrote; JOR_READ_SHORT when `capacity` is too small for them (call
@@ -150,7 +150,6 @@ static inline int64_t jor_read_request(TRITONBACKEND_Request* request,
         JOR_READ_PUT(type);
         JOR_READ_PUT(key_length);
         JOR_READ_PUT(value_length);
-        JOR_READ_PUT((intptr_t)value);
         JOR_READ_TEXT(key, key_length);
         JOR_READ_TEXT(value, value_copied);
     }

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A request's parameters as {@link RequestCalls} writes them (per parameter: type, name length,
- * value length, value address, then the name's bytes and a string value's first {@link
+ * value length, then the name's bytes and a string value's first {@link
  * KeyParameters#MAX_KEY_BYTES} bytes, 8 to a value): keeps the {@code input_cache_key.*} and
  * {@code output_cache_key.*} ones (or their header spelling, see {@link
  * KeyParameters#HEADER_KEY_PREFIX}); the others are not ours and ignored. The texts are read from
@@ -24,8 +24,8 @@ final class RequestParameters {
     int type = (int) v.get(at);
     int nameLength = (int) v.get(at + 1);
     long valueLength = v.get(at + 2);
-    String name = new String(copy(bytes, at + 4, nameLength), StandardCharsets.UTF_8);
-    at += 4 + words(nameLength);
+    String name = new String(copy(bytes, at + 3, nameLength), StandardCharsets.UTF_8);
+    at += 3 + words(nameLength);
     int copied = type == TRITONSERVER_PARAMETER_STRING
         ? (int) Math.min(valueLength, KeyParameters.MAX_KEY_BYTES) : 0;
     int valueAt = at;

@@ -27,6 +27,8 @@ final class CacheEntry {
   /** Set once, before the entry is published; read after. */
   Fence fence;
   int pins;
+  /** The table's clock at the entry's last pin or store: the least recently used goes first. */
+  long lastUse;
   boolean inMap;
   boolean freed;
 

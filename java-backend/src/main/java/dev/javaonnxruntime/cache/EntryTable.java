@@ -2,29 +2,40 @@ package dev.javaonnxruntime.cache;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 
 /**
- * The bookkeeping of one {@link InputCache}: the map in least-recently-used order, the pin counts,
- * and the byte budget. It decides what to evict and what to free but never touches device memory,
+ * The bookkeeping of one {@link InputCache}: the map, each entry's last use, the pin counts, and
+ * the byte budget. It decides what to evict and what to free but never touches device memory,
  * so the cache can hold its lock only around these calls and free or allocate outside it.
  *
  * <p>Accounting: {@code usedBytes} counts every block the cache holds or is allocating: entries in
  * the map, entries replaced or removed while still pinned ("detached"), and reservations of
  * stores in progress. An entry leaves the count when it is handed back for freeing.
  *
- * <p>Not thread-safe: every method must be called under the owning cache's lock.
+ * <p>Least recently used: a hit stamps its entry from the table's clock instead of moving it to
+ * the end of an access-ordered map, so it writes no link of another entry, nor the map's ends,
+ * which the other instance threads of the device wrote last (each such line costs a transfer
+ * between cores on every hit). Evicting, which is rare, sorts the unpinned entries by stamp.
+ *
+ * <p>Not thread-safe: every method must be called holding the table's monitor, the owning cache's
+ * lock (so the lock word and the fields a hit reads share one cache line). {@link #usedBytes} and
+ * {@link #size} may also be read without it: they are volatile, written under the lock.
  */
 final class EntryTable {
   private final String owner;
   private final long budgetBytes;
-  private final LinkedHashMap<CacheKey, CacheEntry> map = new LinkedHashMap<>(64, 0.75f, true);
+  private final HashMap<CacheKey, CacheEntry> map = new HashMap<>(64);
   private final Set<CacheEntry> detached = Collections.newSetFromMap(new IdentityHashMap<>());
-  private long usedBytes;
+  /** Counts the pins and stores: the stamp of an entry's last use. */
+  private long clock;
+  private volatile long usedBytes;
+  private volatile int entries;
   private boolean closed;
 
   /** A table for {@code owner} (named in errors), holding at most {@code budgetBytes}. */
@@ -53,7 +64,7 @@ final class EntryTable {
   }
 
   int size() {
-    return map.size();
+    return entries;
   }
 
   /** The entry under {@code key}, pinned and made most recent; null when absent. */
@@ -62,6 +73,7 @@ final class EntryTable {
     CacheEntry entry = map.get(key);
     if (entry != null) {
       entry.pins++;
+      entry.lastUse = ++clock;
     }
     return entry;
   }
@@ -98,19 +110,24 @@ final class EntryTable {
    * returns them (to free). Used when the device refuses an allocation the budget allowed.
    */
   List<CacheEntry> evictUnpinned(long bytes) {
-    List<CacheEntry> victims = new ArrayList<>();
-    long evicted = 0;
-    Iterator<CacheEntry> entries = map.values().iterator();
-    while (evicted < bytes && entries.hasNext()) {
-      CacheEntry entry = entries.next();
+    List<CacheEntry> unpinned = new ArrayList<>();
+    for (CacheEntry entry : map.values()) {
       if (entry.pins == 0) {
-        entries.remove();
-        entry.inMap = false;
-        markFreed(entry);
-        victims.add(entry);
-        evicted += entry.byteSize;
+        unpinned.add(entry);
       }
     }
+    unpinned.sort(Comparator.comparingLong(entry -> entry.lastUse));
+    List<CacheEntry> victims = new ArrayList<>();
+    long evicted = 0;
+    for (int i = 0; evicted < bytes && i < unpinned.size(); i++) {
+      CacheEntry entry = unpinned.get(i);
+      map.remove(entry.key);
+      entry.inMap = false;
+      markFreed(entry);
+      victims.add(entry);
+      evicted += entry.byteSize;
+    }
+    entries = map.size();
     return victims;
   }
 
@@ -124,13 +141,16 @@ final class EntryTable {
     CacheEntry existing = map.get(fresh.key);
     if (existing != null && fresh.key instanceof CacheKey.Content) {
       existing.pins++;
+      existing.lastUse = ++clock;
       markFreed(fresh);
       toFree.add(fresh);
       return existing;
     }
     fresh.pins = 1;
+    fresh.lastUse = ++clock;
     fresh.inMap = true;
     map.put(fresh.key, fresh);
+    entries = map.size();
     if (existing != null) {
       detach(existing, toFree);
     }
@@ -158,16 +178,17 @@ final class EntryTable {
   int removeGroup(String group, List<CacheEntry> toFree) {
     ensureOpen();
     int removed = 0;
-    Iterator<CacheEntry> entries = map.values().iterator();
-    while (entries.hasNext()) {
-      CacheEntry entry = entries.next();
+    Iterator<CacheEntry> it = map.values().iterator();
+    while (it.hasNext()) {
+      CacheEntry entry = it.next();
       boolean named = entry.key instanceof CacheKey.Named n && n.group().equals(group);
       if (named || entry.key instanceof CacheKey.Content c && c.scope().equals(group)) {
-        entries.remove();
+        it.remove();
         detach(entry, toFree);
         removed += named ? 1 : 0;
       }
     }
+    entries = map.size();
     return removed;
   }
 
@@ -181,6 +202,7 @@ final class EntryTable {
     List<CacheEntry> all = new ArrayList<>(map.values());
     all.addAll(detached);
     map.clear();
+    entries = 0;
     detached.clear();
     for (CacheEntry entry : all) {
       if (entry.pins > 0) {

@@ -21,8 +21,11 @@ import java.util.List;
  * is not cached ({@link #admits}). If the device refuses an allocation the budget allowed, more
  * entries are evicted and the allocation retried.
  *
- * <p>Thread-safe: several instance threads call it at once. One lock guards the bookkeeping only;
- * allocation, the caller's copy, and frees run outside it.
+ * <p>Thread-safe: several instance threads call it at once. One lock, the table's monitor, guards
+ * the bookkeeping only; allocation, the caller's copy, and frees run outside it. A hit writes
+ * nothing that other threads share but that lock and its entry: hits, misses and hashing are
+ * counted per model ({@link CacheStats} the caller passes), the device's own counters hold what
+ * only the device knows (stores, evictions).
  */
 public final class InputCache implements AutoCloseable {
   /** Fills a freshly allocated entry: enqueues the copy of the input to {@code deviceAddress}. */
@@ -35,7 +38,7 @@ public final class InputCache implements AutoCloseable {
   private final DeviceMemory memory;
   private final EntryTable table;
   private final CacheStats deviceStats = new CacheStats();
-  private final Object lock = new Object();
+  private final Object lock;
   private final CacheMemory blocks;
 
   /** A cache of at most {@code budgetBytes} in {@code memory}. */
@@ -45,6 +48,7 @@ public final class InputCache implements AutoCloseable {
     }
     this.memory = memory;
     this.table = new EntryTable("input cache of device " + memory.deviceId(), budgetBytes);
+    this.lock = table;
     this.blocks = new CacheMemory(memory, table, lock, deviceStats);
   }
 
@@ -60,7 +64,7 @@ public final class InputCache implements AutoCloseable {
 
   /**
    * Hashes {@code input} into a content key in {@code scope} (the model's cache group, or {@link
-   * CacheKey#SHARED}), counting the time for the model and the device. The buffers must be host
+   * CacheKey#SHARED}), counting the time for the model. The buffers must be host
    * memory and stay valid during the call.
    */
   public CacheKey.Content contentKey(
@@ -73,7 +77,6 @@ public final class InputCache implements AutoCloseable {
     Hash128 hash = hasher.hash(input);
     long nanos = System.nanoTime() - start;
     model.recordHash(nanos, input.totalLength());
-    deviceStats.recordHash(nanos, input.totalLength());
     return CacheKey.content(scope, hash, layout);
   }
 
@@ -85,11 +88,9 @@ public final class InputCache implements AutoCloseable {
     }
     if (entry == null) {
       model.recordMiss();
-      deviceStats.recordMiss();
       return null;
     }
     model.recordHit(entry.byteSize);
-    deviceStats.recordHit(entry.byteSize);
     return new Lease(this, entry);
   }
 
@@ -171,23 +172,19 @@ public final class InputCache implements AutoCloseable {
     return removed;
   }
 
-  /** Device-wide counters. */
+  /** Device-wide counters: stores and evictions (hits and misses are the models'). */
   public CacheStats deviceStats() {
     return deviceStats;
   }
 
   /** Device memory held by the cache, in bytes (entries, pinned leftovers, stores in progress). */
   public long residentBytes() {
-    synchronized (lock) {
-      return table.usedBytes();
-    }
+    return table.usedBytes(); // volatile: the metrics read it after every Execute, lock-free
   }
 
   /** Entries that lookups can find. */
   public int entryCount() {
-    synchronized (lock) {
-      return table.size();
-    }
+    return table.size();
   }
 
   /**

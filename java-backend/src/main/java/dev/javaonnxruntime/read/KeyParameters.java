@@ -28,19 +28,56 @@ public final class KeyParameters {
   public static final String HEADER_OUTPUT_KEY_PREFIX = "output-cache-key-";
   private static final String[] PREFIXES =
       {KEY_PREFIX, OUTPUT_KEY_PREFIX, HEADER_KEY_PREFIX, HEADER_OUTPUT_KEY_PREFIX};
+  private static final byte[][] PREFIX_BYTES = new byte[PREFIXES.length][];
+
+  static {
+    for (int i = 0; i < PREFIXES.length; i++) {
+      PREFIX_BYTES[i] = PREFIXES[i].getBytes(StandardCharsets.US_ASCII);
+    }
+  }
   /** The longest key, in bytes of UTF-8. */
   public static final int MAX_KEY_BYTES = 256;
 
   private KeyParameters() {}
 
-  /** The index of the prefix that starts the parameter name (0 to 3, as declared), or -1. */
+  /**
+   * The index of the prefix that starts the parameter name (0 to 3, as declared), or -1. ASCII
+   * letters match in either case, as in HTTP header names; no other character does.
+   */
   public static int keyPrefix(String name) {
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    return keyPrefix(ByteBuffer.wrap(bytes), 0, bytes.length);
+  }
+
+  /** {@link #keyPrefix(String)} of the UTF-8 name in {@code length} bytes of {@code b} at {@code at}. */
+  public static int keyPrefix(ByteBuffer b, int at, int length) {
     for (int i = 0; i < PREFIXES.length; i++) {
-      if (name.regionMatches(true, 0, PREFIXES[i], 0, PREFIXES[i].length())) {
+      if (startsWith(b, at, length, PREFIX_BYTES[i])) {
         return i;
       }
     }
     return -1;
+  }
+
+  /** The length in bytes of prefix {@code prefix} (of {@link #keyPrefix}). */
+  public static int prefixLength(int prefix) {
+    return PREFIX_BYTES[prefix].length;
+  }
+
+  private static boolean startsWith(ByteBuffer b, int at, int length, byte[] lowerCase) {
+    if (length < lowerCase.length) {
+      return false;
+    }
+    for (int i = 0; i < lowerCase.length; i++) {
+      int c = b.get(at + i);
+      if (c >= 'A' && c <= 'Z') {
+        c += 'a' - 'A';
+      }
+      if (c != lowerCase[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether prefix {@code prefix} (of {@link #keyPrefix}) names an input's key. */
@@ -70,6 +107,15 @@ public final class KeyParameters {
 
   /** The key in {@code bytes}, which must be valid UTF-8; its text is never echoed elsewhere. */
   public static String decode(String parameter, byte[] bytes) {
+    String key = decodeOrNull(bytes);
+    if (key == null) {
+      throw notUtf8(parameter);
+    }
+    return key;
+  }
+
+  /** The key in {@code bytes}, or null when they are not valid UTF-8. */
+  public static String decodeOrNull(byte[] bytes) {
     if (ascii(bytes)) { // the common case: every byte is its own character
       return new String(bytes, StandardCharsets.US_ASCII);
     }
@@ -79,9 +125,14 @@ public final class KeyParameters {
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
-      throw new TritonException(TritonException.INVALID_ARG,
-          "request parameter '" + parameter + "' is not valid UTF-8");
+      return null;
     }
+  }
+
+  /** Refuses key parameter {@code parameter}, whose value is not valid UTF-8. */
+  public static TritonException notUtf8(String parameter) {
+    return new TritonException(TritonException.INVALID_ARG,
+        "request parameter '" + parameter + "' is not valid UTF-8");
   }
 
   private static boolean ascii(byte[] bytes) {

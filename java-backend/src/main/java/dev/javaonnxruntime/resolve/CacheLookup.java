@@ -47,6 +47,8 @@ final class CacheLookup implements InputLookup {
   private final InputPlacement placement;
   private final InputCopier copier;
   private final Leases leases;
+  /** Each configured input's mode, in config order: found by identity on every request. */
+  private final CacheMode[] modes;
   /** The largest input hashed since the last {@link #expect}; the instance's thread only. */
   private long hashed;
 
@@ -63,12 +65,14 @@ final class CacheLookup implements InputLookup {
     this.placement = placement;
     this.copier = copier;
     this.leases = leases;
+    this.modes = config.inputs().stream().map(c -> settings.mode(c.name()))
+        .toArray(CacheMode[]::new);
   }
 
   @Override
   public InputSource find(RequestData r, TensorConfig c, InputView v) throws Exception {
     String key = r.cacheKeys.get(c.name());
-    CacheMode mode = settings.mode(c.name());
+    CacheMode mode = mode(c);
     Lease lease = null;
     if (key != null && mode != CacheMode.OFF) {
       lease = named(c, v, CacheKey.named(settings.group(), key), key);
@@ -85,6 +89,15 @@ final class CacheLookup implements InputLookup {
     lease.awaitOn(copier.stream());
     return new InputSource.Resident(lease.layout().shape(), lease.byteSize(), lease.address(),
         lease.entryId());
+  }
+
+  private CacheMode mode(TensorConfig c) {
+    for (int i = 0; i < modes.length; i++) {
+      if (config.inputs().get(i) == c) {
+        return modes[i];
+      }
+    }
+    return settings.mode(c.name());
   }
 
   private boolean hashes(CacheMode mode, TensorConfig c) {
@@ -111,11 +124,14 @@ final class CacheLookup implements InputLookup {
           + "' (never stored, or evicted); resend the data with the same key");
     }
     leases.track(lease);
-    DataType type = DataType.valueOf(lease.layout().dataType());
-    if (type != c.dataType() || !c.accepts(lease.layout().shape(), config.batched())) {
+    TensorLayout layout = lease.layout();
+    // Layouts hold the names of DataType's constants: equal names are one string.
+    if (!layout.dataType().equals(c.dataType().name())
+        || !c.accepts(layout.shape(), config.batched())) {
+      DataType type = DataType.valueOf(layout.dataType());
       throw new TritonException(TritonException.INVALID_ARG, "input '" + c.name() + "': the tensor "
           + "cached under key '" + name + "' is " + type.apiName() + " "
-          + Arrays.toString(lease.layout().shape()) + ", which this model's input does not accept ("
+          + Arrays.toString(layout.shape()) + ", which this model's input does not accept ("
           + c.dataType().apiName() + " " + c.describeShape(config.batched()) + ")");
     }
     return lease;

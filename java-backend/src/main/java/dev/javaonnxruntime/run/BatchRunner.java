@@ -18,6 +18,7 @@ import dev.javaonnxruntime.onnx.OutputTensor;
 import dev.javaonnxruntime.read.TritonException;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,9 @@ public final class BatchRunner {
    * second batch of a shape in the same Execute has run eagerly and learns nothing more.
    */
   private final Map<String, Runnable> toLearn = new LinkedHashMap<>();
+  /** The last batch's input shapes and their key: the next batch of the same shapes reuses it. */
+  private List<long[]> lastShapes = List.of();
+  private String lastKey;
 
   /** Runs the batches of the model of {@code config} in {@code session}. */
   public BatchRunner(String modelName, ModelConfig config, ModelSession session, Stream stream,
@@ -113,7 +117,7 @@ public final class BatchRunner {
     if (batch.outputs().isEmpty()) {
       return;
     }
-    String key = graphs == null ? null : batch.shapeKey();
+    String key = graphs == null ? null : shapeKey(batch);
     GraphPlan.Decision d = graphs == null ? null : graphs.decide(batch.totalRows(), key);
     if (d != null && (d.step() == GraphPlan.Step.CAPTURE || d.step() == GraphPlan.Step.REPLAY)) {
       graphs.fill(key, batch, config.inputs(), gatherer);
@@ -167,6 +171,20 @@ public final class BatchRunner {
       // After the Execute's PointerScope, which would release the graph's binding with it.
       toLearn.putIfAbsent(key, () -> graphs.learn(key, inputs, shown));
     }
+  }
+
+  /** {@link Batch#shapeKey}, the last one's string while the shapes stay (the hash kept). */
+  private String shapeKey(Batch batch) {
+    List<long[]> shapes = batch.shapes();
+    boolean same = shapes.size() == lastShapes.size();
+    for (int i = 0; same && i < shapes.size(); i++) {
+      same = Arrays.equals(shapes.get(i), lastShapes.get(i));
+    }
+    if (!same) {
+      lastShapes = shapes.stream().map(long[]::clone).toList();
+      lastKey = batch.shapeKey();
+    }
+    return lastKey;
   }
 
   /**

@@ -98,6 +98,30 @@ class InputCacheEvictionTest {
 
 
   @Test
+  void evictsByLastUseNotByStoreOrder() throws Exception {
+    try (InputCache cache = new InputCache(f.memory, 4 * CacheFixture.SIZE)) {
+      for (String name : new String[] {"a", "b", "c", "d"}) {
+        f.store(cache, CacheKey.named("m", name), CacheFixture.FP32_4X4,
+            TestBytes.pattern(CacheFixture.SIZE, 4)).close();
+      }
+      cache.lookup(CacheKey.named("m", "c"), f.model).close();
+      cache.lookup(CacheKey.named("m", "a"), f.model).close(); // by last use: b, d, c, a
+      f.store(cache, CacheKey.named("m", "e"), CacheFixture.FP32_4X4,
+          TestBytes.pattern(2 * CacheFixture.SIZE, 5)).close();
+      assertNull(cache.lookup(CacheKey.named("m", "b"), f.model));
+      assertNull(cache.lookup(CacheKey.named("m", "d"), f.model));
+      for (String name : new String[] {"a", "c", "e"}) {
+        Lease kept = cache.lookup(CacheKey.named("m", name), f.model);
+        assertNotNull(kept, name);
+        kept.close();
+      }
+      assertEquals(2, f.model.evictions());
+      assertEquals(3, cache.entryCount());
+      assertEquals(4 * CacheFixture.SIZE, cache.residentBytes());
+    }
+  }
+
+  @Test
   void doesNotCacheInputLargerThanTheWholeBudget() throws Exception {
     try (InputCache cache = new InputCache(f.memory, CacheFixture.SIZE - 1)) {
       assertNull(f.store(cache, CacheKey.named("m", "x"), CacheFixture.FP32_4X4, TestBytes.pattern(CacheFixture.SIZE, 6)));

@@ -63,6 +63,7 @@ final class RequestReader implements AutoCloseable {
   private final List<TensorConfig> outputs;
   private final BytePointer[] outputNames;
   private final PointerPointer<BytePointer> outputNamesArg;
+  private final RequestParameters parameters;
 
   RequestReader(ModelConfig config) {
     inputs = config.inputs();
@@ -71,6 +72,7 @@ final class RequestReader implements AutoCloseable {
     outputNames = outputs.stream().map(c -> new BytePointer(c.name())).toArray(BytePointer[]::new);
     inputNamesArg = new PointerPointer<>(inputNames);
     outputNamesArg = new PointerPointer<>(outputNames);
+    parameters = new RequestParameters(inputs, outputs);
   }
 
   /**
@@ -109,7 +111,7 @@ final class RequestReader implements AutoCloseable {
       readOtherInputs(request, data, (int) v.get(0));
     }
     for (int i = 0; i < v.get(2); i++) {
-      at = RequestParameters.read(v, bytes, at, data);
+      at = parameters.read(v, bytes, at, data);
     }
     List<String> names = new ArrayList<>(requested);
     for (int i = 0; i < requested; i++, at += 2) {

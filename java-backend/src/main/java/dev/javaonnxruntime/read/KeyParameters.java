@@ -49,7 +49,10 @@ public final class KeyParameters {
     return keyPrefix(ByteBuffer.wrap(bytes), 0, bytes.length);
   }
 
-  /** {@link #keyPrefix(String)} of the UTF-8 name in {@code length} bytes of {@code b} at {@code at}. */
+  /**
+   * {@link #keyPrefix(String)} of the UTF-8 name in the {@code length} bytes of {@code b} at
+   * {@code at}.
+   */
   public static int keyPrefix(ByteBuffer b, int at, int length) {
     for (int i = 0; i < PREFIXES.length; i++) {
       if (startsWith(b, at, length, PREFIX_BYTES[i])) {

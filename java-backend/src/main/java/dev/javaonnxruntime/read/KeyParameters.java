@@ -100,21 +100,15 @@ public final class KeyParameters {
             + (namesInput(prefix) ? "input '" : "output '") + tensor(name, prefix) + "'");
   }
 
-  /** A key is 1..256 bytes; throws naming the parameter otherwise (before its bytes are read). */
-  public static void checkLength(String parameter, long length) {
-    if (length == 0 || length > MAX_KEY_BYTES) {
-      throw new TritonException(TritonException.INVALID_ARG, "request parameter '" + parameter
-          + "' must be 1 to " + MAX_KEY_BYTES + " bytes long, got " + length);
-    }
+  /** Whether a key of {@code length} bytes is allowed: 1..256. */
+  public static boolean validLength(long length) {
+    return length > 0 && length <= MAX_KEY_BYTES;
   }
 
-  /** The key in {@code bytes}, which must be valid UTF-8; its text is never echoed elsewhere. */
-  public static String decode(String parameter, byte[] bytes) {
-    String key = decodeOrNull(bytes);
-    if (key == null) {
-      throw notUtf8(parameter);
-    }
-    return key;
+  /** Refuses key parameter {@code parameter}, whose value is {@code length} bytes long. */
+  public static TritonException badLength(String parameter, long length) {
+    return new TritonException(TritonException.INVALID_ARG, "request parameter '" + parameter
+        + "' must be 1 to " + MAX_KEY_BYTES + " bytes long, got " + length);
   }
 
   /** The key in {@code bytes}, or null when they are not valid UTF-8. */

@@ -1,7 +1,8 @@
 package dev.javaonnxruntime.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -38,18 +39,29 @@ class KeyParametersTest {
 
   @Test
   void decodesAsciiAndMultiByteKeysAlike() {
-    assertEquals("seed.image-1", KeyParameters.decode("input_cache_key.image",
-        "seed.image-1".getBytes(StandardCharsets.US_ASCII)));
-    assertEquals("bild-\u00e4\u4e2d", KeyParameters.decode("input_cache_key.image",
-        "bild-\u00e4\u4e2d".getBytes(StandardCharsets.UTF_8)));
+    assertEquals("seed.image-1",
+        KeyParameters.decodeOrNull("seed.image-1".getBytes(StandardCharsets.US_ASCII)));
+    assertEquals("bild-\u00e4\u4e2d",
+        KeyParameters.decodeOrNull("bild-\u00e4\u4e2d".getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
   void refusesInvalidUtf8WithoutEchoingIt() {
     byte[] bad = {'k', (byte) 0xc3, '(', 'x'};
-    TritonException e = assertThrows(TritonException.class,
-        () -> KeyParameters.decode("input_cache_key.image", bad));
+    assertNull(KeyParameters.decodeOrNull(bad));
+    TritonException e = KeyParameters.notUtf8("input_cache_key.image");
     assertEquals(TritonException.INVALID_ARG, e.code());
     assertTrue(e.getMessage().contains("'input_cache_key.image' is not valid UTF-8"), e.getMessage());
+    assertFalse(e.getMessage().contains("k\u00c3("), e.getMessage());
+  }
+
+  @Test
+  void allowsKeysOfOneTo256Bytes() {
+    assertFalse(KeyParameters.validLength(0));
+    assertTrue(KeyParameters.validLength(1));
+    assertTrue(KeyParameters.validLength(KeyParameters.MAX_KEY_BYTES));
+    assertFalse(KeyParameters.validLength(KeyParameters.MAX_KEY_BYTES + 1L));
+    assertTrue(KeyParameters.badLength("input_cache_key.image", 0).getMessage()
+        .contains("must be 1 to 256 bytes long, got 0"));
   }
 }

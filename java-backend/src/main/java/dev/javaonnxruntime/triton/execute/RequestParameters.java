@@ -55,8 +55,8 @@ final class RequestParameters {
       throw KeyParameters.notAString(text(bytes, nameAt, nameLength), prefix);
     }
     // A key is 1..256 bytes of valid UTF-8; its text is never echoed into another request.
-    if (valueLength == 0 || valueLength > KeyParameters.MAX_KEY_BYTES) {
-      KeyParameters.checkLength(text(bytes, nameAt, nameLength), valueLength);
+    if (!KeyParameters.validLength(valueLength)) {
+      throw KeyParameters.badLength(text(bytes, nameAt, nameLength), valueLength);
     }
     byte[] value = new byte[copied];
     bytes.get(valueAt * Long.BYTES, value);

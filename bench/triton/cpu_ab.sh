@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A CPU A/B of two builds: bench/triton/cpu.py (cache off, intra_op_thread_count 1 on both
-# backends, step times on) in two built checkouts, interleaved old, new, old, new, so that the
-# noise of this 2-core machine falls on both alike.
+# backends, step times on) in two built checkouts, interleaved old, new, then new, old, and so on
+# for ROUNDS rounds (default 2), so that the noise of this 2-core machine, and its drift within a
+# round, fall on both alike. CACHE=key: ours by key (bench/triton/cpu.py).
 #   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done)
 set -uo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,5p' "$0"; exit 64; }
+[[ $# -eq 3 ]] || { sed -n '2,6p' "$0"; exit 64; }
 mkdir -p "$3"
-for round in 1 2; do
-  for side in old new; do
+for round in $(seq 1 "${ROUNDS:-2}"); do
+  order="old new"; (( round % 2 == 0 )) && order="new old"
+  for side in $order; do
     dir=$2; [[ $side == old ]] && dir=$1
     out=$(cd "$3" && pwd)/$side-$round
     (cd "$dir" && THREADS=1 CYCLES=2500 WARMUP=6000 JVM_OPTIONS="-Djava_onnxruntime.step-times=2500" \

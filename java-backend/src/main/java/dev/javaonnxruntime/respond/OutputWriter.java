@@ -21,7 +21,7 @@ import java.util.List;
  * with {@code output_cache_key.<output>} is kept under that key ({@link KeptOutputs}; it is not
  * copied back unless the request also asked for it). On a GPU, outputs left on the device (by a
  * batch that keeps some, or a graph) cross to the host where some request asked for them, through
- * the instance's pinned buffer on its stream: a graph's right behind its launch ({@link
+ * the instance's pinned buffer on its stream: a graph's right after its replay ({@link
  * #copyBack}), a keeping batch's here, synchronised once. Those ORT copied to host memory in its
  * run are written from there.
  *

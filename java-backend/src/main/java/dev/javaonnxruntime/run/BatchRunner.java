@@ -38,7 +38,7 @@ public final class BatchRunner {
   }
 
   /**
-   * Enqueues the copies back of a graph's outputs that requests asked for, behind its launch, and
+   * Enqueues the copies back of a graph's outputs that requests asked for, after its replay, and
    * returns the outputs to read ({@link dev.javaonnxruntime.respond.OutputWriter#copyBack}).
    */
   @FunctionalInterface
@@ -77,8 +77,10 @@ public final class BatchRunner {
 
   /**
    * Runs one batch; a failure fails its requests (each alone, where ORT refused the batch). {@code
-   * prepare} is the Execute's work that needs no result (making the responses): it runs behind a
-   * graph's launch, while the kernels run, else before the eager run.
+   * prepare} is the Execute's work that needs no result (making the responses): it runs after a
+   * graph's replay, while the copies back of its outputs run, else before the eager run. (ONNX
+   * Runtime 1.24's replay synchronises the stream after its launch, so the kernels are done by
+   * then: nothing overlaps them.)
    */
   public void run(Batch batch, ComputeTimes times, Runnable prepare, Results results) {
     try {
@@ -127,7 +129,7 @@ public final class BatchRunner {
         // Copied back inside compute_infer, as ORT's copies are in an eager run (checks read the
         // fixed buffers themselves).
         outputs = copyBack.enqueue(batch, outputs);
-        prepare.run(); // while the kernels run
+        prepare.run(); // while the copies back run
         times.ended(computeEnd(System.nanoTime()));
       }
       if (outputs != null && graphs.confirm(key, stream)) {
@@ -189,10 +191,11 @@ public final class BatchRunner {
 
   /**
    * When the run's compute ended: on the CPU when ORT returned ({@code returned}); on a GPU, where
-   * ORT (and a graph launch) returns once the kernels are enqueued on the instance stream, when
-   * the stream has done them, so that Triton's compute_infer holds the GPU's time (and, as the
-   * stock backend's does, the copies back ORT makes in the run) and compute_output only the
-   * instance's own copies. It costs one stream synchronisation per batch.
+   * an eager ORT run returns once the kernels are enqueued on the instance stream, when the stream
+   * has done them, so that Triton's compute_infer holds the GPU's time (and, as the stock
+   * backend's does, the copies back ORT makes in the run) and compute_output only the instance's
+   * own copies. It costs one stream synchronisation per batch (after a graph's replay, which ORT
+   * has synchronised already, only its outputs' copies back are left to wait for).
    */
   private long computeEnd(long returned) {
     if (!session.target().gpu()) {

@@ -93,10 +93,10 @@ final class OwnedRequests implements ResponseSink, AutoCloseable {
 
   /**
    * Creates every response not made yet ({@code TRITONBACKEND_ResponseNew}); once per Execute,
-   * before its first results are written. The run step calls it behind a CUDA graph's launch, so
-   * that it costs the request nothing while the kernels run (and before an eager run, as the
-   * stock backend makes its responses before its inputs). A request whose response Triton
-   * refuses keeps none; writing or answering it tries once more.
+   * before its first results are written. The run step calls it after a CUDA graph's replay,
+   * while the copies back of its outputs run (and before an eager run, as the stock backend makes
+   * its responses before its inputs). A request whose response Triton refuses keeps none; writing
+   * or answering it tries once more.
    */
   void open() {
     if (opened) {

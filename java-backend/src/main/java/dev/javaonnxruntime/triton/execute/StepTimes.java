@@ -28,7 +28,7 @@ final class StepTimes {
     BIND,
     /**
      * The ORT runs, on a GPU up to the stream's end (compute_infer); a graph's replay also covers
-     * making the responses, done while its kernels run.
+     * making the responses, done after the replay while its outputs' copies back run.
      */
     INFER,
     /** Outputs into the responses (compute_output, but for the metrics). */

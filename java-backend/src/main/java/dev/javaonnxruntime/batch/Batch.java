@@ -47,7 +47,7 @@ public record Batch(List<ResolvedRequest> requests, BatchLayout layout, List<lon
   /** Whether a request of the batch asked for output {@code name} or named a key to keep it. */
   private static boolean wanted(List<ResolvedRequest> group, String name) {
     for (ResolvedRequest r : group) {
-      if (r.request().requestedOutputs.contains(name) || r.request().outputKeys.containsKey(name)) {
+      if (r.request().requestedOutputs.contains(name) || r.request().outputKeys().containsKey(name)) {
         return true;
       }
     }
@@ -57,7 +57,7 @@ public record Batch(List<ResolvedRequest> requests, BatchLayout layout, List<lon
   /** Whether no request of the batch names an output to keep on the device. */
   public boolean keepsNothing() {
     for (ResolvedRequest r : requests) {
-      if (!r.request().outputKeys.isEmpty()) {
+      if (!r.request().outputKeys().isEmpty()) {
         return false;
       }
     }

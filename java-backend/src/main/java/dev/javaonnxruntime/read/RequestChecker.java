@@ -26,13 +26,13 @@ public final class RequestChecker {
         throw invalid("unexpected inference input '" + name + "' for model '" + config.name() + "'");
       }
     }
-    for (String name : r.cacheKeys.keySet()) {
+    for (String name : r.cacheKeys().keySet()) {
       if (config.input(name) == null) {
         throw invalid("request parameter '" + KeyParameters.KEY_PREFIX + name
             + "' names an input that model '" + config.name() + "' does not have");
       }
     }
-    for (String name : r.outputKeys.keySet()) {
+    for (String name : r.outputKeys().keySet()) {
       if (!hasOutput(name)) {
         throw invalid("request parameter '" + KeyParameters.OUTPUT_KEY_PREFIX + name
             + "' names an output that model '" + config.name() + "' does not have");
@@ -47,7 +47,7 @@ public final class RequestChecker {
     for (TensorConfig c : config.inputs()) {
       InputView v = r.inputs.get(c.name());
       if (v == null) {
-        if (!r.cacheKeys.containsKey(c.name())) {
+        if (!r.cacheKeys().containsKey(c.name())) {
           throw invalid("request for model '" + config.name() + "' is missing input '" + c.name()
               + "': send its data" + (c.optional() ? ", or name a cached tensor with the request "
               + "parameter '" + KeyParameters.KEY_PREFIX + c.name() + "'" : ""));

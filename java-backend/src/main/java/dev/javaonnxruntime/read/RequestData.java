@@ -16,10 +16,10 @@ public final class RequestData {
   public final int index;
   /** The inputs the request carries, by name. */
   public final Map<String, InputView> inputs = new LinkedHashMap<>();
-  /** Input name to the key named by the request parameter {@code input_cache_key.<input>}. */
-  public final Map<String, String> cacheKeys = new LinkedHashMap<>();
-  /** Output name to the key named by {@code output_cache_key.<output>}: kept resident under it. */
-  public final Map<String, String> outputKeys = new LinkedHashMap<>();
+  /** See {@link #cacheKeys()}; replaced, not changed, until it holds two keys. */
+  private Map<String, String> cacheKeys = Map.of();
+  /** See {@link #outputKeys()}; as {@link #cacheKeys}. */
+  private Map<String, String> outputKeys = Map.of();
   /** The outputs the request asked for, in its order. */
   public List<String> requestedOutputs = List.of();
   /**
@@ -32,6 +32,46 @@ public final class RequestData {
   /** The request at {@code index} of its Execute, nothing read yet. */
   public RequestData(int index) {
     this.index = index;
+  }
+
+  /**
+   * Input name to the key named by the request parameter {@code input_cache_key.<input>}, in the
+   * order the request named them. Read it; {@link #putCacheKey} adds to it.
+   */
+  public Map<String, String> cacheKeys() {
+    return cacheKeys;
+  }
+
+  /**
+   * Output name to the key named by {@code output_cache_key.<output>}: kept resident under it.
+   * Read it; {@link #putOutputKey} adds to it.
+   */
+  public Map<String, String> outputKeys() {
+    return outputKeys;
+  }
+
+  /** Records that the request names {@code key} for input {@code input} (a later one wins). */
+  public void putCacheKey(String input, String key) {
+    cacheKeys = with(cacheKeys, input, key);
+  }
+
+  /** Records that the request names {@code key} for output {@code output} (a later one wins). */
+  public void putOutputKey(String output, String key) {
+    outputKeys = with(outputKeys, output, key);
+  }
+
+  /**
+   * {@code keys} with {@code name} mapped to {@code key}. Most requests name one key or none, so
+   * the first is an immutable one-entry map (no hash table made for each request); from the second
+   * on they are in a LinkedHashMap of this request's own.
+   */
+  private static Map<String, String> with(Map<String, String> keys, String name, String key) {
+    if (keys.isEmpty()) {
+      return Map.of(name, key);
+    }
+    Map<String, String> own = keys instanceof LinkedHashMap ? keys : new LinkedHashMap<>(keys);
+    own.put(name, key);
+    return own;
   }
 
   /** Its outcome so far. */

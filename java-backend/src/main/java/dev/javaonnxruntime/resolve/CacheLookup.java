@@ -71,7 +71,7 @@ final class CacheLookup implements InputLookup {
 
   @Override
   public InputSource find(RequestData r, TensorConfig c, InputView v) throws Exception {
-    String key = r.cacheKeys.get(c.name());
+    String key = r.cacheKeys().get(c.name());
     CacheMode mode = mode(c);
     Lease lease = null;
     if (key != null && mode != CacheMode.OFF) {

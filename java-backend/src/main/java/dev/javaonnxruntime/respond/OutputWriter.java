@@ -124,11 +124,11 @@ public final class OutputWriter implements AutoCloseable {
   private void keep(Batch batch, List<OutputTensor> results) {
     for (int k = 0; k < batch.size(); k++) {
       RequestData r = batch.requests().get(k).request();
-      if (r.failed() || r.outputKeys.isEmpty()) {
+      if (r.failed() || r.outputKeys().isEmpty()) {
         continue;
       }
       for (OutputTensor o : results) {
-        String key = r.outputKeys.get(o.name());
+        String key = r.outputKeys().get(o.name());
         if (key == null) {
           continue;
         }

@@ -70,7 +70,7 @@ class OutputWriterTest {
   @Test
   void anOutputInHostMemoryCannotBeKeptAndFailsOnlyTheRequestThatNamedAKey() {
     RequestData keeps = request();
-    keeps.outputKeys.put("y", "k1");
+    keeps.putOutputKey("y", "k1");
     RequestData other = request();
     writer.write(batch(keeps, other), List.of(tensor(false, 2)), sink());
     assertTrue(keeps.failed());
@@ -84,7 +84,7 @@ class OutputWriterTest {
   void aKeptOutputOnTheDeviceIsKeptAndSynchronisedEvenWhenNoRequestAsksForIt() {
     RequestData r = request();
     r.requestedOutputs = List.of();
-    r.outputKeys.put("y", "k1");
+    r.putOutputKey("y", "k1");
     writer.write(batch(r), List.of(tensor(true)), sink());
     assertEquals(List.of(output.address()), kept);
     assertEquals(1, stream.synchronizations);
@@ -111,7 +111,7 @@ class OutputWriterTest {
   @Test
   void copyBackLeavesABatchThatKeepsOutputsAndOutputsNoRequestAskedForOnTheDevice() {
     RequestData keeps = request();
-    keeps.outputKeys.put("y", "k1");
+    keeps.putOutputKey("y", "k1");
     List<OutputTensor> device = List.of(tensor(true));
     assertEquals(device, writer.copyBack(batch(keeps), device));
     RequestData none = request();

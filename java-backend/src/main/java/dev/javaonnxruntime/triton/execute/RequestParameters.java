@@ -69,7 +69,11 @@ final class RequestParameters {
     int tensorLength = nameLength - KeyParameters.prefixLength(prefix);
     String tensor = input ? configured(inputs, inputNames, bytes, tensorAt, tensorLength)
         : configured(outputs, outputNames, bytes, tensorAt, tensorLength);
-    (input ? data.cacheKeys : data.outputKeys).put(tensor, key);
+    if (input) {
+      data.putCacheKey(tensor, key);
+    } else {
+      data.putOutputKey(tensor, key);
+    }
     return at;
   }
 

@@ -259,6 +259,12 @@ class Bench:
         gate = threading.Barrier(n + 1)
         res = [dict(lat=[], ans=[], t0=None, t1=None, w0=None, w1=None, err=None) for _ in bases]
 
+        # --seed-lockstep 1 (the default): a barrier per cycle, so the models' requests arrive
+        # together; 0: each model's client sends its next request as soon as it has its answer
+        # (after --seed-pause-us), out of step with the others.
+        step = cyc.wait if self.a.seed_lockstep else (lambda: None)
+        pause = self.a.seed_pause_us / 1e6
+
         def worker(i):
             c, (_, r), m, st = conns[i], reqs[i], models[i], res[i]
             try:
@@ -268,12 +274,14 @@ class Bench:
                 gate.wait()
                 gate.wait()
                 for k in range(self.a.repeat):
-                    cyc.wait()
+                    step()
                     if k == 0:
                         st["t0"], st["w0"] = time.perf_counter_ns(), time.time_ns()
                     lat, _, ans = c.infer(m, r.body, r.hlen)
                     st["lat"].append(lat)
                     st["ans"].append(ans)
+                    if pause:
+                        time.sleep(pause)
                 st["t1"], st["w1"] = time.perf_counter_ns(), time.time_ns()
             except Exception as e:  # noqa: BLE001
                 st["err"] = repr(e)
@@ -305,6 +313,7 @@ class Bench:
         t0 = min(r["t0"] for r in res)
         t1 = max(r["t1"] for r in res)
         row = dict(scenario="seed", variant=variant, rep=rep, wall_s=(t1 - t0) / 1e9,
+                   lockstep=bool(self.a.seed_lockstep), pause_us=self.a.seed_pause_us,
                    requests=sum(len(r["lat"]) for r in res),
                    window_unix_ns=[min(r["w0"] for r in res), max(r["w1"] for r in res)], models={})
         ident = {"equal": 0, "total": 0}
@@ -477,6 +486,10 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=100)
     ap.add_argument("--seed-warmup", type=int, default=100)
+    ap.add_argument("--seed-lockstep", type=int, default=1, choices=(0, 1),
+                    help="1: the seed's models start each cycle together (a barrier); 0: out of step")
+    ap.add_argument("--seed-pause-us", type=float, default=0,
+                    help="pause of each model's client after each measured seed answer")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--jvm-warmup", type=int, default=0,
                     help="requests to each seed model of every variant before anything is measured (warm-up)")

@@ -144,8 +144,14 @@ def table(outdir):
         return med([r["models"][m][p] for r in rs if m in r["models"]])
 
     if any(seed.values()):
-        n = seed[variants[0]][0]["requests"] if seed[variants[0]] else 0
-        L.append(f"## Seed: {', '.join(models)}, one request per model in flight, {n} measured requests per repetition\n")
+        first = seed[variants[0]][0] if seed[variants[0]] else {}
+        n = first.get("requests", 0)
+        # Rows written before the option existed were all in lockstep.
+        cadence = "each cycle's requests sent together" if first.get("lockstep", True) else \
+            "out of step, each model's next request sent on its answer"
+        if first.get("pause_us"):
+            cadence += f" after a pause of {first['pause_us']:g} us"
+        L.append(f"## Seed: {', '.join(models)}, one request per model in flight ({cadence}), {n} measured requests per repetition\n")
         L.append("Throughput vs stock = stock's median wall time / the variant's (higher is better); "
                  "latency ratios = the variant's / stock's (lower is better).\n")
         hdr = "| variant | wall s per repetition | median s | throughput vs stock | " + \

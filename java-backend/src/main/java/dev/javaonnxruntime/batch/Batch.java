@@ -2,6 +2,7 @@ package dev.javaonnxruntime.batch;
 
 import dev.javaonnxruntime.config.ModelConfig;
 import dev.javaonnxruntime.config.TensorConfig;
+import dev.javaonnxruntime.read.RequestData;
 import dev.javaonnxruntime.resolve.ResolvedRequest;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,8 @@ public record Batch(List<ResolvedRequest> requests, BatchLayout layout, List<lon
   /** Whether a request of the batch asked for output {@code name} or named a key to keep it. */
   private static boolean wanted(List<ResolvedRequest> group, String name) {
     for (ResolvedRequest r : group) {
-      if (r.request().requestedOutputs.contains(name) || r.request().outputKeys().containsKey(name)) {
+      RequestData request = r.request();
+      if (request.requestedOutputs.contains(name) || request.outputKeys().containsKey(name)) {
         return true;
       }
     }

@@ -41,17 +41,9 @@ public final class KeyParameters {
   private KeyParameters() {}
 
   /**
-   * The index of the prefix that starts the parameter name (0 to 3, as declared), or -1. ASCII
-   * letters match in either case, as in HTTP header names; no other character does.
-   */
-  public static int keyPrefix(String name) {
-    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-    return keyPrefix(ByteBuffer.wrap(bytes), 0, bytes.length);
-  }
-
-  /**
-   * {@link #keyPrefix(String)} of the UTF-8 name in the {@code length} bytes of {@code b} at
-   * {@code at}.
+   * The index of the prefix that starts the parameter name whose UTF-8 bytes are the {@code
+   * length} bytes of {@code b} at {@code at} (0 to 3, as declared), or -1. ASCII letters match in
+   * either case, as in HTTP header names; no other character does.
    */
   public static int keyPrefix(ByteBuffer b, int at, int length) {
     for (int i = 0; i < PREFIXES.length; i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
@@ -12,29 +13,29 @@ import org.junit.jupiter.api.Test;
 class KeyParametersTest {
   @Test
   void readsTheBodyParameterSpellings() {
-    assertEquals(0, KeyParameters.keyPrefix("input_cache_key.image"));
-    assertEquals(1, KeyParameters.keyPrefix("output_cache_key.features"));
+    assertEquals(0, keyPrefix("input_cache_key.image"));
+    assertEquals(1, keyPrefix("output_cache_key.features"));
   }
 
   @Test
   void readsTheHeaderSpellingsAProxyCanName() {
-    assertEquals(2, KeyParameters.keyPrefix("input-cache-key-image"));
-    assertEquals(3, KeyParameters.keyPrefix("output-cache-key-features"));
+    assertEquals(2, keyPrefix("input-cache-key-image"));
+    assertEquals(3, keyPrefix("output-cache-key-features"));
   }
 
   @Test
   void matchesThePrefixIgnoringCaseAsHttpHeaderNamesAre() {
     // Triton forwards a header under the name the client spelled; urllib sends "Input-cache-key-image".
-    assertEquals(2, KeyParameters.keyPrefix("Input-cache-key-image"));
-    assertEquals(0, KeyParameters.keyPrefix("INPUT_CACHE_KEY.image"));
+    assertEquals(2, keyPrefix("Input-cache-key-image"));
+    assertEquals(0, keyPrefix("INPUT_CACHE_KEY.image"));
   }
 
   @Test
   void ignoresOtherParameters() {
-    assertEquals(-1, KeyParameters.keyPrefix("input_cache_key"));
-    assertEquals(-1, KeyParameters.keyPrefix("input-cache-key.image"));
-    assertEquals(-1, KeyParameters.keyPrefix("x-input-cache-key-image"));
-    assertEquals(-1, KeyParameters.keyPrefix("priority"));
+    assertEquals(-1, keyPrefix("input_cache_key"));
+    assertEquals(-1, keyPrefix("input-cache-key.image"));
+    assertEquals(-1, keyPrefix("x-input-cache-key-image"));
+    assertEquals(-1, keyPrefix("priority"));
   }
 
   @Test
@@ -63,5 +64,11 @@ class KeyParametersTest {
     assertFalse(KeyParameters.validLength(KeyParameters.MAX_KEY_BYTES + 1L));
     assertTrue(KeyParameters.badLength("input_cache_key.image", 0).getMessage()
         .contains("must be 1 to 256 bytes long, got 0"));
+  }
+
+  /** The prefix of {@code name} as the reader finds it: in its UTF-8 bytes. */
+  private static int keyPrefix(String name) {
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    return KeyParameters.keyPrefix(ByteBuffer.wrap(bytes), 0, bytes.length);
   }
 }

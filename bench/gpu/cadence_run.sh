@@ -7,11 +7,16 @@
 #   free      out of step: each model's client sends its next request on its answer
 #   pause     out of step, with a 1000 us pause after each answer (the seed's idle gap)
 #   alone     vit alone, one model's thread, no other instance busy
+#   awake     lockstep, with /dev/cpu_dma_latency held at 0 for that server's run: the kernel's PM
+#             QoS request that keeps idle CPUs out of C-states with any exit latency (as tuned's
+#             latency-performance profile does), so a thread that slept ~1 ms between Executes
+#             wakes on a core that stayed awake; where it cannot be held, cadence.md says so
 #
-#   bench/gpu/cadence_run.sh OUTDIR [CADENCE...]   (default: all four, about 4 minutes)
+#   bench/gpu/cadence_run.sh OUTDIR [CADENCE...]   (default: all five, about 5 minutes)
 #
-# OUTDIR gets <cadence>/ (triton_run.sh's output each) and cadence.md: each table's seed and
-# server-time lines and each keygraph model's last three step-times lines (the seed's). The
+# OUTDIR gets <cadence>/ (triton_run.sh's output each) and cadence.md: the host's CPU idle and
+# frequency settings, each table's seed and server-time lines, and the last three step-times
+# lines (the seed's) of each model of ours. The
 # environment is triton_run.sh's; the defaults here are VARIANTS=stock,keygraph, SWEEP_MODELS=,
 # CUPTI=0 and JVM_OPTIONS=-Djava_onnxruntime.step-times=100. EXTRA_ARGS: more triton_bench.py
 # arguments before each cadence's own (a smoke test on the CPU build: its models and variants).
@@ -21,30 +26,55 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$1" && out=$(cd "$1" && pwd)
 shift
 cadences=("$@")
-[[ ${#cadences[@]} -gt 0 ]] || cadences=(lockstep free pause alone)
+[[ ${#cadences[@]} -gt 0 ]] || cadences=(lockstep free pause alone awake)
 export VARIANTS=${VARIANTS:-stock,keygraph} SWEEP_MODELS=${SWEEP_MODELS-} CUPTI=${CUPTI:-0}
 export JVM_OPTIONS=${JVM_OPTIONS:--Djava_onnxruntime.step-times=100}
 base="--jvm-warmup 3000 --only warmup|seed --chain= ${EXTRA_ARGS:-}"
 : >"$out/cadence.md"
+cpuidle=/sys/devices/system/cpu/cpuidle
+idle=$(cat $cpuidle/current_driver 2>/dev/null || echo none)
+governor=$(cat $cpuidle/current_governor_ro $cpuidle/current_governor 2>/dev/null | head -1)
+freq=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo none)
+states=$(for d in /sys/devices/system/cpu/cpu0/cpuidle/state*; do
+  echo -n "$(cat "$d/name" 2>/dev/null) ($(cat "$d/latency" 2>/dev/null) us) "; done)
+poll=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || echo -)
+{
+  echo "## Host: $(nproc) CPUs; cpuidle driver $idle, governor ${governor:-none}; cpufreq $freq"
+  echo
+  echo "cpu0's idle states (exit latency): ${states:-none}; guest_halt_poll_ns $poll"
+  echo
+} >>"$out/cadence.md"
 for c in "${cadences[@]}"; do
   case $c in
     lockstep) args="$base" ;;
     free) args="$base --seed-lockstep 0" ;;
     pause) args="$base --seed-lockstep 0 --seed-pause-us 1000" ;;
     alone) args="$base --seed vit" ;;
-    *) echo "unknown cadence '$c' (lockstep, free, pause, alone)" >&2; exit 64 ;;
+    awake) args="$base" ;;
+    *) echo "unknown cadence '$c' (lockstep, free, pause, alone, awake)" >&2; exit 64 ;;
   esac
+  held=""
+  if [[ $c == awake ]]; then
+    # The request holds while the descriptor is open: four bytes, the latency in us (0).
+    if exec 3>/dev/cpu_dma_latency && printf '\0\0\0\0' >&3; then
+      held=" /dev/cpu_dma_latency held at 0"
+    else
+      held=" /dev/cpu_dma_latency NOT held (cannot open or write it): as lockstep"
+    fi 2>/dev/null
+  fi
   start=$(date +%s)
   BENCH_ARGS="$args" "$here/triton_run.sh" "$out/$c" >"$out/$c.log" 2>&1
   rc=$?
+  [[ $c == awake ]] && exec 3>&-
   {
-    echo "## $c (rc=$rc in $(( $(date +%s) - start )) s): BENCH_ARGS=\"$args\""
+    echo "## $c (rc=$rc in $(( $(date +%s) - start )) s)$held: BENCH_ARGS=\"$args\""
     echo
     sed -n '/^## Seed/,/^Every measured answer/p' "$out/$c/table.md" 2>/dev/null
     echo
     echo '```'
-    for m in vit bert resnet50; do
-      grep -h "step times: model '${m}__keygraph'" "$out/$c/server.plain.log" 2>/dev/null \
+    for m in $(grep -ho "step times: model '[^']*'" "$out/$c/server.plain.log" 2>/dev/null \
+        | sort -u | sed "s/.*model '\([^']*\)'/\1/"); do
+      grep -h "step times: model '$m'" "$out/$c/server.plain.log" \
         | tail -3 | sed "s/.*model '\([^']*\)', mean us per Execute over [0-9]* Executes of [0-9]* requests: /\1 /; s/ write .*between Executes/ between/; s/\"$//"
     done
     echo '```'

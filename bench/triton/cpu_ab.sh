@@ -2,17 +2,19 @@
 # A CPU A/B of two builds: bench/triton/cpu.py (cache off, intra_op_thread_count 1 on both
 # backends, step times on) in two built checkouts, interleaved old, new, then new, old, and so on
 # for ROUNDS rounds (default 2), so that the noise of this 2-core machine, and its drift within a
-# round, fall on both alike. CACHE=key: ours by key (bench/triton/cpu.py).
+# round, fall on both alike. CACHE=key: ours by key (bench/triton/cpu.py). OLD_JVM / NEW_JVM: more
+# options for our JVM on that side (an A/B of a JVM setting: the same tree twice).
 #   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done)
 set -uo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,6p' "$0"; exit 64; }
+[[ $# -eq 3 ]] || { sed -n '2,7p' "$0"; exit 64; }
 mkdir -p "$3"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   order="old new"; (( round % 2 == 0 )) && order="new old"
   for side in $order; do
-    dir=$2; [[ $side == old ]] && dir=$1
+    dir=$2 jvm=${NEW_JVM:-}; [[ $side == old ]] && dir=$1 jvm=${OLD_JVM:-}
     out=$(cd "$3" && pwd)/$side-$round
-    (cd "$dir" && THREADS=1 CYCLES=2500 WARMUP=6000 JVM_OPTIONS="-Djava_onnxruntime.step-times=2500" \
+    (cd "$dir" && THREADS=1 CYCLES=2500 WARMUP=6000 \
+      JVM_OPTIONS="-Djava_onnxruntime.step-times=2500${jvm:+ $jvm}" \
       timeout 500 /usr/bin/python3 bench/triton/cpu.py "$out" >"$out.log" 2>&1)
     echo "$side-$round: $(head -1 "$out/table.md")"
   done

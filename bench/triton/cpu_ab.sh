@@ -4,9 +4,10 @@
 # for ROUNDS rounds (default 2), so that the noise of this 2-core machine, and its drift within a
 # round, fall on both alike. CACHE=key: ours by key (bench/triton/cpu.py). OLD_JVM / NEW_JVM: more
 # options for our JVM on that side (an A/B of a JVM setting: the same tree twice).
-#   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done)
+#   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done; OUTDIR/ab.md:
+#   ours minus stock per side, bench/triton/cpu_ab_table.py)
 set -uo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,7p' "$0"; exit 64; }
+[[ $# -eq 3 ]] || { sed -n '2,8p' "$0"; exit 64; }
 mkdir -p "$3"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   order="old new"; (( round % 2 == 0 )) && order="new old"
@@ -19,3 +20,4 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     echo "$side-$round: $(head -1 "$out/table.md")"
   done
 done
+/usr/bin/python3 "$(dirname "$0")/cpu_ab_table.py" "$3" | tee "$3/ab.md"

@@ -1,0 +1,39 @@
+"""The table of a bench/triton/cpu_ab.sh run: per side (old, new) and per Triton statistic, ours
+minus stock in us per request, the median over the rounds and each round's figure.
+
+  python3 bench/triton/cpu_ab_table.py OUTDIR      (OUTDIR/{old,new}-<round>/summary.json)
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+FIELDS = ("compute_input", "compute_infer", "compute_output")
+
+
+def main(out):
+    sides = {}
+    for side in ("old", "new"):
+        files = sorted(glob.glob(os.path.join(out, side + "-*", "summary.json")),
+                       key=lambda f: int(f.split(os.sep)[-2].split("-")[1]))
+        sides[side] = [json.load(open(f))["results"] for f in files]
+    first = next(r for runs in sides.values() for r in runs)
+    models = [m for m in first if not m.endswith("_stock")]
+    print("| side | ours minus stock, us: median (each round) | " + " | ".join(models) + " |")
+    print("|---|---|" + "---|" * len(models))
+    for side, runs in sides.items():
+        for field in FIELDS:
+            cells = []
+            for m in models:
+                diffs = [r[m]["us"][field] - r[m + "_stock"]["us"][field] for r in runs]
+                cells.append("%+.1f (%s)" % (statistics.median(diffs),
+                                             " ".join("%+.1f" % d for d in diffs)))
+            print("| %s (%d) | %s | %s |" % (side, len(runs), field, " | ".join(cells)))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])

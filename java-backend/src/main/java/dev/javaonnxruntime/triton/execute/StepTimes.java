@@ -1,14 +1,21 @@
 package dev.javaonnxruntime.triton.execute;
 
 import dev.javaonnxruntime.triton.Log;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * Diagnostic (system property {@code java_onnxruntime.step-times=N}): where an instance's Execute
  * time goes, step by step, as the mean over every N Executes, logged at INFO. It is the request
  * path's profile where no profiler runs (the GPU machine has no perf), and it names what Triton's four figures cannot: the time between two Executes of the
  * instance (Triton's queue figure ends at our first timestamp), and the tail of an Execute after
- * its responses went (in no figure of Triton's). Off by default: each mark is then one test of a
- * constant. One per instance, used only on its thread.
+ * its responses went (in no figure of Triton's). Beside the means, the line gives the spread of
+ * the steps before the first run (take to bind, the Execute's compute_input) over the N Executes,
+ * and their mean after the shorter and the longer half of the idle gaps before them: a path that
+ * runs slower on a core that has slept shows it there, a path that meets another thread's lock
+ * shows it in the spread. Off by default: each mark is then one test of a final field. One per
+ * instance, used only on its thread.
  */
 final class StepTimes {
   private static final int EVERY = Integer.getInteger("java_onnxruntime.step-times", 0);
@@ -45,21 +52,45 @@ final class StepTimes {
 
   private static final Step[] STEPS = Step.values();
   private final String model;
+  private final int every;
+  private final Clock clock;
+  private final Consumer<String> log;
   private final long[] sums = new long[STEPS.length];
+  /** Per Execute of this line: the idle gap before it (-1: none, the first) and take to bind. */
+  private final long[] gaps;
+  private final long[] beforeRun;
   private long between;
   private long last;
   private long ended;
   private int executes;
   private long requests;
 
+  /** The clock of the marks (System.nanoTime; a test's own). */
+  @FunctionalInterface
+  interface Clock {
+    long nanos();
+  }
+
   StepTimes(String model) {
+    this(model, EVERY, System::nanoTime, Log::info);
+  }
+
+  StepTimes(String model, int every, Clock clock, Consumer<String> log) {
     this.model = model;
+    this.every = every;
+    this.clock = clock;
+    this.log = log;
+    gaps = new long[Math.max(every, 0)];
+    beforeRun = new long[Math.max(every, 0)];
   }
 
   /** An Execute of {@code count} requests starts at {@code now}. */
   void start(long now, int count) {
-    if (EVERY > 0) {
-      between += ended == 0 ? 0 : now - ended;
+    if (every > 0) {
+      long gap = ended == 0 ? -1 : now - ended;
+      between += Math.max(gap, 0);
+      gaps[executes] = gap;
+      beforeRun[executes] = 0;
       last = now;
       requests += count;
     }
@@ -67,47 +98,99 @@ final class StepTimes {
 
   /** Step {@code step} ends now. */
   void mark(Step step) {
-    if (EVERY > 0) {
-      long now = System.nanoTime();
-      sums[step.ordinal()] += now - last;
+    if (every > 0) {
+      long now = clock.nanos();
+      add(step, now - last);
       last = now;
     }
   }
 
   /** Binding ended at {@code runStart} and inference at {@code runEnd} (no run: both now). */
   void compute(long runStart, long runEnd) {
-    if (EVERY > 0 && runStart >= last && runEnd >= runStart) {
-      sums[Step.BIND.ordinal()] += runStart - last;
-      sums[Step.INFER.ordinal()] += runEnd - runStart;
+    if (every > 0 && runStart >= last && runEnd >= runStart) {
+      add(Step.BIND, runStart - last);
+      add(Step.INFER, runEnd - runStart);
       last = runEnd;
     }
   }
 
-  /** The Execute ends: the last step's mark, and every {@code EVERY} Executes the log line. */
+  private void add(Step step, long nanos) {
+    sums[step.ordinal()] += nanos;
+    if (step.ordinal() <= Step.BIND.ordinal()) {
+      beforeRun[executes] += nanos;
+    }
+  }
+
+  /** The Execute ends: the last step's mark, and every {@code every} Executes the log line. */
   void end() {
-    if (EVERY == 0) {
+    if (every <= 0) {
       return;
     }
     mark(Step.SETTLE);
     ended = last;
-    if (++executes < EVERY) {
+    if (++executes < every) {
       return;
     }
     StringBuilder line = new StringBuilder("step times: model '").append(model)
         .append("', mean us per Execute over ").append(executes).append(" Executes of ")
         .append(requests).append(" requests:");
     for (Step s : STEPS) {
-      line.append(' ').append(s.name().toLowerCase()).append(' ').append(micros(sums[s.ordinal()]));
+      line.append(' ').append(s.name().toLowerCase(Locale.ROOT)).append(' ')
+          .append(micros(sums[s.ordinal()] / (double) executes));
     }
-    line.append("; between Executes ").append(micros(between));
-    Log.info(line.toString());
-    java.util.Arrays.fill(sums, 0);
+    line.append("; between Executes ").append(micros(between / (double) executes));
+    spread(line);
+    log.accept(line.toString());
+    Arrays.fill(sums, 0);
     between = 0;
     executes = 0;
     requests = 0;
   }
 
-  private String micros(long nanos) {
-    return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e3 / executes);
+  /**
+   * Take to bind per Execute: p10, p50 and p90, then the mean after the shorter and after the
+   * longer half of the gaps before them (the first Execute, with no gap, in neither half).
+   */
+  private void spread(StringBuilder line) {
+    long[] sorted = Arrays.copyOf(beforeRun, executes);
+    Arrays.sort(sorted);
+    line.append("; take to bind p10 ").append(micros(rank(sorted, 10)))
+        .append(" p50 ").append(micros(rank(sorted, 50)))
+        .append(" p90 ").append(micros(rank(sorted, 90)));
+    Integer[] byGap = new Integer[executes];
+    int n = 0;
+    for (int i = 0; i < executes; i++) {
+      if (gaps[i] >= 0) {
+        byGap[n++] = i;
+      }
+    }
+    if (n < 2) {
+      return;
+    }
+    Integer[] order = Arrays.copyOf(byGap, n);
+    Arrays.sort(order, (a, b) -> Long.compare(gaps[a], gaps[b]));
+    int half = n / 2;
+    line.append("; after the shorter half of the gaps (up to ")
+        .append(micros(gaps[order[half - 1]])).append(") ")
+        .append(micros(mean(order, 0, half))).append(", after the longer ")
+        .append(micros(mean(order, n - half, n)));
+  }
+
+  private double mean(Integer[] order, int from, int to) {
+    long sum = 0;
+    for (int i = from; i < to; i++) {
+      sum += beforeRun[order[i]];
+    }
+    return sum / (double) (to - from);
+  }
+
+  /** The nearest-rank percentile {@code p} of {@code sorted} (not empty). */
+  private static long rank(long[] sorted, int p) {
+    int k = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(k, 1) - 1];
+  }
+
+  private static String micros(double nanos) {
+    return String.format(Locale.ROOT, "%.1f", nanos / 1e3);
   }
 }

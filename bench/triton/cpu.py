@@ -277,12 +277,33 @@ def hottest(collapsed, top=25, skip=0):
     return "\n".join(lines)
 
 
+def stale_sources():
+    """The backend's sources changed since the backend directory was assembled (make build): the
+    results would carry the tree's commit while measuring an older build."""
+    jars = glob.glob(os.path.join(ROOT, "build", "backends", "java_onnxruntime",
+                                  "java-backend-*.jar"))
+    if not jars:
+        return []
+    built = os.path.getmtime(jars[0])
+    newer = []
+    for top in ("java-backend/src/main", "native/src", "native/include"):
+        for d, _, files in os.walk(os.path.join(ROOT, top)):
+            newer += [os.path.join(d, f) for f in files
+                      if os.path.getmtime(os.path.join(d, f)) > built]
+    return newer
+
+
 def main(argv):
     out = os.path.abspath(argv[0] if argv else os.path.join(ROOT, "build", "bench-triton-cpu"))
     os.makedirs(out, exist_ok=True)
     binary = local_server.find_server(ROOT)
     if binary is None:
         print("bench/triton/cpu.py: no tritonserver at %s" % local_server.shared_dir(ROOT))
+        return 1
+    newer = stale_sources()
+    if newer:
+        print("bench/triton/cpu.py: %d source file(s) changed since build/backends was assembled "
+              "(%s, ...): run make build first" % (len(newer), os.path.relpath(newer[0], ROOT)))
         return 1
     cycles = int(os.environ.get("CYCLES", "1000"))
     warmup = int(os.environ.get("WARMUP", "200"))

@@ -1,5 +1,7 @@
-"""The table of a bench/triton/cpu_ab.sh run: per side (old, new) and per Triton statistic, ours
-minus stock in us per request, the median over the rounds and each round's figure.
+"""The tables of a bench/triton/cpu_ab.sh run: per side (old, new) and per Triton statistic, ours
+minus stock in us per request, the median over the rounds and each round's figure; then each
+backend's own figures per side (medians over the rounds), for an A/B that moves both backends
+(a host setting).
 
   python3 bench/triton/cpu_ab_table.py OUTDIR      (OUTDIR/{old,new}-<round>/summary.json)
 """
@@ -31,6 +33,18 @@ def main(out):
                 cells.append("%+.1f (%s)" % (statistics.median(diffs),
                                              " ".join("%+.1f" % d for d in diffs)))
             print("| %s (%d) | %s | %s |" % (side, len(runs), field, " | ".join(cells)))
+    print()
+    print("| side | backend | " + " | ".join(
+        "%s: %s" % (m, " / ".join(FIELDS + ("p50 ms",))) for m in models) + " |")
+    print("|---|---|" + "---|" * len(models))
+    for side, runs in sides.items():
+        for backend, suffix in (("stock", "_stock"), ("ours", "")):
+            cells = []
+            for m in models:
+                figures = [statistics.median(r[m + suffix]["us"][f] for r in runs) for f in FIELDS]
+                p50 = statistics.median(r[m + suffix]["p50_ms"] for r in runs)
+                cells.append(" / ".join("%.1f" % x for x in figures) + " / %.2f" % p50)
+            print("| %s | %s | %s |" % (side, backend, " | ".join(cells)))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ cp host/build/triton-host host/build/libtritonserver.so "$bundle/host/"
 for lib in $(ldd host/build/libtritonserver.so | awk '/libcjson|libjson-c|libprotobuf/ {print $3}'); do cp -L "$lib" "$bundle/lib/"; done
 cp bench/gpu/run.sh bench/gpu/graph_probe.sh bench/gpu/make_models.py bench/gpu/report.py bench/gpu/plot.py bench/gpu/cupti_count.c bench/gpu/README.md \
   bench/gpu/triton_run.sh bench/gpu/triton_models.py bench/gpu/triton_bench.py bench/gpu/triton_report.py \
-  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py bench/gpu/graph_check.py bench/gpu/cudnn.sh bench/gpu/ab_run.sh bench/gpu/cadence_run.sh bench/gpu/side_run.sh "$bundle/bench/gpu/"
+  bench/gpu/cuda_shm_run.sh bench/gpu/cuda_shm_check.py bench/gpu/sweep_report.py bench/gpu/graph_check.py bench/gpu/cudnn.sh bench/gpu/ab_run.sh bench/gpu/cadence_run.sh bench/gpu/awake.sh bench/gpu/side_run.sh "$bundle/bench/gpu/"
 # bench/gpu/stress_run.sh: make stress-triton's scripts in their checkout layout, the models it
 # serves (stress_triton.py's MODELS) and the reference data it reads (make models).
 cp bench/gpu/stress_run.sh "$bundle/bench/gpu/"

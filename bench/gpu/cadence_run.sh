@@ -7,10 +7,9 @@
 #   free      out of step: each model's client sends its next request on its answer
 #   pause     out of step, with a 1000 us pause after each answer (the seed's idle gap)
 #   alone     vit alone, one model's thread, no other instance busy
-#   awake     lockstep, with /dev/cpu_dma_latency held at 0 for that server's run: the kernel's PM
-#             QoS request that keeps idle CPUs out of C-states with any exit latency (as tuned's
-#             latency-performance profile does), so a thread that slept ~1 ms between Executes
-#             wakes on a core that stayed awake; where it cannot be held, cadence.md says so
+#   awake     lockstep, with /dev/cpu_dma_latency held at 0 for that server's run
+#             (bench/gpu/awake.sh), so a thread that slept ~1 ms between Executes wakes on a core
+#             that stayed awake; where it cannot be held, cadence.md says so
 #
 #   bench/gpu/cadence_run.sh OUTDIR [CADENCE...]   (default: all five, about 5 minutes)
 #
@@ -53,19 +52,17 @@ for c in "${cadences[@]}"; do
     awake) args="$base" ;;
     *) echo "unknown cadence '$c' (lockstep, free, pause, alone, awake)" >&2; exit 64 ;;
   esac
-  held=""
+  held="" wrap=()
   if [[ $c == awake ]]; then
-    # The request holds while the descriptor is open: four bytes, the latency in us (0).
-    if exec 3>/dev/cpu_dma_latency && printf '\0\0\0\0' >&3; then
-      held=" /dev/cpu_dma_latency held at 0"
+    if "$here/awake.sh" true 2>/dev/null; then
+      held=" /dev/cpu_dma_latency held at 0" wrap=("$here/awake.sh")
     else
-      held=" /dev/cpu_dma_latency NOT held (cannot open or write it): as lockstep"
-    fi 2>/dev/null
+      held=" /dev/cpu_dma_latency NOT held (bench/gpu/awake.sh cannot): as lockstep"
+    fi
   fi
   start=$(date +%s)
-  BENCH_ARGS="$args" "$here/triton_run.sh" "$out/$c" >"$out/$c.log" 2>&1
+  BENCH_ARGS="$args" "${wrap[@]}" "$here/triton_run.sh" "$out/$c" >"$out/$c.log" 2>&1
   rc=$?
-  [[ $c == awake ]] && exec 3>&-
   {
     echo "## $c (rc=$rc in $(( $(date +%s) - start )) s)$held: BENCH_ARGS=\"$args\""
     echo

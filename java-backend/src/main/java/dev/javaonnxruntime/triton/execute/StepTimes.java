@@ -4,6 +4,7 @@ import dev.javaonnxruntime.triton.Log;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Diagnostic (system property {@code java_onnxruntime.step-times=N}): where an instance's Execute
@@ -53,7 +54,8 @@ final class StepTimes {
   private static final Step[] STEPS = Step.values();
   private final String model;
   private final int every;
-  private final Clock clock;
+  /** The clock of the marks, in ns: System.nanoTime, or a test's own. */
+  private final LongSupplier clock;
   private final Consumer<String> log;
   private final long[] sums = new long[STEPS.length];
   /** Per Execute of this line: the idle gap before it (-1: none, the first) and take to bind. */
@@ -65,17 +67,11 @@ final class StepTimes {
   private int executes;
   private long requests;
 
-  /** The clock of the marks (System.nanoTime; a test's own). */
-  @FunctionalInterface
-  interface Clock {
-    long nanos();
-  }
-
   StepTimes(String model) {
     this(model, EVERY, System::nanoTime, Log::info);
   }
 
-  StepTimes(String model, int every, Clock clock, Consumer<String> log) {
+  StepTimes(String model, int every, LongSupplier clock, Consumer<String> log) {
     this.model = model;
     this.every = every;
     this.clock = clock;
@@ -99,7 +95,7 @@ final class StepTimes {
   /** Step {@code step} ends now. */
   void mark(Step step) {
     if (every > 0) {
-      long now = clock.nanos();
+      long now = clock.getAsLong();
       add(step, now - last);
       last = now;
     }
@@ -167,13 +163,12 @@ final class StepTimes {
     if (n < 2) {
       return;
     }
-    Integer[] order = Arrays.copyOf(byGap, n);
-    Arrays.sort(order, (a, b) -> Long.compare(gaps[a], gaps[b]));
+    Arrays.sort(byGap, 0, n, (a, b) -> Long.compare(gaps[a], gaps[b]));
     int half = n / 2;
     line.append("; after the shorter half of the gaps (up to ")
-        .append(micros(gaps[order[half - 1]])).append(") ")
-        .append(micros(mean(order, 0, half))).append(", after the longer ")
-        .append(micros(mean(order, n - half, n)));
+        .append(micros(gaps[byGap[half - 1]])).append(") ")
+        .append(micros(mean(byGap, 0, half))).append(", after the longer ")
+        .append(micros(mean(byGap, n - half, n)));
   }
 
   private double mean(Integer[] order, int from, int to) {

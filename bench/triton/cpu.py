@@ -16,6 +16,9 @@ compute_output per request.
                                       before the warm-up, then the key alone (the input declared
                                       optional for ours); stock gets the bytes every time
   JVM_OPTIONS='-X...' ...             extra options for our backend's JVM (jvm-options)
+  BACKEND_CONFIG='NAME=VALUE ...'     more backend settings of ours (--backend-config=
+                                      java_onnxruntime,NAME=VALUE), e.g.
+                                      input-cache-hash-threads=2
   THREADS=N ...                       intra_op_thread_count N for both backends (default: ORT's)
   PROFILE=1 ...                       also records async-profiler (Maven Central
                                       tools.profiler:async-profiler:4.1) in the server, Java and
@@ -310,7 +313,8 @@ def main(argv):
     cache = os.environ.get("CACHE", "off")
     repo = build_repository(out, cache)
     backends = local_server.assemble_backends(ROOT, os.path.join(ROOT, "build", "triton-backends"))
-    backend_config = []
+    backend_config = ["java_onnxruntime," + setting
+                      for setting in os.environ.get("BACKEND_CONFIG", "").split()]
     jvm_options = os.environ.get("JVM_OPTIONS", "").split()
     loop = os.environ.get("PROFILE_LOOP", "")
     collapsed = os.path.join(out, "profile-%p-%t.collapsed" if loop else "profile-%p.collapsed")

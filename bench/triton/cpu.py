@@ -26,6 +26,7 @@ compute_output per request.
                                       (PROFILE_EVENT=cpu PROFILE_INTERVAL=100us PROFILE_SECONDS=60;
                                       PROFILE_LOOP=20s: a file every 20 s, of which the first
                                       PROFILE_SKIP=2 (warm-up, JIT) are left out of the table)
+  ONLY=conv_net,... ...               only these models (default: all three)
   MEMORY=1 ...                        also samples the server's RSS, the JVM heap and JavaCPP's
                                       native bytes (the backend's gauges on /metrics) 40 times
                                       over the measured cycles and logs every GC pause
@@ -61,6 +62,10 @@ import v2_binary  # noqa: E402
 MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
           "vit_patch": ("input", "FP32", [1, 3, 224, 224], "tokens"),
           "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
+# ONLY=conv_net,...: serve and measure these models alone (a cycle then leaves the others out, and
+# with them the other sessions' working sets between two runs of one model).
+if os.environ.get("ONLY"):
+    MODELS = {m: MODELS[m] for m in os.environ["ONLY"].split(",")}
 PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
 # In each cycle a model's two servings run back to back; which goes first (ORDER): "ours", "stock",
 # or "alternate" (the default: ours first in even cycles, stock first in odd ones), since the one

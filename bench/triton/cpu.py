@@ -27,6 +27,8 @@ compute_output per request.
                                       PROFILE_LOOP=20s: a file every 20 s, of which the first
                                       PROFILE_SKIP=2 (warm-up, JIT) are left out of the table)
   ONLY=conv_net,... ...               only these models (default: all three)
+  FILL=vit_patch,... ...              with ONLY: these models too, stock's serving alone, not
+                                      measured (the others' work between two runs, none of it ours)
   MEMORY=1 ...                        also samples the server's RSS, the JVM heap and JavaCPP's
                                       native bytes (the backend's gauges on /metrics) 40 times
                                       over the measured cycles and logs every GC pause
@@ -64,6 +66,10 @@ MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
           "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
 # ONLY=conv_net,...: serve and measure these models alone (a cycle then leaves the others out, and
 # with them the other sessions' working sets between two runs of one model).
+# FILL=vit_patch,...: these models are served by the stock backend alone and sent every cycle, after
+# the measured ones, with their bytes, and left out of the results: the same work between two runs
+# of a measured model as without ONLY, but none of it by our backend.
+FILL = {m: MODELS[m] for m in os.environ.get("FILL", "").split(",") if m}
 if os.environ.get("ONLY"):
     MODELS = {m: MODELS[m] for m in os.environ["ONLY"].split(",")}
 PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
@@ -105,6 +111,13 @@ def build_repository(out, cache):
                         os.path.join(repo, name, "1", "model.onnx"))
             with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
                 f.write(config_for(model, name, backend, cache))
+    for model in FILL:
+        name = model + "_stock"
+        os.makedirs(os.path.join(repo, name, "1"))
+        shutil.copy(os.path.join(ROOT, "model_repository", model, "1", "model.onnx"),
+                    os.path.join(repo, name, "1", "model.onnx"))
+        with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
+            f.write(config_for(model, name, "onnxruntime", cache))
     return repo
 
 
@@ -191,6 +204,11 @@ def measure(url, cycles, warmup, sample=None, cache="off"):
             key = {"input_cache_key." + name: model}
             seeds[model] = v2_binary.request({name: (dtype, shape, data)}, [output], key)
             requests[model] = v2_binary.request({}, [output], key)  # no input at all
+    fill = {}
+    for model, (name, dtype, shape, output) in FILL.items():
+        if model not in MODELS:
+            data = v2_binary.tensor(dtype, shape, 1)
+            fill[model + "_stock"] = v2_binary.request({name: (dtype, shape, data)}, [output])
     host, port = url.split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
     for model, (body, headers) in seeds.items():
@@ -203,8 +221,8 @@ def measure(url, cycles, warmup, sample=None, cache="off"):
     answers = {}
     before = None
     every = max(1, cycles // 40)
-    ours_first = list(requests)
-    stock_first = [m for model in MODELS for m in (model + "_stock", model)]
+    ours_first = list(requests) + list(fill)
+    stock_first = [m for model in MODELS for m in (model + "_stock", model)] + list(fill)
     for cycle in range(warmup + cycles):
         if cycle == warmup:
             before = {m: stats(url, m) for m in requests}
@@ -212,14 +230,14 @@ def measure(url, cycles, warmup, sample=None, cache="off"):
             sample()
         first_stock = ORDER == "stock" or (ORDER == "alternate" and cycle % 2 == 1)
         for model in stock_first if first_stock else ours_first:
-            body, headers = requests[model]
+            body, headers = requests[model] if model in requests else fill[model]
             t0 = time.perf_counter()
             conn.request("POST", "/v2/models/%s/infer" % model, body, headers)
             r = conn.getresponse()
             answer = r.read()
             if r.status != 200:
                 raise RuntimeError("%s: HTTP %d %s" % (model, r.status, answer[:300]))
-            if cycle >= warmup:
+            if cycle >= warmup and model in requests:
                 latencies[model].append(time.perf_counter() - t0)
             answers[model] = v2_binary.response(answer, r.getheader(v2_binary.HEADER_LENGTH))
     conn.close()

@@ -7,10 +7,11 @@
 # NEW_AWAKE=1: that side's run holds /dev/cpu_dma_latency at 0 (bench/gpu/awake.sh), for both
 # backends of its server.
 # OLD_ENV / NEW_ENV: NAME=VALUE words for that side's server environment (e.g. MALLOC_ARENA_MAX=64).
+# CYCLES / WARMUP: measured and warm-up cycles of each run (default 2500 and 6000).
 #   bench/triton/cpu_ab.sh OLD_TREE NEW_TREE OUTDIR   (each tree: `make build` done; OUTDIR/ab.md:
 #   ours minus stock per side, bench/triton/cpu_ab_table.py)
 set -uo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,11p' "$0"; exit 64; }
+[[ $# -eq 3 ]] || { sed -n '2,12p' "$0"; exit 64; }
 mkdir -p "$3"
 awake_sh=$(cd "$(dirname "$0")/../gpu" && pwd)/awake.sh
 if [[ ${OLD_AWAKE:-0} == 1 || ${NEW_AWAKE:-0} == 1 ]]; then
@@ -24,8 +25,8 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     out=$(cd "$3" && pwd)/$side-$round
     wrap=(); [[ $awake == 1 ]] && wrap=("$awake_sh")
     # shellcheck disable=SC2086 # $vars: NAME=VALUE words
-    (cd "$dir" && "${wrap[@]}" env $vars THREADS=1 CYCLES=2500 WARMUP=6000 \
-      JVM_OPTIONS="-Djava_onnxruntime.step-times=2500${jvm:+ $jvm}" \
+    (cd "$dir" && "${wrap[@]}" env $vars THREADS=1 CYCLES="${CYCLES:-2500}" WARMUP="${WARMUP:-6000}" \
+      JVM_OPTIONS="-Djava_onnxruntime.step-times=${CYCLES:-2500}${jvm:+ $jvm}" \
       timeout 500 /usr/bin/python3 bench/triton/cpu.py "$out" >"$out.log" 2>&1)
     echo "$side-$round: $(head -1 "$out/table.md")"
   done

@@ -64,8 +64,7 @@ import v2_binary  # noqa: E402
 MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
           "vit_patch": ("input", "FP32", [1, 3, 224, 224], "tokens"),
           "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
-# ONLY=conv_net,...: serve and measure these models alone (a cycle then leaves the others out, and
-# with them the other sessions' working sets between two runs of one model).
+# ONLY=conv_net,...: serve and measure these models alone (a cycle then leaves the others out).
 # FILL=vit_patch,...: these models are served by the stock backend alone and sent every cycle, after
 # the measured ones, with their bytes, and left out of the results: the same work between two runs
 # of a measured model as without ONLY, but none of it by our backend.

@@ -36,7 +36,7 @@ static const struct {
     [JVM_MODEL_FINALIZE] = {"modelFinalize", "(J)J"},
     [JVM_INSTANCE_INITIALIZE] = {"instanceInitialize", "(J)J"},
     [JVM_INSTANCE_FINALIZE] = {"instanceFinalize", "(J)J"},
-    [JVM_INSTANCE_EXECUTE] = {"instanceExecute", "(JJI)J"},
+    [JVM_INSTANCE_EXECUTE] = {"instanceExecute", "(JJIJ)J"},
 };
 
 static JavaVM* jvm_vm;
@@ -375,6 +375,14 @@ static JNIEnv* jvm_env(void)
 
 TRITONSERVER_Error* jvm_call(jvm_entry entry, jlong handle, jlong requests, jint request_count)
 {
+  /* An Execute's start, Triton's exec_start, is taken here, before the call into the JVM, as the
+   * stock backend takes it where its Execute starts: the call then counts in our compute_input,
+   * not in Triton's queue figure. CLOCK_MONOTONIC is System.nanoTime's clock on Linux, which
+   * takes the Execute's later timestamps. */
+  struct timespec entered = {0, 0};
+  if (entry == JVM_INSTANCE_EXECUTE) {
+    clock_gettime(CLOCK_MONOTONIC, &entered);
+  }
   JNIEnv* env = jvm_env();
   if (env == NULL || jvm_class == NULL) {
     return errors_new(
@@ -384,8 +392,8 @@ TRITONSERVER_Error* jvm_call(jvm_entry entry, jlong handle, jlong requests, jint
   jlong result;
   exit_guard_enter();
   if (entry == JVM_INSTANCE_EXECUTE) {
-    result = (*env)->CallStaticLongMethod(
-        env, jvm_class, jvm_methods[entry], handle, requests, request_count);
+    result = (*env)->CallStaticLongMethod(env, jvm_class, jvm_methods[entry], handle, requests,
+        request_count, (jlong)entered.tv_sec * 1000000000LL + entered.tv_nsec);
   } else {
     result = (*env)->CallStaticLongMethod(env, jvm_class, jvm_methods[entry], handle);
   }

@@ -103,15 +103,16 @@ public final class BackendEntryPoints {
    * {@code TRITONBACKEND_ModelInstanceExecute}. An error returns only while no request has been
    * touched (an unknown instance, a failure before the first response exists), so Triton still
    * owns them and answers them; otherwise every request is answered and released by the
-   * executor, exactly once, and this returns success whatever failed.
+   * executor, exactly once, and this returns success whatever failed. {@code entered}: when the
+   * shim's entry point began, on System.nanoTime's clock (Triton's exec_start).
    */
-  public static long instanceExecute(long instance, long requests, int count) {
+  public static long instanceExecute(long instance, long requests, int count, long entered) {
     try {
       InstanceState state = Registry.get().instance(instance);
       if (state == null) {
         throw new TritonException(TritonException.INTERNAL, "unknown model instance " + instance);
       }
-      state.execute(requests, count); // throws only before it touched a request
+      state.execute(requests, count, entered); // throws only before it touched a request
       return 0;
     } catch (Throwable t) {
       return Errors.toAddress(t);

@@ -206,8 +206,8 @@ final class InstanceState implements AutoCloseable {
     return ModelSession.open(backend.ort, model.modelFile, target, threads);
   }
 
-  void execute(long requests, int count) {
-    executor.execute(requests, count);
+  void execute(long requests, int count, long entered) {
+    executor.execute(requests, count, entered);
   }
 
   /**

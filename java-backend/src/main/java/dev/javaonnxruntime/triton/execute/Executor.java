@@ -98,12 +98,17 @@ public final class Executor implements AutoCloseable {
   /**
    * Serves one Execute. Throws only before it has taken the requests (Triton then answers and
    * releases them all); from then on it answers and releases every request itself and returns
-   * normally, whatever throws.
+   * normally, whatever throws. {@code entered}, when the shim's entry point began (on
+   * System.nanoTime's clock), is the Execute's start for Triton's statistics: the call into the
+   * JVM counts in compute_input, as all of the stock backend's Execute does, not in the queue. A
+   * value of another clock (0, or later than now) falls back to now.
    */
-  public void execute(long requestsAddress, int count) {
-    PointerAudit audit = PointerAudit.start();
-    long execStart = System.nanoTime();
+  public void execute(long requestsAddress, int count, long entered) {
+    long now = System.nanoTime();
+    long execStart = entered > 0 && entered <= now ? entered : now;
     steps.start(execStart, count);
+    steps.mark(Step.ENTER);
+    PointerAudit audit = PointerAudit.start();
     LongPointer array = new LongPointer(Handles.at(requestsAddress)).capacity(count);
     List<TRITONBACKEND_Request> handles = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {

@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * path's profile where no profiler runs (the GPU machine has no perf), and it names what Triton's four figures cannot: the time between two Executes of the
  * instance (Triton's queue figure ends at our first timestamp), and the tail of an Execute after
  * its responses went (in no figure of Triton's). Beside the means, the line gives the spread of
- * the steps before the first run (take to bind, the Execute's compute_input) over the N Executes,
+ * the steps before the first run (enter to bind, the Execute's compute_input) over the N Executes,
  * and their mean after the shorter and the longer half of the idle gaps before them: a path that
  * runs slower on a core that has slept shows it there, a path that meets another thread's lock
  * shows it in the spread. Off by default: each mark is then one test of a final field. One per
@@ -23,6 +23,8 @@ final class StepTimes {
 
   /** The steps, in the order an Execute passes them; each lasts from the mark before it. */
   enum Step {
+    /** From the shim's entry point to the Execute's first line: the call into the JVM. */
+    ENTER,
     /** Reading the request array, taking the requests. */
     TAKE,
     /** Reading and checking every request. */
@@ -58,7 +60,7 @@ final class StepTimes {
   private final LongSupplier clock;
   private final Consumer<String> log;
   private final long[] sums = new long[STEPS.length];
-  /** Per Execute of this line: the idle gap before it (-1: none, the first) and take to bind. */
+  /** Per Execute of this line: the idle gap before it (-1: none, the first) and enter to bind. */
   private final long[] gaps;
   private final long[] beforeRun;
   private long between;
@@ -144,13 +146,13 @@ final class StepTimes {
   }
 
   /**
-   * Take to bind per Execute: p10, p50 and p90, then the mean after the shorter and after the
+   * Enter to bind per Execute: p10, p50 and p90, then the mean after the shorter and after the
    * longer half of the gaps before them (the first Execute, with no gap, in neither half).
    */
   private void spread(StringBuilder line) {
     long[] sorted = Arrays.copyOf(beforeRun, executes);
     Arrays.sort(sorted);
-    line.append("; take to bind p10 ").append(micros(rank(sorted, 10)))
+    line.append("; enter to bind p10 ").append(micros(rank(sorted, 10)))
         .append(" p50 ").append(micros(rank(sorted, 50)))
         .append(" p90 ").append(micros(rank(sorted, 90)));
     Integer[] byGap = new Integer[executes];

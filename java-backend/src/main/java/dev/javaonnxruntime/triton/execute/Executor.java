@@ -104,8 +104,7 @@ public final class Executor implements AutoCloseable {
    * value of another clock (0, or later than now) falls back to now.
    */
   public void execute(long requestsAddress, int count, long entered) {
-    long now = System.nanoTime();
-    long execStart = entered > 0 && entered <= now ? entered : now;
+    long execStart = execStart(entered, System.nanoTime());
     steps.start(execStart, count);
     steps.mark(Step.ENTER);
     PointerAudit audit = PointerAudit.start();
@@ -137,6 +136,14 @@ public final class Executor implements AutoCloseable {
     } finally {
       settle(owned, scope, audit);
     }
+  }
+
+  /**
+   * The Execute's start: {@code entered}, the shim's timestamp, unless it cannot be one of
+   * System.nanoTime's clock read before {@code now} (0: none; later than now: another clock).
+   */
+  static long execStart(long entered, long now) {
+    return entered > 0 && entered <= now ? entered : now;
   }
 
   /**

@@ -103,20 +103,15 @@ def config_for(source, name, backend, cache):
 def build_repository(out, cache):
     repo = os.path.join(out, "repo")
     shutil.rmtree(repo, ignore_errors=True)
-    for model in MODELS:
-        for name, backend in ((model, "java_onnxruntime"), (model + "_stock", "onnxruntime")):
-            os.makedirs(os.path.join(repo, name, "1"))
-            shutil.copy(os.path.join(ROOT, "model_repository", model, "1", "model.onnx"),
-                        os.path.join(repo, name, "1", "model.onnx"))
-            with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
-                f.write(config_for(model, name, backend, cache))
-    for model in FILL:
-        name = model + "_stock"
+    servings = [(model, name, backend) for model in MODELS
+                for name, backend in ((model, "java_onnxruntime"), (model + "_stock", "onnxruntime"))]
+    servings += [(model, model + "_stock", "onnxruntime") for model in FILL if model not in MODELS]
+    for model, name, backend in servings:
         os.makedirs(os.path.join(repo, name, "1"))
         shutil.copy(os.path.join(ROOT, "model_repository", model, "1", "model.onnx"),
                     os.path.join(repo, name, "1", "model.onnx"))
         with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
-            f.write(config_for(model, name, "onnxruntime", cache))
+            f.write(config_for(model, name, backend, cache))
     return repo
 
 

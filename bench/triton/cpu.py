@@ -65,12 +65,13 @@ MODELS = {"conv_net": ("input", "FP32", [1, 3, 224, 224], "logits"),
           "vit_patch": ("input", "FP32", [1, 3, 224, 224], "tokens"),
           "text_encoder": ("input_ids", "INT64", [1, 128], "pooled")}
 # ONLY=conv_net,...: serve and measure these models alone (a cycle then leaves the others out).
-# FILL=vit_patch,...: these models are served by the stock backend alone and sent every cycle, after
-# the measured ones, with their bytes, and left out of the results: the same work between two runs
-# of a measured model as without ONLY, but none of it by our backend.
-FILL = {m: MODELS[m] for m in os.environ.get("FILL", "").split(",") if m}
+# FILL=vit_patch,...: these models (those not measured) are served by the stock backend alone and
+# sent every cycle, after the measured ones, with their bytes, and left out of the results: the same
+# work between two runs of a measured model as without ONLY, but none of it by our backend.
+EVERY_MODEL = MODELS
 if os.environ.get("ONLY"):
-    MODELS = {m: MODELS[m] for m in os.environ["ONLY"].split(",")}
+    MODELS = {m: EVERY_MODEL[m] for m in os.environ["ONLY"].split(",")}
+FILL = {m: EVERY_MODEL[m] for m in os.environ.get("FILL", "").split(",") if m and m not in MODELS}
 PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
 # In each cycle a model's two servings run back to back; which goes first (ORDER): "ours", "stock",
 # or "alternate" (the default: ours first in even cycles, stock first in odd ones), since the one
@@ -105,7 +106,7 @@ def build_repository(out, cache):
     shutil.rmtree(repo, ignore_errors=True)
     servings = [(model, name, backend) for model in MODELS
                 for name, backend in ((model, "java_onnxruntime"), (model + "_stock", "onnxruntime"))]
-    servings += [(model, model + "_stock", "onnxruntime") for model in FILL if model not in MODELS]
+    servings += [(model, model + "_stock", "onnxruntime") for model in FILL]
     for model, name, backend in servings:
         os.makedirs(os.path.join(repo, name, "1"))
         shutil.copy(os.path.join(ROOT, "model_repository", model, "1", "model.onnx"),
@@ -200,9 +201,8 @@ def measure(url, cycles, warmup, sample=None, cache="off"):
             requests[model] = v2_binary.request({}, [output], key)  # no input at all
     fill = {}
     for model, (name, dtype, shape, output) in FILL.items():
-        if model not in MODELS:
-            data = v2_binary.tensor(dtype, shape, 1)
-            fill[model + "_stock"] = v2_binary.request({name: (dtype, shape, data)}, [output])
+        data = v2_binary.tensor(dtype, shape, 1)
+        fill[model + "_stock"] = v2_binary.request({name: (dtype, shape, data)}, [output])
     host, port = url.split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
     for model, (body, headers) in seeds.items():
